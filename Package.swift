@@ -1,0 +1,118 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Targets are split by concern: the C libraries sit behind `C*` targets, each
+/// library target knows only its own domain, and only `PressroomDaemon` wires
+/// queue, imaging, colour and storage together.
+let package = Package(
+    name: "pressroom",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pressroom", targets: ["pressroom"]),
+        .library(name: "PressroomQueue", targets: ["PressroomQueue"]),
+        .library(name: "PressroomImaging", targets: ["PressroomImaging"]),
+        .library(name: "PressroomStorage", targets: ["PressroomStorage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+    ],
+    targets: [
+        // MARK: C libraries
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .systemLibrary(
+            name: "CVips",
+            pkgConfig: "vips",
+            providers: [.apt(["libvips-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLcms2",
+            pkgConfig: "lcms2",
+            providers: [.apt(["liblcms2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Fixed-arity wrappers for variadic C APIs Swift cannot call.
+        .target(name: "CVipsShims", dependencies: ["CVips"]),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+
+        // MARK: Libraries
+        .target(
+            name: "PressroomQueue",
+            dependencies: [
+                "CHiredis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "PressroomColor",
+            dependencies: ["CLcms2"]
+        ),
+        .target(
+            name: "PressroomImaging",
+            dependencies: [
+                "CVipsShims",
+                "PressroomColor",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "PressroomStorage",
+            dependencies: [
+                "CCurlShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "PressroomDaemon",
+            dependencies: [
+                "PressroomQueue",
+                "PressroomImaging",
+                "PressroomStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "pressroom",
+            dependencies: [
+                "PressroomDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "PressroomQueueTests", dependencies: ["PressroomQueue"]),
+        .testTarget(
+            name: "PressroomImagingTests",
+            dependencies: ["PressroomImaging", "PressroomColor"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "PressroomStorageTests",
+            dependencies: ["PressroomStorage"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,38 @@
+# Shared helpers for Pressroom's scripts. Source it; do not run it.
+set -euo pipefail
+
+PRESSROOM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PRESSROOM_VAR="${PRESSROOM_VAR:-$PRESSROOM_ROOT/var}"
+mkdir -p "$PRESSROOM_VAR/run" "$PRESSROOM_VAR/log"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Installs the Debian packages that are not installed yet (one apt run at most).
+ensure_apt() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$PRESSROOM_VAR/log/apt.log" 2>&1 \
+        || { cat "$PRESSROOM_VAR/log/apt.log" >&2; return 1; }
+}
+
+# The packages Pressroom builds and runs with.
+PRESSROOM_BUILD_PACKAGES=(pkg-config libhiredis-dev libvips-dev liblcms2-dev libcurl4-openssl-dev redis-server redis-tools)
+
+# Waits until TCP host:port accepts connections (seconds as $3, default 20).
+wait_for_port() {
+    local host=$1 port=$2 timeout=${3:-20} i=0
+    while ! (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt $((timeout * 10)) ] && { log "timed out waiting for $host:$port"; return 1; }
+        sleep 0.1
+    done
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, starts every service the tests
+# need on loopback (scripts/services/*.sh), builds, runs the whole suite and
+# stops the services it started. Extra arguments go to `swift test`.
+source "$(dirname "$0")/lib.sh"
+cd "$PRESSROOM_ROOT"
+
+ensure_apt "${PRESSROOM_BUILD_PACKAGES[@]}" python3 python3-venv python3-pip curl ca-certificates
+
+stop_services() {
+    for svc in scripts/services/*.sh; do bash "$svc" stop || true; done
+}
+trap stop_services EXIT
+
+for svc in scripts/services/*.sh; do
+    eval "$(bash "$svc" start)"
+done
+
+log "building"
+swift build --build-tests
+log "testing"
+swift test --skip-build "$@"
