@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.0"),
     ],
     targets: [
         // MARK: C libraries
@@ -69,6 +70,7 @@ let package = Package(
                 "PressroomColor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
@@ -79,9 +81,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        /// Admin HTTP port (metrics, health, readiness) and the systemd notify protocol.
+        .target(
+            name: "PressroomAdmin",
+            dependencies: [
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "PressroomDaemon",
             dependencies: [
+                "PressroomAdmin",
                 "PressroomQueue",
                 "PressroomImaging",
                 "PressroomStorage",
@@ -112,6 +126,7 @@ let package = Package(
             dependencies: ["PressroomStorage"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "PressroomAdminTests", dependencies: ["PressroomAdmin"]),
         .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon"]),
     ],
     swiftLanguageModes: [.v6]
