@@ -50,10 +50,13 @@ let package = Package(
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
 
         // MARK: Libraries
+        /// Small pieces shared by the library targets (a thread pool for blocking C calls).
+        .target(name: "PressroomSupport"),
         .target(
             name: "PressroomQueue",
             dependencies: [
                 "CHiredis",
+                "PressroomSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -67,6 +70,7 @@ let package = Package(
             name: "PressroomImaging",
             dependencies: [
                 "CVipsShims",
+                "PressroomSupport",
                 "PressroomColor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,6 +81,7 @@ let package = Package(
             name: "PressroomStorage",
             dependencies: [
                 "CCurlShims",
+                "PressroomSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,0 +1,104 @@
+import Foundation
+import Synchronization
+
+/// Runs blocking C calls (hiredis, libcurl easy, libvips) on dedicated threads
+/// so they never occupy Swift's cooperative pool, whose few threads must stay
+/// free for async work (the same reason swift-nio ships `NIOThreadPool`).
+///
+/// Work is queued FIFO; the pool has a fixed number of threads, so it is also
+/// a concurrency limit for what it runs.
+public final class BlockingThreadPool: Sendable {
+    private struct State {
+        var queue: [@Sendable () -> Void] = []
+        var head = 0
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    private let condition = NSCondition()
+    public let name: String
+    public let threadCount: Int
+
+    public init(name: String, threads: Int) {
+        precondition(threads > 0, "a thread pool needs at least one thread")
+        self.name = name
+        self.threadCount = threads
+        for index in 0..<threads {
+            let thread = Thread { [self] in self.workLoop() }
+            thread.name = "\(name)-\(index)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    /// Runs `body` on a pool thread and returns its result.
+    ///
+    /// Cancellation is not propagated into `body`: a blocking C call cannot be
+    /// interrupted safely, so callers bound it with the library's own timeouts.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+            let accepted = self.submit {
+                continuation.resume(with: Result { try body() })
+            }
+            if !accepted {
+                continuation.resume(throwing: CancellationError())
+            }
+        }
+    }
+
+    /// Stops the threads once the queued work is done; later `run` calls throw.
+    public func shutdown() {
+        state.withLock { $0.stopped = true }
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func submit(_ work: @escaping @Sendable () -> Void) -> Bool {
+        let accepted = state.withLock { state -> Bool in
+            guard !state.stopped else { return false }
+            state.queue.append(work)
+            return true
+        }
+        if accepted {
+            condition.lock()
+            condition.signal()
+            condition.unlock()
+        }
+        return accepted
+    }
+
+    private func next() -> (@Sendable () -> Void)? {
+        state.withLock { state in
+            guard state.head < state.queue.count else { return nil }
+            let work = state.queue[state.head]
+            state.head += 1
+            if state.head > 64 && state.head * 2 > state.queue.count {
+                state.queue.removeFirst(state.head)
+                state.head = 0
+            }
+            return work
+        }
+    }
+
+    private func workLoop() {
+        while true {
+            if let work = next() {
+                work()
+                continue
+            }
+            condition.lock()
+            // Re-check under the condition's lock so a submit between `next()`
+            // and `wait()` cannot be missed.
+            let (empty, stopped) = state.withLock { ($0.head >= $0.queue.count, $0.stopped) }
+            if empty && stopped {
+                condition.unlock()
+                return
+            }
+            if empty {
+                condition.wait()
+            }
+            condition.unlock()
+        }
+    }
+}
