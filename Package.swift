@@ -133,7 +133,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PressroomAdminTests", dependencies: ["PressroomAdmin"]),
-        .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon"]),
+        .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon", "PressroomQueue"]),
     ],
     swiftLanguageModes: [.v6]
 )

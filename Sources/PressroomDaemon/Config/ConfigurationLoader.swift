@@ -50,7 +50,9 @@ public struct ConfigurationLoader {
                 throw Invalid(field: "", problem: "\(file) is not valid YAML: \(error)")
             }
         }
-        let schema = (try? Yams.load(yaml: YAMLEncoder().encode(PressroomConfiguration()))) as? [String: Any] ?? [:]
+        let defaults = (try? Yams.load(yaml: YAMLEncoder().encode(PressroomConfiguration()))) as? [String: Any] ?? [:]
+        let exemplar = (try? Yams.load(yaml: YAMLEncoder().encode(Self.schemaExemplar))) as? [String: Any] ?? [:]
+        let schema = Self.merge(defaults, exemplar)
         var overrides: [String: String] = [:]
         var unmatched: [String] = []
         for (name, value) in environment.sorted(by: { $0.key < $1.key })
@@ -61,6 +63,9 @@ public struct ConfigurationLoader {
                 continue
             }
             let typed: Any = (try? Yams.load(yaml: value)).flatMap { $0 is [String: Any] || $0 is [Any] ? nil : $0 } ?? value
+            // A section the file leaves out has its defaults; start from them
+            // so overriding one field does not drop the others.
+            if tree[path[0]] == nil, let section = defaults[path[0]] { tree[path[0]] = section }
             Self.set(&tree, path: path, value: typed)
             overrides[path.joined(separator: ".")] = name
         }
@@ -158,6 +163,21 @@ public struct ConfigurationLoader {
 
     // MARK: Environment paths
 
+    /// A configuration with every optional field set, so that its encoding
+    /// lists every path an environment variable may name.
+    static var schemaExemplar: PressroomConfiguration {
+        var c = PressroomConfiguration()
+        c.consumer = "x"
+        var queue = PressroomConfiguration.Queue()
+        queue.batchSize = 1
+        queue.trim = .init(maxLength: 1, maxAge: DurationText(.seconds(1)))
+        c.queues = ["x": queue]
+        var job = PressroomConfiguration.JobType(queue: "x")
+        job.timeout = DurationText(.seconds(1))
+        c.jobs = ["x": job]
+        return c
+    }
+
     static func snake(_ key: String) -> String {
         var out = ""
         for ch in key {
@@ -186,6 +206,18 @@ public struct ConfigurationLoader {
             }
         }
         return nil
+    }
+
+    static func merge(_ a: [String: Any], _ b: [String: Any]) -> [String: Any] {
+        var result = a
+        for (key, value) in b {
+            if let left = result[key] as? [String: Any], let right = value as? [String: Any] {
+                result[key] = merge(left, right)
+            } else if result[key] == nil {
+                result[key] = value
+            }
+        }
+        return result
     }
 
     static func set(_ tree: inout [String: Any], path: [String], value: Any) {

@@ -1,0 +1,89 @@
+import Foundation
+@testable import PressroomDaemon
+import PressroomQueue
+import Testing
+
+struct ConfigurationTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func write(_ yaml: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-\(UUID().uuidString).yaml")
+        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func theExampleConfigIsValid() throws {
+        let loaded = try ConfigurationLoader().load(file: Self.root.appendingPathComponent("config/pressroom.example.yaml").path, environment: [:])
+        #expect(loaded.configuration.queues["derive"]?.concurrency == 4)
+        #expect(loaded.configuration.queues["fulfill"]?.concurrency == 32)
+        #expect(loaded.configuration.jobTypeOptions.contains { $0.type == "sleep" })
+    }
+
+    @Test func environmentOverridesAnyField() throws {
+        let file = try write("""
+            redis: { url: "redis://127.0.0.1:6379/0" }
+            queues:
+              preview: { concurrency: 2 }
+            jobs:
+              sleep: { queue: preview }
+            """)
+        let loaded = try ConfigurationLoader().load(file: file, environment: [
+            "PRESSROOM_REDIS_URL": "redis://:pw@10.0.0.1:6380/1",
+            "PRESSROOM_QUEUES_PREVIEW_CONCURRENCY": "7",
+            "PRESSROOM_QUEUES_PREVIEW_CLAIM_MIN_IDLE": "90s",
+            "PRESSROOM_DRAIN_TIMEOUT": "45s",
+            "PRESSROOM_DIAGNOSTICS": "true",
+            "PRESSROOM_JOBS_SLEEP_MAX_ATTEMPTS": "9",
+            "PRESSROOM_CONSUMER": "w-3",
+            "PRESSROOM_TYPO_FIELD": "x",
+            "PRESSROOM_TEST_REDIS_URL": "ignored",
+        ])
+        let c = loaded.configuration
+        #expect(c.redis.url == "redis://:pw@10.0.0.1:6380/1")
+        #expect(c.queues["preview"]?.concurrency == 7)
+        #expect(c.queues["preview"]?.claimMinIdle.duration == .seconds(90))
+        #expect(c.drainTimeout.duration == .seconds(45))
+        #expect(c.diagnostics)
+        #expect(c.jobs["sleep"]?.maxAttempts == 9)
+        #expect(c.consumerName == "w-3")
+        #expect(loaded.unmatched == ["PRESSROOM_TYPO_FIELD"])
+        #expect(SecretMasking.maskURL(c.redis.url) == "redis://:****@10.0.0.1:6380/1")
+    }
+
+    @Test func overridesWithoutAFileKeepTheOtherDefaults() throws {
+        let c = try ConfigurationLoader().load(file: nil, environment: ["PRESSROOM_QUEUES_DERIVE_CLAIM_MIN_IDLE": "1s"]).configuration
+        #expect(c.queues["derive"]?.claimMinIdle.duration == .seconds(1))
+        #expect(c.queues["derive"]?.concurrency == 4)
+        #expect(c.queues.keys.sorted() == ["derive", "fulfill", "render"])
+    }
+
+    @Test func errorsNameTheField() throws {
+        let cases: [(String, [String: String], String)] = [
+            ("queues: { derive: { concurrency: many } }", [:], "config field 'queues.derive.concurrency': expected a whole number"),
+            ("queues: { derive: { concurrency: 0 } }", [:], "config field 'queues.derive.concurrency': must be 1-1024"),
+            ("jobs: { derive: { queue: nowhere } }", [:], "config field 'jobs.derive.queue': names queue 'nowhere'"),
+            ("jobs: { derive: { maxAttempts: 3 } }", [:], "config field 'jobs.derive.queue': is required"),
+            ("redis: { url: 'http://x' }", [:], "config field 'redis.url'"),
+            ("queues: { derive: { claimMinIdle: soon } }", [:], "config field 'queues.derive.claimMinIdle': 'soon' is not a duration"),
+            ("log: { format: xml }", [:], "config field 'log.format'"),
+            ("{}", ["PRESSROOM_ADMIN_PORT": "99999"], "config field 'admin.port'"),
+        ]
+        for (yaml, env, expected) in cases {
+            let file = try write(yaml)
+            do {
+                _ = try ConfigurationLoader().load(file: file, environment: env)
+                Issue.record("accepted: \(yaml)")
+            } catch let error as ConfigurationLoader.Invalid {
+                #expect(error.description.hasPrefix(expected), "\(error.description)")
+            }
+        }
+    }
+
+    @Test func unknownJobTypesAreRefusedAtStart() throws {
+        var c = PressroomConfiguration()
+        c.jobs["resize"] = .init(queue: "derive")
+        #expect(throws: ConfigurationLoader.Invalid.self) {
+            _ = try PressroomDaemon(configuration: c, logger: .init(label: "t")).makeRegistry()
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import PressroomQueue
+import Testing
+
+/// A redis-server of the test's own, so it can be killed and restarted.
+final class PrivateRedis {
+    let port: Int
+    private var process: Process?
+    let directory: URL
+
+    init() throws {
+        port = Int.random(in: 20000...40000)
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    var endpoint: RedisEndpoint { RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port)) }
+
+    func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        process.arguments = ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", directory.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let client = RedisClient(endpoint: endpoint, name: "probe")
+        defer { client.shutdown() }
+        try await eventually(timeout: .seconds(10), "redis-server on \(port)") {
+            (try? await client.call(["PING"])) != nil
+        }
+    }
+
+    /// SIGKILL, like a crash; waits without blocking a cooperative thread
+    /// (Process.waitUntilExit spins a run loop that can hang there).
+    func kill() async {
+        guard let process else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        self.process = nil
+    }
+
+    deinit {
+        if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+struct RedisOutageTests {
+    @Test func theWorkerRidesOutARedisRestartAndResumes() async throws {
+        let redis = try PrivateRedis()
+        try await redis.start()
+        let recorder = Recorder()
+        var reg = JobRegistry()
+        reg.register(JobTypeOptions(type: "t", queue: "q"), handler: ClosureJobHandler { ctx in
+            recorder.record(ctx.job.id)
+            return nil
+        })
+        let keys = QueueKeys(namespace: "outage", queue: "q")
+        let worker = QueueWorker(
+            configuration: .init(endpoint: redis.endpoint, namespace: "outage", consumer: "c",
+                                 queues: [QueueOptions(name: "q", concurrency: 2, block: .milliseconds(200))]),
+            registry: reg, logger: TestRedis.logger)
+        let running = RunningWorker(worker)
+        try await running.waitReady()
+        let producer = RedisClient(endpoint: redis.endpoint, name: "producer")
+        defer { producer.shutdown() }
+        try await QueueAdmin.enqueue(keys: keys, client: producer, id: "before", type: "t", payload: "{}")
+        try await eventually { recorder.count("before") == 1 }
+
+        await redis.kill()
+        try await eventually(timeout: .seconds(5), "outage noticed") { !worker.health.isUp }
+        try await Task.sleep(for: .seconds(1))
+        #expect(worker.phase == .ready, "no crash while Redis is away")
+
+        try await redis.start()   // empty: the data went with the process
+        // The producer's own connection broke too; its first command reconnects.
+        try await eventually(timeout: .seconds(5), "producer reconnected") {
+            (try? await QueueAdmin.enqueue(keys: keys, client: producer, id: "after", type: "t", payload: "{}")) != nil
+        }
+        try await eventually(timeout: .seconds(15), "job after restart") { recorder.count("after") == 1 }
+        #expect(worker.health.isUp)
+        #expect(await running.stop() == nil)
+    }
+}
