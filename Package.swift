@@ -120,6 +120,13 @@ let package = Package(
             ]
         ),
 
+        // MARK: Benchmarks (bench/*/run prints figures; not tests)
+        .executableTarget(
+            name: "QueueBench",
+            dependencies: ["PressroomQueue", .product(name: "Logging", package: "swift-log")],
+            path: "bench/queue/Sources"
+        ),
+
         // MARK: Tests
         .testTarget(name: "PressroomQueueTests", dependencies: ["PressroomQueue"]),
         .testTarget(

@@ -5,7 +5,7 @@ import Synchronization
 final class LaneSlots: Sendable {
     private struct State {
         var free: Int
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [(atLeast: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state: Mutex<State>
@@ -25,22 +25,25 @@ final class LaneSlots: Sendable {
     }
 
     func release() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.free += 1
-            defer { state.waiters = [] }
-            return state.waiters
+            let free = state.free
+            let ready = state.waiters.filter { $0.atLeast <= free }.map(\.continuation)
+            state.waiters.removeAll { $0.atLeast <= free }
+            return ready
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in ready { waiter.resume() }
     }
 
-    /// Returns when a slot is free, or after `timeout` (so a stop is noticed).
-    func waitForFree(timeout: Duration) async {
+    /// Returns when `atLeast` slots are free, or after `timeout` (so a stop is
+    /// noticed, and so a lane never waits long for a batch to fill).
+    func waitForFree(atLeast: Int = 1, timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
                     let ready = self.state.withLock { state -> Bool in
-                        if state.free > 0 { return true }
-                        state.waiters.append(continuation)
+                        if state.free >= atLeast { return true }
+                        state.waiters.append((atLeast, continuation))
                         return false
                     }
                     if ready { continuation.resume() }
@@ -57,7 +60,7 @@ final class LaneSlots: Sendable {
     private func wakeAll() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             defer { state.waiters = [] }
-            return state.waiters
+            return state.waiters.map(\.continuation)
         }
         for waiter in waiters { waiter.resume() }
     }

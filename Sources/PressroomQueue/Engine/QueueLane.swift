@@ -68,6 +68,11 @@ final class QueueLane: Sendable {
                     await slots.waitForFree(timeout: .milliseconds(200))
                     continue
                 }
+                // Read in batches: with a few slots free and jobs still running,
+                // wait a moment for more, so one XREADGROUP serves many jobs.
+                if slots.free < refillThreshold && slots.inUse > 0 && cursor == ">" {
+                    await slots.waitForFree(atLeast: refillThreshold, timeout: .milliseconds(2))
+                }
                 let count = min(slots.free, options.batchSize)
                 let entries: [StreamEntry]
                 do {
@@ -119,6 +124,8 @@ final class QueueLane: Sendable {
             }
         }
     }
+
+    private var refillThreshold: Int { max(1, min(options.batchSize, options.concurrency) / 4) }
 
     /// How often to look for orphaned entries: often enough that a dead
     /// consumer's jobs restart soon after they become claimable.

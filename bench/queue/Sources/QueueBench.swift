@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import PressroomQueue
+import Synchronization
+
+/// No-op job throughput through Pressroom beside the raw ceiling of the same
+/// redis-server, in one run. Not a test: it prints figures, it asserts nothing.
+@main
+struct QueueBench {
+    static func main() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let endpoint = try RedisEndpoint(url: env["BENCH_REDIS_URL"] ?? "redis://127.0.0.1:6399")
+        let jobs = Int(env["BENCH_JOBS"] ?? "100000") ?? 100_000
+        let concurrencies = (env["BENCH_CONCURRENCY"] ?? "8,32,128").split(separator: ",").compactMap { Int($0) }
+        let client = RedisClient(endpoint: endpoint, name: "bench")
+        _ = try await client.call(["PING"])
+        print("redis: \(endpoint)  jobs per run: \(jobs)")
+
+        // Raw ceiling 1: pipelined XADD.
+        let rawKeys = QueueKeys(namespace: "bench-raw-\(UUID().uuidString.prefix(6))", queue: "q")
+        let produce = try await fill(client, keys: rawKeys, count: jobs)
+        print(String(format: "%-44@ %10.0f entries/s", "raw produce (pipelined XADD)" as NSString, Double(jobs) / produce))
+
+        // Raw ceiling 2: XREADGROUP COUNT n + XACK, no job logic.
+        try await QueueAdmin.ensureGroup(keys: rawKeys, client: client)
+        let batch = 128
+        var consumed = 0
+        let start = ContinuousClock.now
+        while consumed < jobs {
+            let reply = try await client.call(["XREADGROUP", "GROUP", QueueKeys.group, "raw", "COUNT", String(batch), "STREAMS", rawKeys.stream, ">"])
+            let ids = (reply.array?.first?.array?[1].array ?? []).compactMap { $0.array?.first?.string }
+            if ids.isEmpty { break }
+            try await client.call(["XACK", rawKeys.stream, QueueKeys.group] + ids)
+            consumed += ids.count
+        }
+        let rawConsume = Double(consumed) / (ContinuousClock.now - start).seconds
+        print(String(format: "%-44@ %10.0f jobs/s", "raw consume (XREADGROUP COUNT \(batch) + XACK)" as NSString, rawConsume))
+        try await cleanup(client, rawKeys)
+
+        var best = 0.0
+        for concurrency in concurrencies {
+            let keys = QueueKeys(namespace: "bench-pr-\(UUID().uuidString.prefix(6))", queue: "q")
+            _ = try await fill(client, keys: keys, count: jobs)
+            let done = Atomic<Int>(0)
+            var registry = JobRegistry()
+            registry.register(JobTypeOptions(type: "noop", queue: "q"), handler: ClosureJobHandler { _ in
+                done.add(1, ordering: .relaxed)
+                return nil
+            })
+            var logger = Logger(label: "bench")
+            logger.logLevel = .error
+            let worker = QueueWorker(
+                configuration: .init(endpoint: endpoint, namespace: keys.namespace, consumer: "bench",
+                                     queues: [QueueOptions(name: "q", concurrency: concurrency)]),
+                registry: registry, logger: logger)
+            let task = Task { try await worker.run() }
+            while worker.phase != .ready { try await Task.sleep(for: .milliseconds(5)) }
+            let t0 = ContinuousClock.now
+            while done.load(ordering: .relaxed) < jobs { try await Task.sleep(for: .milliseconds(2)) }
+            // Wait for the last acknowledgements too: the figure is for finished jobs.
+            while (try await client.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int ?? 1) > 0 {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            let rate = Double(jobs) / (ContinuousClock.now - t0).seconds
+            best = max(best, rate)
+            print(String(format: "%-44@ %10.0f jobs/s", "pressroom no-op, concurrency \(concurrency)" as NSString, rate))
+            worker.stop()
+            _ = try await task.value
+            try await cleanup(client, keys)
+        }
+        print(String(format: "pressroom/raw-consume ratio: %.2f", best / rawConsume))
+        client.shutdown()
+    }
+
+    /// Pipelined XADD of `count` no-op jobs in the documented wire format.
+    static func fill(_ client: RedisClient, keys: QueueKeys, count: Int) async throws -> Double {
+        let start = ContinuousClock.now
+        let chunk = 1000
+        var sent = 0
+        while sent < count {
+            let n = min(chunk, count - sent)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in sent..<(sent + n) {
+                    group.addTask {
+                        let fields = WireFormat.fields(id: "job-\(i)", type: "noop", payload: "{}")
+                        try await client.call(["XADD", keys.stream, "*"] + fields.flatMap { [$0.0, $0.1] })
+                    }
+                }
+                try await group.waitForAll()
+            }
+            sent += n
+        }
+        return (ContinuousClock.now - start).seconds
+    }
+
+    static func cleanup(_ client: RedisClient, _ keys: QueueKeys) async throws {
+        try await client.call(["DEL", keys.stream, keys.events, keys.dead, keys.delayed])
+        // Completed-id records: remove them so repeated runs do not fill Redis.
+        var cursor = "0"
+        repeat {
+            let reply = try await client.call(["SCAN", cursor, "MATCH", "{\(keys.namespace):\(keys.queue)}:*", "COUNT", "1000"])
+            cursor = reply.array?[0].string ?? "0"
+            let found = reply.array?[1].array?.compactMap(\.string) ?? []
+            if !found.isEmpty { try await client.call(["UNLINK"] + found) }
+        } while cursor != "0"
+    }
+}
