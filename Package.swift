@@ -132,7 +132,16 @@ let package = Package(
             dependencies: ["PressroomStorage"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PressroomAdminTests", dependencies: ["PressroomAdmin"]),
+        .testTarget(
+            name: "PressroomAdminTests",
+            dependencies: [
+                "PressroomAdmin",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon"]),
     ],
     swiftLanguageModes: [.v6]

@@ -38,4 +38,13 @@ public enum PressroomMetricName {
     public static let jobsInFlight = "pressroom_jobs_in_flight"
     /// No dimensions: 1 while Redis answers, 0 otherwise.
     public static let redisUp = "pressroom_redis_up"
+
+    /// Every name above, for checks that dashboards and alerts only use real metrics.
+    public static let all: [String] = [
+        jobsStarted, jobsSucceeded, jobsRetried, jobsFailed, jobsDeadLettered, jobCPUSeconds,
+        jobDuration, jobQueueWait, enqueueToPreview,
+        objectStoreRequests, objectStoreBytes, objectStoreErrors,
+        queueLength, queuePending, queueLag, queueOldestPendingSeconds, queueDelayed,
+        queueDeadLetters, queueConsumers, jobsInFlight, redisUp,
+    ]
 }
