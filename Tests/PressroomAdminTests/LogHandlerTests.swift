@@ -129,3 +129,27 @@ import Testing
         #expect(LogTimestamp.format(seconds: 1_795_936_804, nanoseconds: 123_999_999) == "2026-11-29T07:20:04.123Z")
     }
 }
+
+extension LogHandlerTests {
+    /// The file-descriptor output writes whole lines to a real descriptor (a pipe here).
+    @Test func fileDescriptorOutputWritesWholeLines() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let logger = Logger(label: "pipe") { LogfmtLogHandler(label: $0, output: .fileDescriptor(fds[1])) }
+        logger.info("first", metadata: ["job_id": "j1"])
+        logger.info("second line\nstill second", metadata: ["job_id": "j2"])
+        close(fds[1])
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(fds[0], &buffer, buffer.count)
+            if count <= 0 { break }
+            received += buffer[0..<count]
+        }
+        let lines = String(decoding: received, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].contains("msg=first") && lines[0].hasSuffix("job_id=j1"))
+        #expect(lines[1].contains(#"msg="second line\nstill second""#) && lines[1].hasSuffix("job_id=j2"))
+    }
+}

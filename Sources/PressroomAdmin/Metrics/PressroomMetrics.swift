@@ -15,13 +15,22 @@ public struct PressroomMetrics: Sendable {
     /// A swift-metrics factory backed by ``registry``, with Pressroom's buckets.
     public let factory: PrometheusMetricsFactory
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// - Parameters:
+    ///   - registry: a fresh registry by default, so tests never share one.
+    ///   - histogramBuckets: buckets per histogram name; timers without an
+    ///     entry get ``jobDurationBuckets``. Later parts pass extra entries
+    ///     (e.g. vendor latency) merged into ``histogramBuckets``.
+    public init(
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        histogramBuckets: [String: [Duration]] = PressroomMetrics.histogramBuckets
+    ) {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = Self.jobDurationBuckets
-        factory.durationHistogramBuckets = Self.histogramBuckets
-        factory.defaultValueHistogramBuckets = Self.jobDurationBuckets.map(\.seconds)
-        factory.valueHistogramBuckets = Self.histogramBuckets.mapValues { $0.map(\.seconds) }
+        factory.durationHistogramBuckets = histogramBuckets
+        // Seconds recorded through `Recorder(aggregate: true)` under these names
+        // get the same buckets; other value histograms keep the library's defaults.
+        factory.valueHistogramBuckets = histogramBuckets.mapValues { $0.map(\.seconds) }
         self.factory = factory
     }
 
