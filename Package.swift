@@ -136,6 +136,7 @@ let package = Package(
             name: "PressroomAdminTests",
             dependencies: [
                 "PressroomAdmin",
+                "PressroomSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,4 @@
-import PressroomAdmin
+import PressroomSupport
 import Synchronization
 import Testing
 

@@ -14,7 +14,9 @@ public enum PressroomMetricName {
     public static let jobsFailed = "pressroom_jobs_failed_total"
     /// Extra dimension `reason`.
     public static let jobsDeadLettered = "pressroom_jobs_dead_lettered_total"
-    /// A `FloatingPointCounter`, fed by ``CPUTimeAttributor``.
+    /// Deliveries of an already-completed job id, acknowledged without running the handler.
+    public static let jobsDuplicates = "pressroom_jobs_duplicates_total"
+    /// A `FloatingPointCounter`, fed by `CPUTimeAttributor` (PressroomSupport).
     public static let jobCPUSeconds = "pressroom_job_cpu_seconds_total"
     public static let jobDuration = "pressroom_job_duration_seconds"
     /// Dimension `queue` only.
@@ -41,7 +43,7 @@ public enum PressroomMetricName {
 
     /// Every name above, for checks that dashboards and alerts only use real metrics.
     public static let all: [String] = [
-        jobsStarted, jobsSucceeded, jobsRetried, jobsFailed, jobsDeadLettered, jobCPUSeconds,
+        jobsStarted, jobsSucceeded, jobsRetried, jobsFailed, jobsDeadLettered, jobsDuplicates, jobCPUSeconds,
         jobDuration, jobQueueWait, enqueueToPreview,
         objectStoreRequests, objectStoreBytes, objectStoreErrors,
         queueLength, queuePending, queueLag, queueOldestPendingSeconds, queueDelayed,
