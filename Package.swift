@@ -57,6 +57,7 @@ let package = Package(
             dependencies: [
                 "CHiredis",
                 "PressroomSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -46,6 +46,13 @@ public final class BlockingThreadPool: Sendable {
         }
     }
 
+    /// Queues `work` without waiting for it; returns `false` after `shutdown()`.
+    /// For callers that batch their own requests (the Redis auto-pipeline).
+    @discardableResult
+    public func execute(_ work: @escaping @Sendable () -> Void) -> Bool {
+        submit(work)
+    }
+
     /// Stops the threads once the queued work is done; later `run` calls throw.
     public func shutdown() {
         state.withLock { $0.stopped = true }

@@ -1,8 +1,15 @@
 import ArgumentParser
-import PressroomDaemon
 
 @main
 struct PressroomCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pressroom")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "pressroom",
+        abstract: "Print-on-demand photo worker: derives, renders, stores and fulfils jobs from Redis Streams.",
+        subcommands: [
+            RunCommand.self,
+            EnqueueCommand.self,
+            StatusCommand.self,
+            ConfigCommand.self,
+        ]
+    )
 }

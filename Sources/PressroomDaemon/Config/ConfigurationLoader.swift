@@ -1,0 +1,201 @@
+import Foundation
+import PressroomQueue
+import Yams
+
+/// Reads the YAML file, applies `PRESSROOM_…` environment overrides and
+/// validates the result, with errors that name the offending field.
+///
+/// An override names a field by its path in upper snake case:
+/// `redis.url` ← `PRESSROOM_REDIS_URL`, `queues.derive.concurrency` ←
+/// `PRESSROOM_QUEUES_DERIVE_CONCURRENCY`, `drainTimeout` ← `PRESSROOM_DRAIN_TIMEOUT`.
+public struct ConfigurationLoader {
+    public struct Loaded: Sendable {
+        public var configuration: PressroomConfiguration
+        /// Environment variables applied, by field path.
+        public var overrides: [String: String]
+        /// `PRESSROOM_…` variables that matched no field (typos, or not config).
+        public var unmatched: [String]
+    }
+
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        public let field: String
+        public let problem: String
+        public var description: String { field.isEmpty ? "config: \(problem)" : "config field '\(field)': \(problem)" }
+    }
+
+    /// Variables our scripts and tests use that are not config fields.
+    static let ignoredVariables: Set<String> = ["PRESSROOM_CONFIG", "PRESSROOM_VAR", "PRESSROOM_ROOT"]
+
+    public init() {}
+
+    public func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Loaded {
+        var tree: [String: Any] = [:]
+        if let file {
+            let text: String
+            do {
+                text = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw Invalid(field: "", problem: "cannot read \(file): \(error.localizedDescription)")
+            }
+            do {
+                if let loaded = try Yams.load(yaml: text) {
+                    guard let mapping = loaded as? [String: Any] else {
+                        throw Invalid(field: "", problem: "\(file) must be a YAML mapping at the top level")
+                    }
+                    tree = mapping
+                }
+            } catch let error as Invalid {
+                throw error
+            } catch {
+                throw Invalid(field: "", problem: "\(file) is not valid YAML: \(error)")
+            }
+        }
+        let schema = (try? Yams.load(yaml: YAMLEncoder().encode(PressroomConfiguration()))) as? [String: Any] ?? [:]
+        var overrides: [String: String] = [:]
+        var unmatched: [String] = []
+        for (name, value) in environment.sorted(by: { $0.key < $1.key })
+        where name.hasPrefix("PRESSROOM_") && !name.hasPrefix("PRESSROOM_TEST_") && !Self.ignoredVariables.contains(name) {
+            let rest = String(name.dropFirst("PRESSROOM_".count))
+            guard let path = Self.resolve(rest, tree: tree, schema: schema) else {
+                unmatched.append(name)
+                continue
+            }
+            let typed: Any = (try? Yams.load(yaml: value)).flatMap { $0 is [String: Any] || $0 is [Any] ? nil : $0 } ?? value
+            Self.set(&tree, path: path, value: typed)
+            overrides[path.joined(separator: ".")] = name
+        }
+        let configuration = try decode(tree)
+        try validate(configuration)
+        return Loaded(configuration: configuration, overrides: overrides, unmatched: unmatched)
+    }
+
+    private func decode(_ tree: [String: Any]) throws -> PressroomConfiguration {
+        do {
+            let yaml = try Yams.dump(object: tree)
+            return try YAMLDecoder().decode(PressroomConfiguration.self, from: yaml)
+        } catch let error as DecodingError {
+            throw Self.describe(error)
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> Invalid {
+        func path(_ context: DecodingError.Context, _ extra: CodingKey? = nil) -> String {
+            (context.codingPath + (extra.map { [$0] } ?? [])).map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return Invalid(field: path(context, key), problem: "is required")
+        case .typeMismatch(let type, let context):
+            return Invalid(field: path(context), problem: "expected \(Self.describe(type))")
+        case .valueNotFound(let type, let context):
+            return Invalid(field: path(context), problem: "expected \(Self.describe(type)), found nothing")
+        case .dataCorrupted(let context):
+            return Invalid(field: path(context), problem: context.debugDescription)
+        @unknown default:
+            return Invalid(field: "", problem: "\(error)")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type: return "a whole number"
+        case is Double.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is String.Type: return "a string"
+        default: return "\(type)"
+        }
+    }
+
+    public func validate(_ c: PressroomConfiguration) throws {
+        do {
+            _ = try RedisEndpoint(url: c.redis.url)
+        } catch {
+            throw Invalid(field: "redis.url", problem: "\(error)")
+        }
+        guard !c.redis.namespace.isEmpty, !c.redis.namespace.contains(where: { "{}: ".contains($0) }) else {
+            throw Invalid(field: "redis.namespace", problem: "must be non-empty without '{', '}', ':' or spaces")
+        }
+        if let consumer = c.consumer, consumer.isEmpty || consumer.contains(where: \.isWhitespace) {
+            throw Invalid(field: "consumer", problem: "must be non-empty without spaces")
+        }
+        guard ["logfmt", "json"].contains(c.log.format) else {
+            throw Invalid(field: "log.format", problem: "must be logfmt or json")
+        }
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(c.log.level) else {
+            throw Invalid(field: "log.level", problem: "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard (0...65535).contains(c.admin.port) else { throw Invalid(field: "admin.port", problem: "must be 0-65535") }
+        guard !c.queues.isEmpty else { throw Invalid(field: "queues", problem: "at least one queue is needed") }
+        for (name, queue) in c.queues {
+            guard !name.isEmpty, !name.contains(where: { "{}: ".contains($0) }) else {
+                throw Invalid(field: "queues.\(name)", problem: "queue names must not contain '{', '}', ':' or spaces")
+            }
+            guard (1...1024).contains(queue.concurrency) else {
+                throw Invalid(field: "queues.\(name).concurrency", problem: "must be 1-1024")
+            }
+            if let batch = queue.batchSize, batch < 1 { throw Invalid(field: "queues.\(name).batchSize", problem: "must be at least 1") }
+            guard queue.maxDeliveries >= 1 else { throw Invalid(field: "queues.\(name).maxDeliveries", problem: "must be at least 1") }
+            guard queue.claimMinIdle.duration >= .milliseconds(100) else {
+                throw Invalid(field: "queues.\(name).claimMinIdle", problem: "must be at least 100ms")
+            }
+            guard queue.block.duration >= .milliseconds(1), queue.block.duration <= .seconds(30) else {
+                throw Invalid(field: "queues.\(name).block", problem: "must be between 1ms and 30s")
+            }
+            if queue.trim.maxLength != nil && queue.trim.maxAge != nil {
+                throw Invalid(field: "queues.\(name).trim", problem: "set maxLength or maxAge, not both")
+            }
+            if let length = queue.trim.maxLength, length < 1 { throw Invalid(field: "queues.\(name).trim.maxLength", problem: "must be at least 1") }
+        }
+        for (type, job) in c.jobs {
+            guard c.queues[job.queue] != nil else {
+                throw Invalid(field: "jobs.\(type).queue", problem: "names queue '\(job.queue)', which is not under 'queues' (\(c.queues.keys.sorted().joined(separator: ", ")))")
+            }
+            guard job.maxAttempts >= 1 else { throw Invalid(field: "jobs.\(type).maxAttempts", problem: "must be at least 1") }
+            guard job.multiplier >= 1 else { throw Invalid(field: "jobs.\(type).multiplier", problem: "must be at least 1") }
+            guard (0...1).contains(job.jitter) else { throw Invalid(field: "jobs.\(type).jitter", problem: "must be between 0 and 1") }
+        }
+    }
+
+    // MARK: Environment paths
+
+    static func snake(_ key: String) -> String {
+        var out = ""
+        for ch in key {
+            if ch.isUppercase, !out.isEmpty, out.last != "_" { out.append("_") }
+            out.append(ch == "-" ? "_" : Character(ch.uppercased()))
+        }
+        return out
+    }
+
+    static func resolve(_ rest: String, tree: [String: Any]?, schema: [String: Any]?) -> [String]? {
+        let keys = Set((tree?.keys).map(Array.init) ?? []).union((schema?.keys).map(Array.init) ?? [])
+        // Longest keys first, so `drainTimeout` wins over a key `drain`.
+        for key in keys.sorted(by: { snake($0).count > snake($1).count }) {
+            let name = snake(key)
+            if rest == name { return [key] }
+            if rest.hasPrefix(name + "_") {
+                let tail = String(rest.dropFirst(name.count + 1))
+                var childSchema = schema?[key] as? [String: Any]
+                // Any queue or job type has the fields of the default ones.
+                if childSchema == nil, let parent = schema, parent.values.allSatisfy({ $0 is [String: Any] }) {
+                    childSchema = parent.values.first as? [String: Any]
+                }
+                if let path = resolve(tail, tree: tree?[key] as? [String: Any], schema: childSchema) {
+                    return [key] + path
+                }
+            }
+        }
+        return nil
+    }
+
+    static func set(_ tree: inout [String: Any], path: [String], value: Any) {
+        guard let first = path.first else { return }
+        if path.count == 1 {
+            tree[first] = value
+            return
+        }
+        var child = tree[first] as? [String: Any] ?? [:]
+        set(&child, path: Array(path.dropFirst()), value: value)
+        tree[first] = child
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import PressroomQueue
+
+/// The whole daemon configuration: one YAML file, every field overridable by
+/// a `PRESSROOM_…` environment variable (see ``ConfigurationLoader``).
+public struct PressroomConfiguration: Codable, Sendable, Equatable {
+    public struct Redis: Codable, Sendable, Equatable {
+        /// `redis://[user:password@]host:port/db` or `unix:///path?db=N`.
+        public var url: String = "redis://127.0.0.1:6379/0"
+        /// Prefix of every key, so several deployments can share one Redis.
+        public var namespace: String = "pressroom"
+    }
+
+    public struct Queue: Codable, Sendable, Equatable {
+        public var concurrency: Int = 4
+        public var batchSize: Int?
+        public var block: DurationText = DurationText(.seconds(1))
+        public var claimMinIdle: DurationText = DurationText(.seconds(60))
+        public var maxDeliveries: Int = 5
+        public var completedTTL: DurationText = DurationText(.seconds(7 * 86400))
+        public var eventsMaxLength: Int = 100_000
+        public var trim: Trim = Trim()
+
+        public init(concurrency: Int = 4) { self.concurrency = concurrency }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Queue()
+            concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? d.concurrency
+            batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize)
+            block = try c.decodeIfPresent(DurationText.self, forKey: .block) ?? d.block
+            claimMinIdle = try c.decodeIfPresent(DurationText.self, forKey: .claimMinIdle) ?? d.claimMinIdle
+            maxDeliveries = try c.decodeIfPresent(Int.self, forKey: .maxDeliveries) ?? d.maxDeliveries
+            completedTTL = try c.decodeIfPresent(DurationText.self, forKey: .completedTTL) ?? d.completedTTL
+            eventsMaxLength = try c.decodeIfPresent(Int.self, forKey: .eventsMaxLength) ?? d.eventsMaxLength
+            trim = try c.decodeIfPresent(Trim.self, forKey: .trim) ?? d.trim
+        }
+    }
+
+    /// Keep about `maxLength` entries or entries younger than `maxAge`;
+    /// only acknowledged entries are ever trimmed.
+    public struct Trim: Codable, Sendable, Equatable {
+        public var maxLength: Int?
+        public var maxAge: DurationText?
+
+        public init(maxLength: Int? = 100_000, maxAge: DurationText? = nil) {
+            self.maxLength = maxLength
+            self.maxAge = maxAge
+        }
+    }
+
+    public struct JobType: Codable, Sendable, Equatable {
+        public var queue: String
+        public var maxAttempts: Int = 5
+        public var initialBackoff: DurationText = DurationText(.seconds(1))
+        public var maxBackoff: DurationText = DurationText(.seconds(300))
+        public var multiplier: Double = 2
+        public var jitter: Double = 0.2
+        public var timeout: DurationText?
+
+        public init(queue: String) { self.queue = queue }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            var d = JobType(queue: "")
+            d.queue = try c.decode(String.self, forKey: .queue)
+            d.maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
+            d.initialBackoff = try c.decodeIfPresent(DurationText.self, forKey: .initialBackoff) ?? d.initialBackoff
+            d.maxBackoff = try c.decodeIfPresent(DurationText.self, forKey: .maxBackoff) ?? d.maxBackoff
+            d.multiplier = try c.decodeIfPresent(Double.self, forKey: .multiplier) ?? d.multiplier
+            d.jitter = try c.decodeIfPresent(Double.self, forKey: .jitter) ?? d.jitter
+            d.timeout = try c.decodeIfPresent(DurationText.self, forKey: .timeout)
+            self = d
+        }
+
+        var retryPolicy: RetryPolicy {
+            RetryPolicy(maxAttempts: maxAttempts, initialBackoff: initialBackoff.duration, maxBackoff: maxBackoff.duration,
+                        multiplier: multiplier, jitter: jitter)
+        }
+    }
+
+    public struct Log: Codable, Sendable, Equatable {
+        public var level: String = "info"
+        /// `logfmt` (default) or `json`.
+        public var format: String = "logfmt"
+    }
+
+    public struct Admin: Codable, Sendable, Equatable {
+        public var enabled: Bool = true
+        public var host: String = "127.0.0.1"
+        public var port: Int = 9464
+    }
+
+    public var redis = Redis()
+    /// Consumer name; defaults to the host name. Unique per live process.
+    public var consumer: String?
+    /// Enables the built-in `sleep` job type for end-to-end checks.
+    public var diagnostics: Bool = false
+    public var drainTimeout: DurationText = DurationText(.seconds(30))
+    public var log = Log()
+    public var admin = Admin()
+    public var queues: [String: Queue] = [
+        "derive": Queue(concurrency: 4),
+        "render": Queue(concurrency: 2),
+        "fulfill": Queue(concurrency: 32),
+    ]
+    public var jobs: [String: JobType] = [:]
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = PressroomConfiguration()
+        redis = try c.decodeIfPresent(Redis.self, forKey: .redis) ?? d.redis
+        consumer = try c.decodeIfPresent(String.self, forKey: .consumer)
+        diagnostics = try c.decodeIfPresent(Bool.self, forKey: .diagnostics) ?? d.diagnostics
+        drainTimeout = try c.decodeIfPresent(DurationText.self, forKey: .drainTimeout) ?? d.drainTimeout
+        log = try c.decodeIfPresent(Log.self, forKey: .log) ?? d.log
+        admin = try c.decodeIfPresent(Admin.self, forKey: .admin) ?? d.admin
+        queues = try c.decodeIfPresent([String: Queue].self, forKey: .queues) ?? d.queues
+        jobs = try c.decodeIfPresent([String: JobType].self, forKey: .jobs) ?? d.jobs
+    }
+}
+
+extension PressroomConfiguration.Redis {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        url = try c.decodeIfPresent(String.self, forKey: .url) ?? "redis://127.0.0.1:6379/0"
+        namespace = try c.decodeIfPresent(String.self, forKey: .namespace) ?? "pressroom"
+    }
+}
+
+extension PressroomConfiguration.Log {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        level = try c.decodeIfPresent(String.self, forKey: .level) ?? "info"
+        format = try c.decodeIfPresent(String.self, forKey: .format) ?? "logfmt"
+    }
+}
+
+extension PressroomConfiguration.Admin {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 9464
+    }
+}
+
+extension PressroomConfiguration.Trim {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength)
+        maxAge = try c.decodeIfPresent(DurationText.self, forKey: .maxAge)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import PressroomQueue
+
+/// Turns the file's shape into the engine's option types.
+extension PressroomConfiguration {
+    public var endpoint: RedisEndpoint {
+        get throws { try RedisEndpoint(url: redis.url) }
+    }
+
+    /// The consumer name: config/env/flag, else the host name.
+    public var consumerName: String {
+        consumer ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "pressroom"
+    }
+
+    public var queueOptions: [QueueOptions] {
+        queues.keys.sorted().map { name in
+            let q = queues[name]!
+            let trim: TrimPolicy
+            if let age = q.trim.maxAge { trim = .maxAge(age.duration) }
+            else if let length = q.trim.maxLength { trim = .maxLength(length) }
+            else { trim = .none }
+            return QueueOptions(name: name, concurrency: q.concurrency, batchSize: q.batchSize, block: q.block.duration,
+                                claimMinIdle: q.claimMinIdle.duration, maxDeliveries: q.maxDeliveries,
+                                completedTTL: q.completedTTL.duration, eventsMaxLength: q.eventsMaxLength, trim: trim)
+        }
+    }
+
+    /// Job types with their queue and retry policy. `sleep` is added on the
+    /// first queue (alphabetically) when diagnostics are on and it is not configured.
+    public var jobTypeOptions: [JobTypeOptions] {
+        var result = jobs.keys.sorted().map { type in
+            let job = jobs[type]!
+            return JobTypeOptions(type: type, queue: job.queue, retry: job.retryPolicy, timeout: job.timeout?.duration)
+        }
+        if diagnostics, jobs[SleepJob.type] == nil, let first = queues.keys.sorted().first {
+            result.append(JobTypeOptions(type: SleepJob.type, queue: first, retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(200))))
+        }
+        return result
+    }
+
+    public func keys(forQueue queue: String) -> QueueKeys {
+        QueueKeys(namespace: redis.namespace, queue: queue)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// Queue operations outside the worker loop: creating groups, enqueueing,
+/// and reading the state operators look at.
+public enum QueueAdmin {
+    /// Creates the stream and its consumer group if missing. The group starts
+    /// at `0` so jobs enqueued before the first worker ever started still run.
+    public static func ensureGroup(keys: QueueKeys, client: RedisClient) async throws {
+        let reply = try await client.send(["XGROUP", "CREATE", keys.stream, QueueKeys.group, "0", "MKSTREAM"])
+        if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
+            throw RedisError.server(message)
+        }
+    }
+
+    /// Adds a job the way any producer would (plain XADD), returns the entry id.
+    @discardableResult
+    public static func enqueue(keys: QueueKeys, client: RedisClient, id: String, type: String, payload: String, enqueuedAt: Date = Date()) async throws -> String {
+        let fields = WireFormat.fields(id: id, type: type, payload: payload, enqueuedAt: enqueuedAt)
+        let reply = try await client.call(["XADD", keys.stream, "*"] + fields.flatMap { [$0.0, $0.1] })
+        guard let entryID = reply.string else { throw RedisError.protocolViolation("XADD returned \(reply)") }
+        return entryID
+    }
+
+    /// The completed-id record of a job, if it finished within the TTL.
+    public static func completedRecord(keys: QueueKeys, client: RedisClient, jobID: String) async throws -> String? {
+        try await client.call(["GET", keys.done(jobID)]).string
+    }
+
+    /// Per-queue numbers for `pressroom status` and the metrics gauges.
+    public static func status(keys: QueueKeys, client: RedisClient, now: Date = Date()) async throws -> QueueStatus {
+        var status = QueueStatus(queue: keys.queue, stream: keys.stream)
+        status.length = Int(try await client.call(["XLEN", keys.stream]).int ?? 0)
+        status.delayed = Int(try await client.call(["ZCARD", keys.delayed]).int ?? 0)
+        status.deadLetters = Int(try await client.call(["XLEN", keys.dead]).int ?? 0)
+        let groups = try await client.send(["XINFO", "GROUPS", keys.stream])
+        guard case .array(let list) = groups else { return status }
+        for group in list {
+            let info = Dictionary(group.fieldPairsRaw, uniquingKeysWith: { a, _ in a })
+            guard info["name"]?.string == QueueKeys.group else { continue }
+            status.groupExists = true
+            status.pending = Int(info["pending"]?.int ?? 0)
+            status.lag = info["lag"]?.int.map(Int.init)
+            status.lastDeliveredID = info["last-delivered-id"]?.string
+        }
+        guard status.groupExists else { return status }
+        let summary = try await client.call(["XPENDING", keys.stream, QueueKeys.group])
+        if let parts = summary.array, parts.count >= 2, let oldest = parts[1].string,
+           let ms = oldest.split(separator: "-").first.flatMap({ Double($0) }) {
+            status.oldestPendingAge = max(0, now.timeIntervalSince1970 - ms / 1000)
+        }
+        let consumers = try await client.call(["XINFO", "CONSUMERS", keys.stream, QueueKeys.group])
+        for consumer in consumers.array ?? [] {
+            let info = Dictionary(consumer.fieldPairsRaw, uniquingKeysWith: { a, _ in a })
+            status.consumers.append(.init(
+                name: info["name"]?.string ?? "?",
+                pending: Int(info["pending"]?.int ?? 0),
+                idle: Double(info["idle"]?.int ?? 0) / 1000,
+                inactive: info["inactive"]?.int.map { Double($0) / 1000 }))
+        }
+        return status
+    }
+}
+
+/// What `pressroom status` prints for one queue.
+public struct QueueStatus: Sendable, Codable, Equatable {
+    public struct Consumer: Sendable, Codable, Equatable {
+        public var name: String
+        public var pending: Int
+        /// Seconds since the consumer's last read or claim.
+        public var idle: Double
+        /// Seconds since its last successful read (Redis 7.2+), if known.
+        public var inactive: Double?
+    }
+
+    public var queue: String
+    public var stream: String
+    public var groupExists = false
+    public var length = 0
+    public var pending = 0
+    /// Entries not yet delivered to any consumer (`nil` when Redis cannot tell).
+    public var lag: Int?
+    public var lastDeliveredID: String?
+    public var oldestPendingAge: Double?
+    public var delayed = 0
+    public var deadLetters = 0
+    public var consumers: [Consumer] = []
+
+    public init(queue: String, stream: String) {
+        self.queue = queue
+        self.stream = stream
+    }
+}
+
+extension RedisValue {
+    /// Flat `[k, v, ...]` with values kept as replies (XINFO mixes types).
+    var fieldPairsRaw: [(String, RedisValue)] {
+        guard let values = array else { return [] }
+        var pairs: [(String, RedisValue)] = []
+        var index = 0
+        while index + 1 < values.count {
+            pairs.append((values[index].string ?? "", values[index + 1]))
+            index += 2
+        }
+        return pairs
+    }
+}

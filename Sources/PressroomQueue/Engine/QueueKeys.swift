@@ -1,0 +1,34 @@
+/// Redis key names of one queue. Every key shares the `{namespace:queue}` hash
+/// tag so multi-key scripts stay in one Redis Cluster slot.
+public struct QueueKeys: Sendable, Equatable {
+    public let namespace: String
+    public let queue: String
+    private let prefix: String
+
+    public init(namespace: String, queue: String) {
+        self.namespace = namespace
+        self.queue = queue
+        self.prefix = "{\(namespace):\(queue)}:"
+    }
+
+    /// The stream producers XADD jobs to.
+    public var stream: String { prefix + "jobs" }
+    /// Dead letters: what could not be finished, with the reason.
+    public var dead: String { prefix + "dead" }
+    /// Sorted set of retries waiting for their backoff (score = due time, ms).
+    public var delayed: String { prefix + "delayed" }
+    /// Outcomes (succeeded, retrying, dead_lettered) for the frontend to read.
+    public var events: String { prefix + "events" }
+    /// The consumer group every Pressroom process joins.
+    public static let group = "pressroom"
+
+    /// Outcome of a finished job id; its presence makes redeliveries no-ops.
+    public func done(_ jobID: String) -> String { prefix + "done:" + jobID }
+    /// Held by the consumer running a job id; keeps duplicates from running concurrently.
+    public func lease(_ jobID: String) -> String { prefix + "lease:" + jobID }
+
+    /// Process-wide key that makes a consumer name exclusive to one live process.
+    public static func consumerLock(namespace: String, consumer: String) -> String {
+        "\(namespace):consumer:\(consumer)"
+    }
+}

@@ -1,0 +1,69 @@
+/// Per-queue settings: one stream, one lane of workers.
+public struct QueueOptions: Sendable, Equatable {
+    public var name: String
+    /// Jobs of this queue running at once in this process.
+    public var concurrency: Int
+    /// Entries read per XREADGROUP; defaults to the free slots.
+    public var batchSize: Int
+    /// How long one XREADGROUP blocks; short, so a drain starts promptly.
+    public var block: Duration
+    /// Idle time after which another consumer takes over an entry (XAUTOCLAIM).
+    /// In-flight jobs refresh their idle time at a third of it, so only dead
+    /// consumers' entries are ever taken.
+    public var claimMinIdle: Duration
+    /// Deliveries after which an entry is poison and dead-lettered unrun.
+    public var maxDeliveries: Int
+    /// How long a finished job id is remembered, so its duplicates are skipped.
+    public var completedTTL: Duration
+    /// Events stream length (approximate); 0 disables events.
+    public var eventsMaxLength: Int
+    public var trim: TrimPolicy
+
+    public init(
+        name: String,
+        concurrency: Int = 4,
+        batchSize: Int? = nil,
+        block: Duration = .milliseconds(1000),
+        claimMinIdle: Duration = .seconds(60),
+        maxDeliveries: Int = 5,
+        completedTTL: Duration = .seconds(7 * 86400),
+        eventsMaxLength: Int = 100_000,
+        trim: TrimPolicy = .maxLength(100_000)
+    ) {
+        self.name = name
+        self.concurrency = concurrency
+        self.batchSize = batchSize ?? concurrency
+        self.block = block
+        self.claimMinIdle = claimMinIdle
+        self.maxDeliveries = maxDeliveries
+        self.completedTTL = completedTTL
+        self.eventsMaxLength = eventsMaxLength
+        self.trim = trim
+    }
+}
+
+/// How a stream is kept from growing. Either way only acknowledged entries
+/// are trimmed: the trim point never passes a pending or undelivered entry.
+public enum TrimPolicy: Sendable, Equatable {
+    case none
+    /// Keep about this many entries.
+    case maxLength(Int)
+    /// Keep entries younger than this.
+    case maxAge(Duration)
+}
+
+/// Per-job-type settings.
+public struct JobTypeOptions: Sendable, Equatable {
+    public var type: String
+    public var queue: String
+    public var retry: RetryPolicy
+    /// A run taking longer fails as transient; `nil` waits forever.
+    public var timeout: Duration?
+
+    public init(type: String, queue: String, retry: RetryPolicy = .default, timeout: Duration? = nil) {
+        self.type = type
+        self.queue = queue
+        self.retry = retry
+        self.timeout = timeout
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// The worker pool of one process: a lane per queue, plus the maintenance
+/// that keeps the queues healthy (due retries, idle-time refresh of running
+/// jobs, the consumer-name lock, trimming).
+///
+/// On graceful shutdown it stops reading at once, lets in-flight jobs finish
+/// for up to `drainTimeout`, and leaves the rest pending for other consumers.
+public final class QueueWorker: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var endpoint: RedisEndpoint
+        public var namespace: String
+        public var consumer: String
+        public var queues: [QueueOptions]
+        public var drainTimeout: Duration
+        /// How often due retries are moved back onto their streams.
+        public var delayedPollInterval: Duration
+        /// How often acknowledged entries are trimmed away.
+        public var trimInterval: Duration
+
+        public init(endpoint: RedisEndpoint, namespace: String = "pressroom", consumer: String, queues: [QueueOptions],
+                    drainTimeout: Duration = .seconds(30), delayedPollInterval: Duration = .milliseconds(250),
+                    trimInterval: Duration = .seconds(30)) {
+            self.endpoint = endpoint
+            self.namespace = namespace
+            self.consumer = consumer
+            self.queues = queues
+            self.drainTimeout = drainTimeout
+            self.delayedPollInterval = delayedPollInterval
+            self.trimInterval = trimInterval
+        }
+    }
+
+    /// What readiness probes and systemd status lines report.
+    public enum Phase: String, Sendable {
+        case starting, ready, draining, stopped
+    }
+
+    public let configuration: Configuration
+    private let registry: JobRegistry
+    private let logger: Logger
+    public let health: RedisHealth
+    private let commands: RedisClient
+    private let stopSignal = StopSignal()
+    private let phaseState = Mutex<Phase>(.starting)
+    private let lanes: [QueueLane]
+    private let fetchers: [RedisClient]
+    private let onReady: @Sendable () -> Void
+
+    public init(configuration: Configuration, registry: JobRegistry, logger: Logger, onReady: @escaping @Sendable () -> Void = {}) {
+        self.configuration = configuration
+        self.registry = registry
+        var logger = logger
+        logger[metadataKey: "consumer"] = "\(configuration.consumer)"
+        self.logger = logger
+        self.onReady = onReady
+        let health = RedisHealth(logger: logger)
+        self.health = health
+        let blockMax = configuration.queues.map(\.block).max() ?? .seconds(1)
+        self.commands = RedisClient(endpoint: configuration.endpoint, name: "commands", health: health)
+        var fetchers: [RedisClient] = []
+        var lanes: [QueueLane] = []
+        for queue in configuration.queues {
+            let fetcher = RedisClient(endpoint: configuration.endpoint, name: "fetch-\(queue.name)",
+                                      commandTimeout: blockMax + .seconds(5), health: health)
+            fetchers.append(fetcher)
+            lanes.append(QueueLane(options: queue, namespace: configuration.namespace, registry: registry, commands: commands,
+                                   fetcher: fetcher, consumer: configuration.consumer, logger: logger, stopSignal: stopSignal))
+        }
+        self.fetchers = fetchers
+        self.lanes = lanes
+    }
+
+    public var phase: Phase { phaseState.withLock { $0 } }
+
+    /// Jobs running now, per queue.
+    public var inFlight: [String: Int] {
+        Dictionary(uniqueKeysWithValues: lanes.map { ($0.options.name, $0.inFlightCount) })
+    }
+
+    /// Stops reading new jobs (the same as a graceful shutdown request).
+    public func stop() {
+        stopSignal.stop()
+    }
+
+    public func run() async throws {
+        let lock = ConsumerLock(namespace: configuration.namespace, consumer: configuration.consumer, client: commands)
+        defer {
+            phaseState.withLock { $0 = .stopped }
+            commands.shutdown()
+            fetchers.forEach { $0.shutdown() }
+        }
+        try await startUp(lock: lock)
+        if stopSignal.isStopped { return }
+        phaseState.withLock { $0 = .ready }
+        logger.info("worker ready", metadata: ["queues": "\(configuration.queues.map { "\($0.name)×\($0.concurrency)" }.joined(separator: " "))"])
+        onReady()
+
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await withTaskGroup(of: Void.self) { laneGroup in
+                        for lane in self.lanes {
+                            laneGroup.addTask { await lane.run(drainTimeout: self.configuration.drainTimeout) }
+                        }
+                    }
+                }
+                group.addTask { await self.maintain(lock: lock) }
+                await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.phaseState.withLock { $0 = .draining }
+            self.logger.info("graceful shutdown: no new jobs; draining in-flight jobs")
+            self.stopSignal.stop()
+        }
+        await lock.release()
+        logger.info("worker stopped")
+    }
+
+    /// Takes the consumer name and creates the groups, waiting out Redis
+    /// outages (a worker started before Redis just waits for it).
+    private func startUp(lock: ConsumerLock) async throws {
+        var backoff = Backoff()
+        while !stopSignal.isStopped {
+            do {
+                try await lock.acquire()
+                for lane in lanes {
+                    try await QueueAdmin.ensureGroup(keys: lane.keys, client: commands)
+                }
+                return
+            } catch let error as RedisError where error.kind == .connection {
+                await withGracefulShutdownHandler {
+                    await stopSignal.sleep(backoff.next())
+                } onGracefulShutdown: {
+                    self.stopSignal.stop()
+                }
+            }
+        }
+    }
+
+    private func maintain(lock: ConsumerLock) async {
+        let clock = ContinuousClock()
+        var nextLock = clock.now
+        var nextDelayed = clock.now
+        var nextTrim = clock.now + .seconds(1)
+        var nextTouch: [Int: ContinuousClock.Instant] = [:]
+        while !Task.isCancelled {
+            let now = clock.now
+            if now >= nextLock {
+                nextLock = now + lock.refreshInterval
+                do {
+                    if try await !lock.hold() {
+                        logger.critical("another process took over this consumer name; stopping", metadata: ["lock": "\(lock.key)"])
+                        stopSignal.stop()
+                    }
+                } catch {
+                    // Redis is down; RedisHealth already logged it.
+                }
+            }
+            if now >= nextDelayed && !stopSignal.isStopped {
+                nextDelayed = now + configuration.delayedPollInterval
+                for lane in lanes { await moveDue(lane) }
+            }
+            for (index, lane) in lanes.enumerated() where now >= nextTouch[index, default: now] {
+                nextTouch[index] = now + lane.options.claimMinIdle / 3
+                await touch(lane)
+            }
+            if now >= nextTrim && !stopSignal.isStopped {
+                nextTrim = now + configuration.trimInterval
+                for lane in lanes { await trim(lane) }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    private func moveDue(_ lane: QueueLane) async {
+        do {
+            var moved: Int64 = 0
+            repeat {
+                moved = try await QueueScripts.moveDue.run(
+                    on: commands, keys: [lane.keys.delayed, lane.keys.stream],
+                    args: [String(QueueLane.nowMs()), "100"]).int ?? 0
+            } while moved == 100
+        } catch let error as RedisError where error.kind == .server {
+            logger.error("moving due retries failed", metadata: ["queue": "\(lane.options.name)", "error": "\(error.message)"])
+        } catch {}
+    }
+
+    private func touch(_ lane: QueueLane) async {
+        let running = lane.inFlightEntries()
+        guard !running.isEmpty else { return }
+        do {
+            let reply = try await QueueScripts.touch.run(
+                on: commands,
+                keys: [lane.keys.stream] + running.map { lane.keys.lease($0.jobID) },
+                args: [QueueKeys.group, configuration.consumer, String(lane.options.claimMinIdle.milliseconds)] + running.map(\.entryID))
+            let lost = reply.array?.compactMap(\.string) ?? []
+            if !lost.isEmpty {
+                logger.warning("running jobs were taken over by another consumer (this process stalled longer than claim-min-idle)",
+                               metadata: ["queue": "\(lane.options.name)", "entries": "\(lost.joined(separator: ","))"])
+            }
+        } catch {}
+    }
+
+    private func trim(_ lane: QueueLane) async {
+        let (mode, value): (String, String)
+        switch lane.options.trim {
+        case .none: return
+        case .maxLength(let length): (mode, value) = ("maxlen", String(length))
+        case .maxAge(let age): (mode, value) = ("minid", String(QueueLane.nowMs() - age.milliseconds))
+        }
+        do {
+            let trimmed = try await QueueScripts.trim.run(on: commands, keys: [lane.keys.stream],
+                                                          args: [QueueKeys.group, mode, value, "10000"]).int ?? 0
+            if trimmed > 0 {
+                logger.debug("trimmed acknowledged entries", metadata: ["queue": "\(lane.options.name)", "count": "\(trimmed)"])
+            }
+        } catch let error as RedisError where error.kind == .server {
+            logger.error("trimming failed", metadata: ["queue": "\(lane.options.name)", "error": "\(error.message)"])
+        } catch {}
+    }
+}

@@ -1,0 +1,152 @@
+import CHiredis
+import Foundation
+
+/// Owns one hiredis `redisContext` and frees it exactly once.
+///
+/// Blocking and not thread-safe: only ``RedisClient`` uses it, always from the
+/// one thread that owns the connection.
+final class RedisConnection {
+    private let context: UnsafeMutablePointer<redisContext>
+
+    /// Connects and authenticates; throws `.connection` with hiredis' message.
+    init(endpoint: RedisEndpoint, connectTimeout: Duration, commandTimeout: Duration) throws {
+        let connectTV = timeval(duration: connectTimeout)
+        let raw: UnsafeMutablePointer<redisContext>?
+        switch endpoint.address {
+        case .tcp(let host, let port):
+            raw = redisConnectWithTimeout(host, Int32(port), connectTV)
+        case .unix(let path):
+            raw = redisConnectUnixWithTimeout(path, connectTV)
+        }
+        guard let raw else { throw RedisError.connection("cannot allocate a redis context") }
+        if raw.pointee.err != 0 {
+            let message = Self.errorString(raw)
+            redisFree(raw)
+            throw RedisError.connection("cannot connect to \(endpoint): \(message)")
+        }
+        self.context = raw
+        if redisSetTimeout(raw, timeval(duration: commandTimeout)) != REDIS_OK {
+            throw RedisError.connection("cannot set the socket timeout: \(Self.errorString(raw))")
+        }
+        if let password = endpoint.password {
+            var args = ["AUTH"]
+            if let user = endpoint.username { args.append(user) }
+            args.append(password)
+            if case .error(let message) = try command(args.map { Array($0.utf8) }) {
+                throw RedisError.connection("authentication failed: \(message)")
+            }
+        }
+        if endpoint.database != 0 {
+            try command(["SELECT", String(endpoint.database)].map { Array($0.utf8) }).throwingServerError()
+        }
+    }
+
+    deinit {
+        redisFree(context)
+    }
+
+    /// One command, one round trip.
+    func command(_ args: [[UInt8]]) throws -> RedisValue {
+        try pipeline([args])[0]
+    }
+
+    /// Writes every command, then reads every reply: one round trip for all.
+    /// A broken connection throws; the caller must drop this connection.
+    func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisValue] {
+        for args in commands {
+            let status = Self.withArgv(args) { argc, argv, lengths in
+                redisAppendCommandArgv(context, argc, argv, lengths)
+            }
+            if status != REDIS_OK {
+                throw RedisError.connection(Self.errorString(context))
+            }
+        }
+        var replies: [RedisValue] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var reply: UnsafeMutableRawPointer?
+            if redisGetReply(context, &reply) != REDIS_OK || reply == nil {
+                throw RedisError.connection(Self.errorString(context))
+            }
+            let typed = reply!.assumingMemoryBound(to: redisReply.self)
+            replies.append(Self.decode(typed))
+            freeReplyObject(reply)
+        }
+        return replies
+    }
+
+    private static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_STRING:
+            return .bulk(bytes(r.str, r.len))
+        case REDIS_REPLY_STATUS:
+            return .status(String(decoding: bytes(r.str, r.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: bytes(r.str, r.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            return .integer(r.integer)
+        case REDIS_REPLY_NIL:
+            return .null
+        case REDIS_REPLY_ARRAY:
+            var values: [RedisValue] = []
+            values.reserveCapacity(r.elements)
+            for index in 0..<r.elements {
+                if let element = r.element[index] {
+                    values.append(decode(element))
+                } else {
+                    values.append(.null)
+                }
+            }
+            return .array(values)
+        default:
+            return .error("unknown reply type \(r.type)")
+        }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
+        guard let pointer, length > 0 else { return [] }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            Array(UnsafeBufferPointer(start: $0, count: length))
+        }
+    }
+
+    private static func errorString(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            let text = String(decoding: bytes, as: UTF8.self)
+            return text.isEmpty ? "error \(context.pointee.err)" : text
+        }
+    }
+
+    /// Hands hiredis argv/argvlen arrays that point into `args` for the call's duration.
+    private static func withArgv<R>(
+        _ args: [[UInt8]],
+        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+    ) -> R {
+        let joined = args.reduce(into: [UInt8]()) { $0.append(contentsOf: $1) }
+        let lengths = args.map(\.count)
+        return joined.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+            var pointers: [UnsafePointer<CChar>?] = []
+            pointers.reserveCapacity(args.count)
+            var offset = 0
+            for length in lengths {
+                pointers.append((base + offset).assumingMemoryBound(to: CChar.self))
+                offset += length
+            }
+            return pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { lens in
+                    body(Int32(args.count), argv.baseAddress!, lens.baseAddress!)
+                }
+            }
+        }
+    }
+}
+
+extension timeval {
+    init(duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self.init(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+}

@@ -1,0 +1,34 @@
+/// Failures talking to Redis, split the way callers must react to them:
+/// connection problems are retried after a backoff, server errors are bugs or
+/// bad data and are reported as they are.
+public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// No connection, or it broke mid-command; the command may or may not have run.
+        case connection
+        /// Redis answered with an error reply (`ERR`, `NOGROUP`, `NOSCRIPT`, ...).
+        case server
+        /// The reply had an unexpected shape.
+        case protocolViolation
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public static func connection(_ message: String) -> RedisError { RedisError(kind: .connection, message: message) }
+    public static func server(_ message: String) -> RedisError { RedisError(kind: .server, message: message) }
+    public static func protocolViolation(_ message: String) -> RedisError { RedisError(kind: .protocolViolation, message: message) }
+
+    /// The error code Redis puts first in an error reply, e.g. `NOGROUP`.
+    public var serverCode: String? {
+        guard kind == .server else { return nil }
+        return message.split(separator: " ", maxSplits: 1).first.map(String.init)
+    }
+
+    public var description: String {
+        switch kind {
+        case .connection: return "redis connection error: \(message)"
+        case .server: return "redis error: \(message)"
+        case .protocolViolation: return "unexpected redis reply: \(message)"
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import PressroomDaemon
+import PressroomQueue
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Per queue: length, pending, lag, consumers with idle times, delayed and dead-letter counts.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func run() async throws {
+        let configuration = try options.load().configuration
+        let client = RedisClient(endpoint: try configuration.endpoint, name: "status")
+        defer { client.shutdown() }
+        var statuses: [QueueStatus] = []
+        for queue in configuration.queues.keys.sorted() {
+            statuses.append(try await QueueAdmin.status(keys: configuration.keys(forQueue: queue), client: client))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(statuses), as: UTF8.self))
+            return
+        }
+        print(pad("QUEUE", 10) + pad("LENGTH", 9) + pad("PENDING", 9) + pad("LAG", 8) + pad("DELAYED", 9) + pad("DEAD", 7) + "OLDEST PENDING")
+        for s in statuses {
+            let oldest = s.oldestPendingAge.map { String(format: "%.1fs", $0) } ?? "-"
+            print(pad(s.queue, 10) + pad("\(s.length)", 9) + pad("\(s.pending)", 9) + pad(s.lag.map(String.init) ?? "?", 8)
+                  + pad("\(s.delayed)", 9) + pad("\(s.deadLetters)", 7) + oldest)
+            for c in s.consumers {
+                print("  consumer \(pad(c.name, 24)) pending \(pad("\(c.pending)", 6)) idle \(String(format: "%.1fs", c.idle))")
+            }
+        }
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+}
