@@ -137,6 +137,7 @@ private func withAdminServer(
         try await withAdminServer { (port: UInt16) async throws -> Void in
             #expect(try await HTTPGet.fetch(port: port, path: "/nope").status == 404)
             #expect(try await HTTPGet.fetch(port: port, path: "/metrics", method: "POST").status == 405)
+            #expect(try await HTTPGet.fetch(port: port, path: "/healthz", method: "DELETE").status == 405)
         }
     }
 

@@ -1,8 +1,9 @@
 import FlyingFox
 import Foundation
 
-/// Routes the admin port's three endpoints. Anything else is 404, and
-/// non-GET/HEAD methods are 405, so scanners get nothing but status codes.
+/// Routes the admin port's three endpoints. Anything else is 404, and other
+/// methods than GET are 405 (HEAD too: FlyingFox would send a body with it),
+/// so scanners get nothing but status codes.
 struct AdminHTTPHandler: HTTPHandler {
     /// The content type Prometheus expects for text exposition format 0.0.4.
     static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -11,10 +12,10 @@ struct AdminHTTPHandler: HTTPHandler {
     let readiness: @Sendable () async -> Readiness
 
     func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard request.method == .GET || request.method == .HEAD else {
+        guard request.method == .GET else {
             return HTTPResponse(
                 statusCode: .methodNotAllowed,
-                headers: [.contentType: "text/plain; charset=utf-8", HTTPHeader("Allow"): "GET, HEAD"],
+                headers: [.contentType: "text/plain; charset=utf-8", HTTPHeader("Allow"): "GET"],
                 body: Data("method not allowed\n".utf8)
             )
         }
