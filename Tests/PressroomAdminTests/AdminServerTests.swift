@@ -183,9 +183,12 @@ private func withAdminServer(
                 readiness: { Readiness(checks: []) },
                 logger: .quiet
             )
-            await #expect(throws: (any Error).self) {
+            let error = try await #require(throws: AdminServerError.self) {
                 try await second.run()
             }
+            #expect(error.message.contains("127.0.0.1:\(port)"))
+            #expect(error.message.contains("Address already in use"))
+            #expect(!error.isTransient)
         }
     }
 }

@@ -61,7 +61,7 @@ public final class AdminServer: Service, Sendable {
 
     public func run() async throws {
         logger.info(
-            "admin server listening",
+            "admin server starting",
             metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)"]
         )
         do {
@@ -83,7 +83,7 @@ public final class AdminServer: Service, Sendable {
             // error; after a requested stop or a cancellation that is the normal end.
             if stopRequested.isSet || Task.isCancelled { return }
             logger.error("admin server failed", metadata: ["error": "\(error)"])
-            throw error
+            throw AdminServerError.serverFailed("\(configuration.host):\(configuration.port)", cause: "\(error)")
         }
         logger.info("admin server stopped")
     }
