@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A notification could not be delivered to systemd. Carries the failing
 /// system call and `strerror` text.
 public struct SystemdNotifyError: Error, CustomStringConvertible, Sendable {
@@ -39,9 +45,3 @@ public struct SystemdNotifyError: Error, CustomStringConvertible, Sendable {
         )
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
