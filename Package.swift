@@ -92,6 +92,7 @@ let package = Package(
             name: "PressroomAdmin",
             dependencies: [
                 .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -139,7 +140,17 @@ let package = Package(
             dependencies: ["PressroomStorage"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PressroomAdminTests", dependencies: ["PressroomAdmin"]),
+        .testTarget(
+            name: "PressroomAdminTests",
+            dependencies: [
+                "PressroomAdmin",
+                "PressroomSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon", "PressroomQueue"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,10 +1,11 @@
 import Foundation
 import Logging
+import PressroomAdmin
 import PressroomQueue
 import ServiceLifecycle
 
-/// Wires configuration, job handlers and the queue engine into one process.
-/// The only place that knows about every other part of Pressroom.
+/// Wires configuration, job handlers, the queue engine, the admin port and
+/// systemd into one process. The only place that knows every part of Pressroom.
 public struct PressroomDaemon: Sendable {
     public let configuration: PressroomConfiguration
     public let logger: Logger
@@ -12,6 +13,16 @@ public struct PressroomDaemon: Sendable {
     public init(configuration: PressroomConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+    }
+
+    /// Installs logging and metrics backends. Must run before any engine
+    /// object exists: metric handles made earlier stay on the no-op backend.
+    public static func bootstrap(_ configuration: PressroomConfiguration) -> PressroomMetrics {
+        PressroomLogging.bootstrap(format: LogFormat(rawValue: configuration.log.format) ?? .logfmt,
+                                   level: Logger.Level(rawValue: configuration.log.level) ?? .info)
+        let metrics = PressroomMetrics()
+        _ = metrics.bootstrap()
+        return metrics
     }
 
     /// Registers a handler for every configured job type this build knows.
@@ -29,19 +40,73 @@ public struct PressroomDaemon: Sendable {
     }
 
     /// Runs until SIGTERM/SIGINT, then drains and returns.
-    public func run() async throws {
+    public func run(metrics: PressroomMetrics) async throws {
         let registry = try makeRegistry()
+        let notifier = SystemdNotifier()
+        let logger = self.logger
         let worker = QueueWorker(
             configuration: .init(endpoint: try configuration.endpoint, namespace: configuration.redis.namespace,
                                  consumer: configuration.consumerName, queues: configuration.queueOptions,
                                  drainTimeout: configuration.drainTimeout.duration),
             registry: registry,
-            logger: logger)
+            logger: logger,
+            onReady: {
+                do { try notifier.ready(status: "ready") } catch { logger.warning("sd_notify READY failed", metadata: ["error": "\(error)"]) }
+            },
+            onDraining: {
+                try? notifier.stopping(status: "draining in-flight jobs")
+            })
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        // Admin and watchdog first: shutdown runs in reverse, so they outlive the drain.
+        if configuration.admin.enabled {
+            let admin = try AdminServer(
+                configuration: .init(host: configuration.admin.host, port: UInt16(configuration.admin.port)),
+                metrics: metrics,
+                readiness: { Self.readiness(of: worker) },
+                logger: logger)
+            services.append(.init(service: admin))
+        }
+        services.append(.init(service: WatchdogService(notifier: notifier, isHealthy: { worker.health.isUp && worker.phase != .stopped }, logger: logger)))
+        services.append(.init(service: SystemdStatusReporter(worker: worker, notifier: notifier)))
+        services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    static func readiness(of worker: QueueWorker) -> Readiness {
+        var checks: [Readiness.Check] = []
+        checks.append(worker.health.isUp ? .passing("redis") : .failing("redis", detail: worker.health.lastError ?? "unreachable"))
+        switch worker.phase {
+        case .ready: checks.append(.passing("consumer-groups"))
+        case .starting: checks.append(.failing("consumer-groups", detail: "starting: consumer name and groups not ready yet"))
+        case .draining: checks.append(.failing("draining", detail: "shutting down: no new jobs are read"))
+        case .stopped: checks.append(.failing("draining", detail: "stopped"))
+        }
+        return Readiness(checks: checks)
+    }
+}
+
+/// Sends STATUS= lines with in-flight counts while the worker runs.
+struct SystemdStatusReporter: Service {
+    let worker: QueueWorker
+    let notifier: SystemdNotifier
+
+    func run() async throws {
+        guard notifier.isEnabled else {
+            try? await gracefulShutdown()
+            return
+        }
+        while !Task.isCancelledOrShuttingDown {
+            let counts = worker.inFlight.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            try? notifier.status("\(worker.phase.rawValue); in flight: \(counts)")
+            try? await Task.sleep(for: .seconds(5))
+        }
+    }
+}
+
+extension Task where Success == Never, Failure == Never {
+    static var isCancelledOrShuttingDown: Bool {
+        Task.isCancelled || Task.isShuttingDownGracefully
     }
 }

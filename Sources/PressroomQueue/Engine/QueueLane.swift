@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import PressroomSupport
 import Synchronization
 
 /// One queue's worker loop in one process: replays this consumer's own pending
@@ -24,8 +25,10 @@ final class QueueLane: Sendable {
     private let slots: LaneSlots
     private let inFlight = Mutex<[String: InFlight]>([:])
     private let inFlightGauge: Gauge
+    private let cpu: CPUTimeAttributor
 
-    init(options: QueueOptions, namespace: String, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, consumer: String, logger: Logger, stopSignal: StopSignal) {
+    init(options: QueueOptions, namespace: String, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, consumer: String, logger: Logger, stopSignal: StopSignal, cpu: CPUTimeAttributor) {
+        self.cpu = cpu
         self.options = options
         self.keys = QueueKeys(namespace: namespace, queue: options.name)
         self.registry = registry
@@ -276,16 +279,16 @@ final class QueueLane: Sendable {
         defer { inFlight.withLock { _ = $0.removeValue(forKey: entry.id) } }
 
         let started = ContinuousClock.now
-        let cpuStart = ProcessCPUTime.seconds()
+        let cpuToken = cpu.begin(weight: options.cpuWeight)
         let context = JobContext(job: job, logger: logger, consumer: consumer)
         let outcome: Result<Data?, Error> = await run(registered, context: context)
         let elapsed = ContinuousClock.now - started
         Metrics.Timer(label: "pressroom_job_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
             .recordNanoseconds(elapsed.nanoseconds)
-        // Process CPU while the job ran, shared among the lane's jobs in flight:
-        // exact with one job at a time, an estimate otherwise (docs/metrics.md).
+        // Process CPU while the job ran, shared among all jobs in flight by
+        // weight: exact for a job running alone, an estimate otherwise (docs/metrics.md).
         FloatingPointCounter(label: "pressroom_job_cpu_seconds_total", dimensions: dimensions)
-            .increment(by: max(0, ProcessCPUTime.seconds() - cpuStart) / Double(max(1, slots.inUse)))
+            .increment(by: cpu.end(cpuToken).seconds)
 
         switch outcome {
         case .success(let result):

@@ -18,6 +18,9 @@ public struct QueueOptions: Sendable, Equatable {
     /// Events stream length (approximate); 0 disables events.
     public var eventsMaxLength: Int
     public var trim: TrimPolicy
+    /// Share of concurrent CPU time this lane's jobs are charged with: I/O-bound
+    /// lanes (fulfilment) get a low weight so they do not dilute imaging jobs.
+    public var cpuWeight: Double
 
     public init(
         name: String,
@@ -28,8 +31,10 @@ public struct QueueOptions: Sendable, Equatable {
         maxDeliveries: Int = 5,
         completedTTL: Duration = .seconds(7 * 86400),
         eventsMaxLength: Int = 100_000,
-        trim: TrimPolicy = .maxLength(100_000)
+        trim: TrimPolicy = .maxLength(100_000),
+        cpuWeight: Double = 1
     ) {
+        self.cpuWeight = cpuWeight
         self.name = name
         self.concurrency = concurrency
         self.batchSize = batchSize ?? concurrency

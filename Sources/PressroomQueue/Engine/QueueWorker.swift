@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import PressroomSupport
 import Synchronization
 
 /// The worker pool of one process: a lane per queue, plus the maintenance
@@ -21,6 +22,8 @@ public final class QueueWorker: Service, Sendable {
         public var delayedPollInterval: Duration
         /// How often acknowledged entries are trimmed away.
         public var trimInterval: Duration
+        /// How often queue gauges (length, pending, lag, ...) are sampled.
+        public var statsInterval: Duration = .seconds(10)
 
         public init(endpoint: RedisEndpoint, namespace: String = "pressroom", consumer: String, queues: [QueueOptions],
                     drainTimeout: Duration = .seconds(30), delayedPollInterval: Duration = .milliseconds(250),
@@ -50,8 +53,16 @@ public final class QueueWorker: Service, Sendable {
     private let lanes: [QueueLane]
     private let fetchers: [RedisClient]
     private let onReady: @Sendable () -> Void
+    private let onDraining: @Sendable () -> Void
+    /// Charges process CPU time to job types (one per process).
+    public let cpu = CPUTimeAttributor()
 
-    public init(configuration: Configuration, registry: JobRegistry, logger: Logger, onReady: @escaping @Sendable () -> Void = {}) {
+    /// - Parameters:
+    ///   - onReady: called once the consumer name is held and the groups exist.
+    ///   - onDraining: called when a graceful shutdown starts the drain.
+    public init(configuration: Configuration, registry: JobRegistry, logger: Logger,
+                onReady: @escaping @Sendable () -> Void = {}, onDraining: @escaping @Sendable () -> Void = {}) {
+        self.onDraining = onDraining
         self.configuration = configuration
         self.registry = registry
         var logger = logger
@@ -69,11 +80,14 @@ public final class QueueWorker: Service, Sendable {
                                       commandTimeout: blockMax + .seconds(5), health: health)
             fetchers.append(fetcher)
             lanes.append(QueueLane(options: queue, namespace: configuration.namespace, registry: registry, commands: commands,
-                                   fetcher: fetcher, consumer: configuration.consumer, logger: logger, stopSignal: stopSignal))
+                                   fetcher: fetcher, consumer: configuration.consumer, logger: logger, stopSignal: stopSignal, cpu: cpu))
         }
         self.fetchers = fetchers
         self.lanes = lanes
+        self.gauges = lanes.map { QueueGauges(queue: $0.options.name) }
     }
+
+    private let gauges: [QueueGauges]
 
     public var phase: Phase { phaseState.withLock { $0 } }
 
@@ -117,6 +131,7 @@ public final class QueueWorker: Service, Sendable {
             self.phaseState.withLock { $0 = .draining }
             self.logger.info("graceful shutdown: no new jobs; draining in-flight jobs")
             self.stopSignal.stop()
+            self.onDraining()
         }
         await lock.release()
         logger.info("worker stopped")
@@ -149,6 +164,7 @@ public final class QueueWorker: Service, Sendable {
         var nextDelayed = clock.now
         var nextTrim = clock.now + .seconds(1)
         var nextTouch: [Int: ContinuousClock.Instant] = [:]
+        var nextSample = clock.now
         while !Task.isCancelled {
             let now = clock.now
             if now >= nextLock {
@@ -173,6 +189,12 @@ public final class QueueWorker: Service, Sendable {
             if now >= nextTrim && !stopSignal.isStopped {
                 nextTrim = now + configuration.trimInterval
                 for lane in lanes { await trim(lane) }
+            }
+            if now >= nextSample {
+                nextSample = now + configuration.statsInterval
+                for (lane, gauge) in zip(lanes, gauges) {
+                    if let status = try? await QueueAdmin.status(keys: lane.keys, client: commands) { gauge.record(status) }
+                }
             }
             try? await Task.sleep(for: .milliseconds(50))
         }

@@ -11,15 +11,12 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try options.load()
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: loaded.configuration.log.level) ?? .info
-            return handler
-        }
-        let logger = Logger(label: "pressroom")
+        let metrics = PressroomDaemon.bootstrap(loaded.configuration)
+        var logger = Logger(label: "pressroom")
+        logger.logLevel = Logger.Level(rawValue: loaded.configuration.log.level) ?? .info
         for name in loaded.unmatched {
             logger.warning("environment variable matches no config field", metadata: ["variable": "\(name)"])
         }
-        try await PressroomDaemon(configuration: loaded.configuration, logger: logger).run()
+        try await PressroomDaemon(configuration: loaded.configuration, logger: logger).run(metrics: metrics)
     }
 }
