@@ -162,3 +162,54 @@ func eventually(timeout: Duration, _ what: String, _ condition: () async throws 
     Issue.record("timed out waiting for \(what)")
     throw CancellationError()
 }
+
+extension DaemonProcessTests {
+    func httpGet(_ url: String) async throws -> (status: Int, body: String) {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", url]
+        let pipe = Pipe()
+        curl.standardOutput = pipe
+        try curl.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        while curl.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    @Test func metricsAndReadinessAreServedOnTheAdminPort() async throws {
+        let namespace = "admin-\(UUID().uuidString.prefix(8))"
+        let keys = QueueKeys(namespace: namespace, queue: "derive")
+        let port = Int.random(in: 30000...39999)
+        let redis = try await client()
+        defer { redis.shutdown() }
+        let a = try Daemon(namespace: namespace, consumer: "metered", extraEnv: [
+            "PRESSROOM_ADMIN_ENABLED": "true", "PRESSROOM_ADMIN_PORT": String(port), "PRESSROOM_LOG_FORMAT": "json",
+        ])
+        try await eventually(timeout: .seconds(20), "ready") { a.output.contains("worker ready") }
+        #expect(try await httpGet("http://127.0.0.1:\(port)/healthz").status == 200)
+        let ready = try await httpGet("http://127.0.0.1:\(port)/readyz")
+        #expect(ready.status == 200, "\(ready.body)")
+        try await QueueAdmin.enqueue(keys: keys, client: redis, id: "m1", type: "sleep", payload: #"{"ms":5}"#)
+        try await QueueAdmin.enqueue(keys: keys, client: redis, id: "m2", type: "sleep", payload: #"{"ms":5,"fail":"permanent"}"#)
+        try await eventually(timeout: .seconds(10), "jobs done") { (try await redis.call(["XLEN", keys.events]).int ?? 0) >= 2 }
+        let metrics = try await httpGet("http://127.0.0.1:\(port)/metrics")
+        #expect(metrics.status == 200)
+        let lines = metrics.body.split(separator: "\n").map(String.init)
+        func value(_ prefix: String) -> Double? {
+            lines.first { $0.hasPrefix(prefix) }.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        }
+        #expect(value(#"pressroom_jobs_succeeded_total{queue="derive",type="sleep"}"#) == 1, "\(metrics.body.prefix(3000))")
+        #expect(value(#"pressroom_jobs_failed_total{queue="derive",type="sleep",class="permanent"}"#) == 1)
+        #expect(lines.contains { $0.hasPrefix("pressroom_job_duration_seconds_bucket") })
+        #expect(value("pressroom_redis_up") == 1)
+        // Logs are structured JSON lines carrying the job's metadata.
+        let jsonLine = a.output.split(separator: "\n").first { $0.contains("dead-lettering job") }
+        let object = try #require(jsonLine.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect(object["job_id"] as? String == "m2")
+        #expect(object["queue"] as? String == "derive")
+        a.signal(SIGTERM)
+        #expect(try await a.waitExit() == 0)
+    }
+}
