@@ -9,6 +9,7 @@ struct PressroomCommand: AsyncParsableCommand {
             RunCommand.self,
             EnqueueCommand.self,
             StatusCommand.self,
+            DLQCommand.self,
             ConfigCommand.self,
         ]
     )
