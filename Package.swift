@@ -128,7 +128,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PressroomStorageTests",
-            dependencies: ["PressroomStorage"],
+            dependencies: [
+                "PressroomStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PressroomAdminTests", dependencies: ["PressroomAdmin"]),

@@ -65,17 +65,18 @@ public final class S3ObjectStore: ObjectStore {
 
     public func get(_ key: String) async throws -> Data {
         try ObjectKey.validate(key)
-        let response = try await send("GET", key: key, headers: [("x-amz-checksum-mode", "ENABLED")], hashResponse: true)
-        try verify(response, key: key)
+        let response = try await send(
+            "GET", key: key, headers: [("x-amz-checksum-mode", "ENABLED")], hashResponse: true, verify: { try Self.verify($0, key: key) }
+        )
         return response.body
     }
 
     public func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata {
         try ObjectKey.validate(key)
         let response = try await send(
-            "GET", key: key, headers: [("x-amz-checksum-mode", "ENABLED")], sink: .file(path: file.path), hashResponse: true
+            "GET", key: key, headers: [("x-amz-checksum-mode", "ENABLED")], sink: .file(path: file.path), hashResponse: true,
+            verify: { try Self.verify($0, key: key) }
         )
-        try verify(response, key: key)
         return metadata(key: key, response: response)
     }
 
@@ -385,7 +386,8 @@ public final class S3ObjectStore: ObjectStore {
     private func send(
         _ method: String, key: String?, query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)] = [], body: CurlHTTPRequest.Body = .none,
-        payloadHash: String? = nil, sink: CurlHTTPRequest.Sink = .memory, hashResponse: Bool = false
+        payloadHash: String? = nil, sink: CurlHTTPRequest.Sink = .memory, hashResponse: Bool = false,
+        verify: ((CurlHTTPResponse) throws -> Void)? = nil
     ) async throws -> CurlHTTPResponse {
         let path = basePath + "/" + (key ?? "")
         let operation = "\(method) \(configuration.bucket)/\(key ?? "")"
@@ -412,12 +414,16 @@ public final class S3ObjectStore: ObjectStore {
             do {
                 let response = try await transport.perform(curlRequest)
                 if (200..<300).contains(response.status) {
+                    // A body that fails verification (bytes damaged in
+                    // transit) is retried like any transient failure.
+                    try verify?(response)
                     logger.trace("S3 request done", metadata: ["op": "\(operation)", "status": "\(response.status)", "attempt": "\(attempt)"])
                     return response
                 }
                 failure = error(for: response, operation: operation, key: key)
             } catch let error as ObjectStoreError {
-                failure = ObjectStoreError(error.code, "\(operation): \(error.message)", serverCode: error.serverCode, httpStatus: error.httpStatus)
+                failure = error.message.hasPrefix(operation) ? error
+                    : ObjectStoreError(error.code, "\(operation): \(error.message)", serverCode: error.serverCode, httpStatus: error.httpStatus)
             }
             guard failure.isTransient, attempt < configuration.retry.maxAttempts else {
                 if failure.isTransient {
@@ -478,8 +484,8 @@ public final class S3ObjectStore: ObjectStore {
         return ObjectStoreError(code, message, serverCode: serverCode, httpStatus: status, retryAfter: retryAfter)
     }
 
-    private func verify(_ response: CurlHTTPResponse, key: String) throws {
-        guard let expected = Self.storedChecksum(response.headers), let actual = response.bodySHA256 else { return }
+    private static func verify(_ response: CurlHTTPResponse, key: String) throws {
+        guard let expected = storedChecksum(response.headers), let actual = response.bodySHA256 else { return }
         if expected != actual {
             throw ObjectStoreError(.checksumMismatch, "GET \(key): received bytes have sha256 \(actual), stored object has \(expected)")
         }
