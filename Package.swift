@@ -115,7 +115,10 @@ let package = Package(
             name: "pressroom",
             dependencies: [
                 "PressroomDaemon",
+                "PressroomStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
 
