@@ -122,6 +122,13 @@ let package = Package(
             ]
         ),
 
+        /// Throughput benchmark run by `bench/storage` (release build).
+        .executableTarget(
+            name: "StorageBench",
+            dependencies: ["PressroomStorage", .product(name: "Logging", package: "swift-log")],
+            path: "bench/StorageBench"
+        ),
+
         // MARK: Tests
         .testTarget(name: "PressroomQueueTests", dependencies: ["PressroomQueue"]),
         .testTarget(
