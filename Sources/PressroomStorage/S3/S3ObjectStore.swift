@@ -144,16 +144,22 @@ public final class S3ObjectStore: ObjectStore {
     public func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome {
         try ObjectKey.validate(key)
         let path = file.path
-        let size: Int64
-        do {
-            size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
-        } catch {
-            throw ObjectStoreError(.io, "cannot read \(path): \(error.localizedDescription)")
+        let threshold = configuration.multipartThresholdBytes
+        let partSize = configuration.multipartPartSizeBytes
+        // One pass over the file (off the cooperative pool): the whole-object
+        // digest and, for multipart, each part's.
+        let (size, _, digest, partHashes) = try await ioPool.run {
+            let size: Int64
+            do {
+                size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+            } catch {
+                throw ObjectStoreError(.io, "cannot read \(path): \(error.localizedDescription)")
+            }
+            let parts = size >= threshold ? Self.partRanges(size: size, partSize: partSize) : [(offset: Int64(0), length: size)]
+            let (digest, hashes) = try Self.hashFile(path: path, parts: parts)
+            return (size, parts, digest, hashes)
         }
-        let parts = size >= configuration.multipartThresholdBytes ? partRanges(size: size) : [(offset: Int64(0), length: size)]
-        // One pass over the file: the whole-object digest and each part's.
-        let (digest, partHashes) = try await ioPool.run { try Self.hashFile(path: path, parts: parts) }
-        if parts.count > 1 || size >= configuration.multipartThresholdBytes {
+        if size >= threshold {
             return try await multipartPut(
                 key, size: size, digest: digest, contentType: contentType, partHashes: partHashes,
                 body: { range in .file(path: path, offset: range.offset, length: range.length) }
@@ -272,7 +278,10 @@ public final class S3ObjectStore: ObjectStore {
     }
 
     private func partRanges(size: Int64) -> [(offset: Int64, length: Int64)] {
-        let partSize = configuration.multipartPartSizeBytes
+        Self.partRanges(size: size, partSize: configuration.multipartPartSizeBytes)
+    }
+
+    private static func partRanges(size: Int64, partSize: Int64) -> [(offset: Int64, length: Int64)] {
         var ranges: [(offset: Int64, length: Int64)] = []
         var offset: Int64 = 0
         while offset < size {
