@@ -21,11 +21,12 @@ var configuration = S3Configuration(
     endpoint: required("BENCH_ENDPOINT"), region: env["BENCH_REGION"] ?? "us-east-1", bucket: bucket,
     addressingStyle: .path, accessKeyID: required("BENCH_ACCESS_KEY"), secretAccessKey: required("BENCH_SECRET_KEY")
 )
-// Same transfer shape as boto3's defaults: multipart from 8 MiB in 8 MiB parts.
-configuration.multipartThresholdBytes = Int64(env["BENCH_MULTIPART_THRESHOLD"] ?? "") ?? 8 << 20
-configuration.multipartPartSizeBytes = Int64(env["BENCH_PART_SIZE"] ?? "") ?? 8 << 20
-configuration.multipartConcurrency = Int(env["BENCH_CONCURRENCY"] ?? "") ?? 8
-configuration.connections = max(configuration.multipartConcurrency, 8)
+// Pressroom's default transfer settings (multipart from 64 MiB, 16 MiB parts,
+// 4 in flight) unless overridden, as boto3 runs with its own defaults.
+if let value = env["BENCH_MULTIPART_THRESHOLD"].flatMap({ Int64($0) }) { configuration.multipartThresholdBytes = value }
+if let value = env["BENCH_PART_SIZE"].flatMap({ Int64($0) }) { configuration.multipartPartSizeBytes = value }
+if let value = env["BENCH_CONCURRENCY"].flatMap({ Int($0) }) { configuration.multipartConcurrency = value }
+configuration.connections = max(configuration.multipartConcurrency, configuration.connections)
 
 var logger = Logger(label: "pressroom.bench.storage")
 logger.logLevel = .error
