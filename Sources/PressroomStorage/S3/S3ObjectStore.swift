@@ -347,6 +347,10 @@ public final class S3ObjectStore: ObjectStore {
             } catch let error as ObjectStoreError where error.httpStatus == 412 {
                 try? await abortMultipartUpload(key: key, uploadID: uploadID)
                 return try await resolveExisting(key, checksum: checksum)
+            } catch let error as ObjectStoreError where error.serverCode == "NoSuchUpload" {
+                // A retried Complete whose first attempt succeeded but lost
+                // its response: the upload is gone because the object exists.
+                return try await resolveExisting(key, checksum: checksum)
             }
             return .created
         } catch {
