@@ -83,4 +83,28 @@ struct S3PresignTests {
         #expect(proxy.requests.count == 5)
         #expect(proxy.connectionCount == 1)
     }
+
+    /// ministack checks `x-amz-checksum-sha256` against the body it received.
+    @Test func uploadDamagedInTransitIsRejectedAndRetried() async throws {
+        let server = try TestServers.ministack()
+        let data = TestServers.bytes(100_000, seed: 42)
+        let once = try FaultProxy(upstreamPort: server.port) { $0.index == 0 ? .corruptRequestBody : .forward }
+        defer { once.stop() }
+        let retrying = try S3ObjectStore(configuration: server.configuration(endpoint: "http://127.0.0.1:\(once.port)"), logger: TestServers.logger)
+        #expect(try await retrying.putIfAbsent(prefix + "damaged-once", data: data, contentType: "image/jpeg") == .created)
+        #expect(try await store.get(prefix + "damaged-once") == data)
+        #expect(once.requests.count == 2)
+
+        let always = try FaultProxy(upstreamPort: server.port) { _ in .corruptRequestBody }
+        defer { always.stop() }
+        var configuration = server.configuration(endpoint: "http://127.0.0.1:\(always.port)")
+        configuration.retry.maxAttempts = 2
+        let failing = try S3ObjectStore(configuration: configuration, logger: TestServers.logger)
+        let error = await #expect(throws: ObjectStoreError.self) {
+            try await failing.putIfAbsent(prefix + "damaged-always", data: data, contentType: "image/jpeg")
+        }
+        #expect(error?.code == .checksumMismatch)
+        #expect(error?.serverCode == "BadDigest")
+        #expect(try await store.head(prefix + "damaged-always") == nil)
+    }
 }

@@ -19,6 +19,8 @@ final class FaultProxy: Sendable {
         case resetResponse(afterBytes: Int)
         /// Forward, flipping one byte of the response body.
         case corruptResponseBody
+        /// Forward with one byte of the request body flipped (damage in transit).
+        case corruptRequestBody
         /// Read the request and never answer.
         case stall
     }
@@ -152,7 +154,7 @@ final class FaultProxy: Sendable {
                 guard let chunk = Self.receive(client) else { return }
                 buffer += chunk
             }
-            let message = Array(buffer[..<total])
+            var message = Array(buffer[..<total])
             buffer.removeFirst(total)
             let index = state.withLock { state -> Int in
                 state.log.append(lines[0])
@@ -170,7 +172,10 @@ final class FaultProxy: Sendable {
             case .stall:
                 while !state.withLock({ $0.stopped }) { usleep(50_000) }
                 return
-            case .forward, .resetResponse, .corruptResponseBody:
+            case .forward, .resetResponse, .corruptResponseBody, .corruptRequestBody:
+                if case .corruptRequestBody = action, contentLength > 0 {
+                    message[headEnd! + 4 + contentLength / 2] ^= 0xFF
+                }
                 if connection.upstream < 0 {
                     guard let upstream = connectUpstream() else { return }
                     connection.upstream = upstream
