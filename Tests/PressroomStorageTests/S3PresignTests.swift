@@ -107,4 +107,24 @@ struct S3PresignTests {
         #expect(error?.serverCode == "BadDigest")
         #expect(try await store.head(prefix + "damaged-always") == nil)
     }
+
+    /// Virtual-hosted addressing: `bucket.localhost` (libcurl resolves any
+    /// `*.localhost` name to loopback, so no DNS setup is needed).
+    @Test func virtualHostedAddressing() async throws {
+        let server = try TestServers.ministack()
+        var configuration = server.configuration(endpoint: "http://localhost:\(server.port)")
+        configuration.addressingStyle = .virtualHosted
+        let virtual = try S3ObjectStore(configuration: configuration, logger: TestServers.logger)
+        let key = prefix + "virtual hosted+key.jpg"
+        let data = TestServers.bytes(20_000, seed: 77)
+        #expect(try await virtual.putIfAbsent(key, data: data, contentType: "image/jpeg") == .created)
+        #expect(try await virtual.get(key) == data)
+        #expect(try await store.get(key) == data)
+        #expect(try await virtual.list(prefix: key, limit: nil).map(\.key) == [key])
+        let url = try await virtual.presignedURL(for: key, method: .get, expiresIn: .seconds(60))
+        #expect(url.host == "\(server.bucket).localhost")
+        let (status, body) = try await fetch(url)
+        #expect(status == 200)
+        #expect(body == data)
+    }
 }
