@@ -12,6 +12,8 @@ public enum ObjectStoreFactory {
                 throw ObjectStoreError(.invalidConfiguration, "storage backend is s3 but the s3 section is missing")
             }
             return try S3ObjectStore(configuration: settings, logger: logger)
+        case .memory:
+            return InMemoryObjectStore()
         }
     }
 }

@@ -10,6 +10,8 @@ public struct StorageConfiguration: Sendable, Codable, Equatable {
     public enum Backend: String, Sendable, Codable, Equatable {
         case filesystem
         case s3
+        /// Objects in memory, lost on exit: for tests and dry runs only.
+        case memory
     }
 
     public var backend: Backend
