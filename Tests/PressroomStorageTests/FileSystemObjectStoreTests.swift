@@ -97,3 +97,21 @@ struct FileSystemObjectStoreTests {
         #expect(try Data(contentsOf: url) == data)
     }
 }
+
+@Suite("Filesystem object store crash recovery")
+struct FileSystemCrashRecoveryTests {
+    @Test func leftoversOfAnInterruptedWriteAreNeverObjectsAndAreCleanedUp() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-fs-crash-\(UUID().uuidString)")
+        let first = try FileSystemObjectStore(configuration: .init(root: root.path), logger: TestServers.logger)
+        _ = try await first.putIfAbsent("kept", data: Data("ok".utf8), contentType: "text/plain")
+        // What a crash between write and link(2) leaves: a temporary file only.
+        let stale = root.appendingPathComponent("tmp/put-crashed")
+        try Data("partial".utf8).write(to: stale)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 86_400)], ofItemAtPath: stale.path)
+        #expect(try await first.list(prefix: "", limit: nil).map(\.key) == ["kept"])
+
+        let reopened = try FileSystemObjectStore(configuration: .init(root: root.path), logger: TestServers.logger)
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(try await reopened.get("kept") == Data("ok".utf8))
+    }
+}

@@ -37,6 +37,21 @@ public final class FileSystemObjectStore: ObjectStore {
             }
         }
         self.pool = BlockingThreadPool(name: "pressroom-fs-store", threads: max(1, configuration.ioThreads))
+        removeStaleTemporaryFiles()
+    }
+
+    /// Temporary files older than a day are what a crash mid-write left
+    /// behind (a live write takes seconds); they never became objects.
+    private func removeStaleTemporaryFiles() {
+        let cutoff = Date().addingTimeInterval(-86_400)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: tmp) else { return }
+        for name in names {
+            let path = tmp + "/" + name
+            if let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff {
+                unlink(path)
+                logger.info("removed a stale temporary file from an interrupted write", metadata: ["path": "\(path)"])
+            }
+        }
     }
 
     deinit {
