@@ -28,6 +28,12 @@ struct FileSystemObjectStoreTests {
         await #expect(throws: ObjectStoreError.self) { try await store.get("masters/a b+c=d;é.jpg") }
     }
 
+    @Test func emptyObject() async throws {
+        #expect(try await store.putIfAbsent("empty", data: Data(), contentType: "text/plain") == .created)
+        #expect(try await store.get("empty") == Data())
+        #expect(try await store.head("empty")?.size == 0)
+    }
+
     @Test func createOnlyWrites() async throws {
         let data = Data("first".utf8)
         #expect(try await store.putIfAbsent("k/x", data: data, contentType: "text/plain") == .created)

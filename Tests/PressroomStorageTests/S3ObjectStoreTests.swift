@@ -146,4 +146,12 @@ struct S3ObjectStoreTests {
         let error = await #expect(throws: ObjectStoreError.self) { try await noRetry.get(key) }
         #expect(error?.code == .checksumMismatch)
     }
+
+    @Test func emptyObject() async throws {
+        let key = prefix + "empty"
+        #expect(try await store.putIfAbsent(key, data: Data(), contentType: "application/octet-stream") == .created)
+        #expect(try await store.get(key) == Data())
+        #expect(try await store.head(key)?.size == 0)
+        #expect(try await store.putIfAbsent(key, data: Data(), contentType: "application/octet-stream") == .alreadyExists)
+    }
 }
