@@ -11,10 +11,20 @@ BUCKET="pressroom-test"
 
 case "${1:-start}" in
 start)
-    if ! command -v moto_server >/dev/null 2>&1; then
-        log "installing moto[server]"
-        python3 -m pip install -q "moto[server]" >"$PRESSROOM_VAR/log/pip-moto.log" 2>&1 \
-            || { cat "$PRESSROOM_VAR/log/pip-moto.log" >&2; exit 1; }
+    # moto from the system's Python if it has moto and boto3, else from a
+    # virtualenv of our own (a fresh Debian refuses system-wide pip installs).
+    MOTO_SERVER=moto_server
+    PYTHON=python3
+    if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c "import boto3, moto" 2>/dev/null; then
+        VENV="$PRESSROOM_VAR/moto-venv"
+        if [ ! -x "$VENV/bin/moto_server" ]; then
+            log "installing moto[server] into $VENV"
+            python3 -m venv "$VENV"
+            "$VENV/bin/pip" install -q "moto[server]>=5.2.1,<5.3" boto3 >"$PRESSROOM_VAR/log/pip-moto.log" 2>&1 \
+                || { cat "$PRESSROOM_VAR/log/pip-moto.log" >&2; exit 1; }
+        fi
+        MOTO_SERVER="$VENV/bin/moto_server"
+        PYTHON="$VENV/bin/python"
     fi
     if port_open 127.0.0.1 "$PORT"; then
         if [ -f "$STATE" ]; then
@@ -26,11 +36,11 @@ start)
         sleep 0.5
         port_open 127.0.0.1 "$PORT" && { log "port $PORT is taken by another process"; exit 1; }
     fi
-    nohup moto_server -H 127.0.0.1 -p "$PORT" >"$PRESSROOM_VAR/log/moto-test.log" 2>&1 &
+    nohup "$MOTO_SERVER" -H 127.0.0.1 -p "$PORT" >"$PRESSROOM_VAR/log/moto-test.log" 2>&1 &
     echo $! >"$PIDFILE"
     wait_for_port 127.0.0.1 "$PORT"
     # While auth is still off: IAM user, key and buckets; then switch auth on.
-    python3 - "$PORT" "$BUCKET" >"$STATE.tmp" <<'PY'
+    "$PYTHON" - "$PORT" "$BUCKET" >"$STATE.tmp" <<'PY'
 import json, sys, boto3
 port, bucket = sys.argv[1], sys.argv[2]
 endpoint = f"http://127.0.0.1:{port}"
@@ -48,6 +58,7 @@ print(f"export PRESSROOM_TEST_S3_ACCESS_KEY={key['AccessKeyId']}")
 print(f"export PRESSROOM_TEST_S3_SECRET_KEY={key['SecretAccessKey']}")
 print(f"export PRESSROOM_TEST_S3_BUCKET={bucket}")
 print(f"export PRESSROOM_TEST_S3_REGION=us-east-1")
+print(f"export PRESSROOM_TEST_S3_PYTHON={sys.executable}")
 PY
     curl -sf -X POST -H "Content-Type: text/plain" --data-binary 0 "http://127.0.0.1:$PORT/moto-api/reset-auth" >/dev/null \
         || { log "could not switch moto auth on"; exit 1; }
