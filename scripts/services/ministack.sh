@@ -16,7 +16,7 @@ start)
     if [ ! -x "$VENV/bin/ministack" ]; then
         log "installing ministack into $VENV"
         python3 -m venv "$VENV"
-        "$VENV/bin/pip" install -q ministack boto3 >"$PRESSROOM_VAR/log/pip-ministack.log" 2>&1 \
+        "$VENV/bin/pip" install -q "ministack==1.5.33" boto3 >"$PRESSROOM_VAR/log/pip-ministack.log" 2>&1 \
             || { cat "$PRESSROOM_VAR/log/pip-ministack.log" >&2; exit 1; }
     fi
     if port_open 127.0.0.1 "$PORT"; then
