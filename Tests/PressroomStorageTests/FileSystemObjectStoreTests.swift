@@ -5,13 +5,17 @@ import Testing
 @testable import PressroomStorage
 
 @Suite("Filesystem object store")
-struct FileSystemObjectStoreTests {
+final class FileSystemObjectStoreTests: Sendable {
     let root: URL
     let store: FileSystemObjectStore
 
     init() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-fs-\(UUID().uuidString)")
         store = try FileSystemObjectStore(configuration: .init(root: root.path), logger: TestServers.logger)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: root)
     }
 
     @Test func putGetHeadDeleteRoundTrip() async throws {
@@ -50,7 +54,7 @@ struct FileSystemObjectStoreTests {
         let candidates = (0..<8).map { TestServers.bytes(200_000, seed: UInt64($0 + 10)) }
         let outcomes = await withTaskGroup(of: Bool.self) { group in
             for data in candidates {
-                group.addTask { (try? await store.putIfAbsent("race", data: data, contentType: "application/octet-stream")) == .created }
+                group.addTask { (try? await self.store.putIfAbsent("race", data: data, contentType: "application/octet-stream")) == .created }
             }
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
@@ -78,6 +82,7 @@ struct FileSystemObjectStoreTests {
         }
         #expect(error?.code == .invalidKey)
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
+        try FileManager.default.removeItem(at: outside)
     }
 
     @Test func listIsSortedFilteredAndLimited() async throws {
@@ -119,5 +124,6 @@ struct FileSystemCrashRecoveryTests {
         let reopened = try FileSystemObjectStore(configuration: .init(root: root.path), logger: TestServers.logger)
         #expect(!FileManager.default.fileExists(atPath: stale.path))
         #expect(try await reopened.get("kept") == Data("ok".utf8))
+        try FileManager.default.removeItem(at: root)
     }
 }

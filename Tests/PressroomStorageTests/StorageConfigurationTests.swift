@@ -35,6 +35,7 @@ struct StorageConfigurationTests {
         var configuration = S3Configuration(bucket: "b")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-creds-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("credentials")
         try """
             [default]
