@@ -117,7 +117,10 @@ let package = Package(
             name: "pressroom",
             dependencies: [
                 "PressroomDaemon",
+                "PressroomStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
 
@@ -126,6 +129,12 @@ let package = Package(
             name: "QueueBench",
             dependencies: ["PressroomQueue", .product(name: "Logging", package: "swift-log")],
             path: "bench/queue/Sources"
+        ),
+        /// Throughput benchmark run by `bench/storage` (release build).
+        .executableTarget(
+            name: "StorageBench",
+            dependencies: ["PressroomStorage", .product(name: "Logging", package: "swift-log")],
+            path: "bench/StorageBench"
         ),
 
         // MARK: Tests
@@ -137,7 +146,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PressroomStorageTests",
-            dependencies: ["PressroomStorage"],
+            dependencies: [
+                "PressroomStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

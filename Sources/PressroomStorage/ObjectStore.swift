@@ -7,10 +7,14 @@ import Foundation
 /// Writes are create-only: outputs are keyed by content and policy digest, so
 /// an existing object with the same checksum means an earlier attempt already
 /// succeeded, and one with a different checksum is a conflict that must never
-/// be overwritten.
+/// be overwritten. Every failure is an ``ObjectStoreError``.
 public protocol ObjectStore: Sendable {
     /// The whole object. Throws ``ObjectStoreError`` `.notFound` when absent.
     func get(_ key: String) async throws -> Data
+
+    /// Streams the object into `file` (created or truncated) without holding
+    /// it in memory, for masters of hundreds of megabytes.
+    func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata
 
     /// Metadata, or `nil` when there is no such object.
     func head(_ key: String) async throws -> ObjectMetadata?
@@ -19,34 +23,17 @@ public protocol ObjectStore: Sendable {
     /// returns `.alreadyExists`; a different one throws `.conflict`.
     func putIfAbsent(_ key: String, data: Data, contentType: String) async throws -> PutOutcome
 
+    /// Like ``putIfAbsent(_:data:contentType:)`` but reads the bytes from
+    /// `file`, so large objects are never loaded whole.
+    func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome
+
     /// Removes `key`; removing an absent key is not an error.
     func delete(_ key: String) async throws
 
     /// Objects whose keys start with `prefix`, in key order, at most `limit`.
     func list(prefix: String, limit: Int?) async throws -> [ObjectMetadata]
-}
 
-/// What a store knows about one object.
-public struct ObjectMetadata: Sendable, Equatable {
-    public var key: String
-    public var size: Int64
-    public var contentType: String?
-    /// Base64 SHA-256 of the content, as S3's `x-amz-checksum-sha256` carries it.
-    public var checksumSHA256: String?
-    public var lastModified: Date?
-
-    public init(key: String, size: Int64, contentType: String? = nil, checksumSHA256: String? = nil, lastModified: Date? = nil) {
-        self.key = key
-        self.size = size
-        self.contentType = contentType
-        self.checksumSHA256 = checksumSHA256
-        self.lastModified = lastModified
-    }
-}
-
-/// Result of a create-only write.
-public enum PutOutcome: Sendable, Equatable {
-    case created
-    /// The same bytes were already stored (an earlier attempt succeeded).
-    case alreadyExists
+    /// A URL a third party (a print vendor) can use without credentials to
+    /// GET (or PUT) `key` until `expiresIn` has passed.
+    func presignedURL(for key: String, method: PresignMethod, expiresIn: Duration) async throws -> URL
 }

@@ -11,6 +11,7 @@ struct PressroomCommand: AsyncParsableCommand {
             StatusCommand.self,
             DLQCommand.self,
             ConfigCommand.self,
+            StoreCommand.self,
         ]
     )
 }

@@ -1,0 +1,83 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// An ``ObjectStore`` in a dictionary, with the same create-only and
+/// checksum semantics as the real stores: for unit tests of code that uses
+/// storage (image jobs, fulfillment) without a server or a directory.
+public final class InMemoryObjectStore: ObjectStore {
+    private struct Object {
+        var data: Data
+        var metadata: ObjectMetadata
+    }
+
+    private let objects = Mutex<[String: Object]>([:])
+
+    public init() {}
+
+    public func get(_ key: String) async throws -> Data {
+        try ObjectKey.validate(key)
+        guard let object = objects.withLock({ $0[key] }) else { throw ObjectStoreError(.notFound, "no object \(key)") }
+        return object.data
+    }
+
+    public func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata {
+        try ObjectKey.validate(key)
+        guard let object = objects.withLock({ $0[key] }) else { throw ObjectStoreError(.notFound, "no object \(key)") }
+        do {
+            try object.data.write(to: file)
+        } catch {
+            throw ObjectStoreError(.io, "write \(file.path): \(error.localizedDescription)")
+        }
+        return object.metadata
+    }
+
+    public func head(_ key: String) async throws -> ObjectMetadata? {
+        try ObjectKey.validate(key)
+        return objects.withLock { $0[key]?.metadata }
+    }
+
+    public func putIfAbsent(_ key: String, data: Data, contentType: String) async throws -> PutOutcome {
+        try ObjectKey.validate(key)
+        let checksum = Data(SHA256.hash(data: data)).base64EncodedString()
+        let metadata = ObjectMetadata(key: key, size: Int64(data.count), contentType: contentType, checksumSHA256: checksum, lastModified: Date())
+        return try objects.withLock { objects in
+            if let existing = objects[key] {
+                guard existing.metadata.checksumSHA256 == checksum else {
+                    throw ObjectStoreError(.conflict, "object \(key) already exists with different content")
+                }
+                return .alreadyExists
+            }
+            objects[key] = Object(data: data, metadata: metadata)
+            return .created
+        }
+    }
+
+    public func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome {
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw ObjectStoreError(.io, "read \(file.path): \(error.localizedDescription)")
+        }
+        return try await putIfAbsent(key, data: data, contentType: contentType)
+    }
+
+    public func delete(_ key: String) async throws {
+        try ObjectKey.validate(key)
+        _ = objects.withLock { $0.removeValue(forKey: key) }
+    }
+
+    public func list(prefix: String, limit: Int?) async throws -> [ObjectMetadata] {
+        let all = objects.withLock { $0.values.map(\.metadata) }
+            .filter { $0.key.hasPrefix(prefix) }
+            .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        return limit.map { Array(all.prefix($0)) } ?? all
+    }
+
+    /// A `memory://` URL (not fetchable; lets code under test carry a URL around).
+    public func presignedURL(for key: String, method: PresignMethod, expiresIn: Duration) async throws -> URL {
+        try ObjectKey.validate(key)
+        return URL(string: "memory://objects/\(SigV4Encoding.encode(key, keepSlash: true))?method=\(method.rawValue)&expires=\(expiresIn.components.seconds)")!
+    }
+}

@@ -1,0 +1,545 @@
+import Crypto
+import Foundation
+import Logging
+import PressroomSupport
+
+/// ``ObjectStore`` on S3 or any S3-compatible server, over libcurl with
+/// SigV4 signing done here.
+///
+/// Writes are create-only and verified: `If-None-Match: *` with the SHA-256
+/// in `x-amz-checksum-sha256` (checked by the server) and in
+/// `x-amz-meta-pressroom-sha256` (kept for multipart objects too, whose S3
+/// checksum is a checksum of part checksums). A 412 is resolved by comparing
+/// checksums, so a retried write of the same bytes succeeds.
+public final class S3ObjectStore: ObjectStore {
+    public let configuration: S3Configuration
+    private let signer: SigV4Signer
+    private let transport: CurlTransport
+    /// Hashing files before upload is blocking I/O too; kept apart from the
+    /// curl threads so hashing never holds a connection.
+    private let ioPool: BlockingThreadPool
+    private let logger: Logger
+    private let baseURL: String
+    private let host: String
+    private let basePath: String
+
+    static let checksumMetadataHeader = "x-amz-meta-pressroom-sha256"
+
+    public init(configuration: S3Configuration, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        let credentials = try S3CredentialsResolver.resolve(configuration, environment: environment)
+        self.signer = SigV4Signer(credentials: credentials, region: configuration.region, service: "s3")
+        let endpoint = URL(string: configuration.endpoint)!
+        let scheme = endpoint.scheme!
+        var authority = endpoint.host!
+        if let port = endpoint.port, !(scheme == "http" && port == 80), !(scheme == "https" && port == 443) {
+            authority += ":\(port)"
+        }
+        switch configuration.addressingStyle {
+        case .path:
+            host = authority
+            basePath = "/" + configuration.bucket
+        case .virtualHosted:
+            host = configuration.bucket + "." + authority
+            basePath = ""
+        }
+        baseURL = "\(scheme)://\(host)"
+        transport = try CurlTransport(
+            options: .init(
+                connectTimeoutMilliseconds: Int(configuration.connectTimeoutSeconds * 1000),
+                lowSpeedLimitBytesPerSecond: configuration.lowSpeedLimitBytesPerSecond,
+                lowSpeedTimeSeconds: configuration.lowSpeedTimeSeconds,
+                connections: configuration.connections
+            )
+        )
+        ioPool = BlockingThreadPool(name: "pressroom-s3-io", threads: 2)
+    }
+
+    deinit {
+        ioPool.shutdown()
+    }
+
+    // MARK: Reads
+
+    public func get(_ key: String) async throws -> Data {
+        try ObjectKey.validate(key)
+        let response = try await send(
+            "GET", key: key, headers: [("x-amz-checksum-mode", "ENABLED")], hashResponse: true, verify: { try Self.verify($0, key: key) }
+        )
+        return response.body
+    }
+
+    public func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata {
+        try ObjectKey.validate(key)
+        let response = try await send(
+            "GET", key: key, headers: [("x-amz-checksum-mode", "ENABLED")], sink: .file(path: file.path), hashResponse: true,
+            verify: { try Self.verify($0, key: key) }
+        )
+        return metadata(key: key, response: response)
+    }
+
+    public func head(_ key: String) async throws -> ObjectMetadata? {
+        try ObjectKey.validate(key)
+        do {
+            let response = try await send("HEAD", key: key, headers: [("x-amz-checksum-mode", "ENABLED")])
+            return metadata(key: key, response: response)
+        } catch let error as ObjectStoreError where error.code == .notFound && error.serverCode != "NoSuchBucket" {
+            return nil
+        }
+    }
+
+    public func list(prefix: String, limit: Int?) async throws -> [ObjectMetadata] {
+        try await list(prefix: prefix, limit: limit, pageSize: 1000)
+    }
+
+    /// ListObjectsV2, following continuation tokens; `pageSize` is `max-keys` per request.
+    public func list(prefix: String, limit: Int?, pageSize: Int) async throws -> [ObjectMetadata] {
+        var result: [ObjectMetadata] = []
+        var token: String?
+        repeat {
+            let remaining = limit.map { $0 - result.count } ?? Int.max
+            if remaining <= 0 { break }
+            var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(min(pageSize, remaining)))]
+            if let token { query.append(("continuation-token", token)) }
+            let response = try await send("GET", key: nil, query: query)
+            guard let root = S3XMLNode.parse(response.body), root.name == "ListBucketResult" else {
+                throw ObjectStoreError(.transient, "ListObjectsV2 \(configuration.bucket): unreadable response", httpStatus: response.status)
+            }
+            for item in root.all("Contents") {
+                guard let key = item.value("Key") else { continue }
+                result.append(
+                    ObjectMetadata(
+                        key: key, size: Int64(item.value("Size") ?? "") ?? 0,
+                        lastModified: item.value("LastModified").flatMap(Self.parseISODate)
+                    )
+                )
+            }
+            token = root.value("IsTruncated") == "true" ? root.value("NextContinuationToken") : nil
+        } while token != nil
+        return limit.map { Array(result.prefix($0)) } ?? result
+    }
+
+    // MARK: Writes
+
+    public func putIfAbsent(_ key: String, data: Data, contentType: String) async throws -> PutOutcome {
+        try ObjectKey.validate(key)
+        let digest = Data(SHA256.hash(data: data))
+        if Int64(data.count) >= configuration.multipartThresholdBytes {
+            let parts = partRanges(size: Int64(data.count))
+            let hashes = try await ioPool.run {
+                parts.map { range in
+                    SHA256.hash(data: data[Int(range.offset)..<Int(range.offset + range.length)]).hexString
+                }
+            }
+            return try await multipartPut(
+                key, size: Int64(data.count), digest: digest, contentType: contentType, partHashes: hashes,
+                body: { range in .data(data.subdata(in: Int(range.offset)..<Int(range.offset + range.length))) }
+            )
+        }
+        return try await singlePut(key, body: .data(data), digest: digest, contentType: contentType)
+    }
+
+    public func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome {
+        try ObjectKey.validate(key)
+        let path = file.path
+        let threshold = configuration.multipartThresholdBytes
+        let partSize = configuration.multipartPartSizeBytes
+        // One pass over the file (off the cooperative pool): the whole-object
+        // digest and, for multipart, each part's.
+        let (size, _, digest, partHashes) = try await ioPool.run {
+            let size: Int64
+            do {
+                size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+            } catch {
+                throw ObjectStoreError(.io, "cannot read \(path): \(error.localizedDescription)")
+            }
+            let parts = size >= threshold ? Self.partRanges(size: size, partSize: partSize) : [(offset: Int64(0), length: size)]
+            let (digest, hashes) = try Self.hashFile(path: path, parts: parts)
+            return (size, parts, digest, hashes)
+        }
+        if size >= threshold {
+            return try await multipartPut(
+                key, size: size, digest: digest, contentType: contentType, partHashes: partHashes,
+                body: { range in .file(path: path, offset: range.offset, length: range.length) }
+            )
+        }
+        return try await singlePut(key, body: .file(path: path, offset: 0, length: size), digest: digest, contentType: contentType)
+    }
+
+    public func delete(_ key: String) async throws {
+        try ObjectKey.validate(key)
+        do {
+            _ = try await send("DELETE", key: key)
+        } catch let error as ObjectStoreError where error.code == .notFound && error.serverCode == "NoSuchKey" {
+            return
+        }
+    }
+
+    /// DeleteObjects in batches of 1000; returns the keys the server refused, with its reason.
+    @discardableResult
+    public func delete(keys: [String]) async throws -> [String: String] {
+        var failures: [String: String] = [:]
+        for start in stride(from: 0, to: keys.count, by: 1000) {
+            let batch = keys[start..<min(start + 1000, keys.count)]
+            let xml = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>"
+                + batch.map { "<Object><Key>\($0.xmlEscaped)</Key></Object>" }.joined() + "</Delete>"
+            let body = Data(xml.utf8)
+            let response = try await send(
+                "POST", key: nil, query: [("delete", "")],
+                headers: [
+                    ("Content-Type", "application/xml"),
+                    ("Content-MD5", Data(Insecure.MD5.hash(data: body)).base64EncodedString()),
+                    ("x-amz-checksum-sha256", Data(SHA256.hash(data: body)).base64EncodedString()),
+                ],
+                body: .data(body)
+            )
+            if let root = S3XMLNode.parse(response.body) {
+                for error in root.all("Error") {
+                    failures[error.value("Key") ?? "?"] = "\(error.value("Code") ?? ""): \(error.value("Message") ?? "")"
+                }
+            }
+        }
+        return failures
+    }
+
+    // MARK: Presigning
+
+    public func presignedURL(for key: String, method: PresignMethod, expiresIn: Duration) async throws -> URL {
+        try ObjectKey.validate(key)
+        let seconds = Int(expiresIn.components.seconds)
+        guard (1...604_800).contains(seconds) else {
+            throw ObjectStoreError(.badRequest, "presigned URL expiry must be between 1 second and 7 days, not \(seconds) s")
+        }
+        let request = SigV4Request(method: method.rawValue, path: basePath + "/" + key, headers: [("Host", host)])
+        let signed = signer.presign(request, expires: seconds, date: Date()).signedRequest
+        guard let url = URL(string: baseURL + signed.encodedPath + "?" + signed.encodedQuery) else {
+            throw ObjectStoreError(.invalidKey, "cannot build a URL for key \(key)")
+        }
+        return url
+    }
+
+    // MARK: Multipart housekeeping
+
+    /// Multipart uploads begun and neither completed nor aborted (orphans cost storage).
+    public func listMultipartUploads(prefix: String) async throws -> [(key: String, uploadID: String)] {
+        let response = try await send("GET", key: nil, query: [("uploads", ""), ("prefix", prefix)])
+        guard let root = S3XMLNode.parse(response.body) else { return [] }
+        return root.all("Upload").compactMap { upload in
+            guard let key = upload.value("Key"), let id = upload.value("UploadId") else { return nil }
+            return (key, id)
+        }
+    }
+
+    public func abortMultipartUpload(key: String, uploadID: String) async throws {
+        do {
+            _ = try await send("DELETE", key: key, query: [("uploadId", uploadID)])
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            return
+        }
+    }
+
+    // MARK: Put internals
+
+    private func singlePut(_ key: String, body: CurlHTTPRequest.Body, digest: Data, contentType: String) async throws -> PutOutcome {
+        let checksum = digest.base64EncodedString()
+        do {
+            _ = try await send(
+                "PUT", key: key,
+                headers: [
+                    ("Content-Type", contentType),
+                    ("If-None-Match", "*"),
+                    ("x-amz-checksum-sha256", checksum),
+                    (Self.checksumMetadataHeader, checksum),
+                ],
+                body: body, payloadHash: digest.hexString
+            )
+            return .created
+        } catch let error as ObjectStoreError where error.httpStatus == 412 {
+            return try await resolveExisting(key, checksum: checksum)
+        }
+    }
+
+    /// After a 412: the same checksum means an earlier attempt won; anything else is a conflict.
+    private func resolveExisting(_ key: String, checksum: String) async throws -> PutOutcome {
+        guard let existing = try await head(key) else {
+            throw ObjectStoreError(.transient, "PUT \(key): precondition failed but the object is gone; retry")
+        }
+        if existing.checksumSHA256 == checksum {
+            logger.debug("object already stored with the same checksum", metadata: ["key": "\(key)"])
+            return .alreadyExists
+        }
+        throw ObjectStoreError(
+            .conflict,
+            "object \(key) already exists with different content (sha256 \(existing.checksumSHA256 ?? "unknown"), new \(checksum))",
+            httpStatus: 412
+        )
+    }
+
+    private func partRanges(size: Int64) -> [(offset: Int64, length: Int64)] {
+        Self.partRanges(size: size, partSize: configuration.multipartPartSizeBytes)
+    }
+
+    private static func partRanges(size: Int64, partSize: Int64) -> [(offset: Int64, length: Int64)] {
+        var ranges: [(offset: Int64, length: Int64)] = []
+        var offset: Int64 = 0
+        while offset < size {
+            let length = min(partSize, size - offset)
+            ranges.append((offset, length))
+            offset += length
+        }
+        return ranges
+    }
+
+    private func multipartPut(
+        _ key: String, size: Int64, digest: Data, contentType: String, partHashes: [String],
+        body: @escaping @Sendable ((offset: Int64, length: Int64)) -> CurlHTTPRequest.Body
+    ) async throws -> PutOutcome {
+        let checksum = digest.base64EncodedString()
+        // Cheap check first: an identical object needs no upload at all.
+        if let existing = try await head(key) {
+            if existing.checksumSHA256 == checksum { return .alreadyExists }
+            throw ObjectStoreError(.conflict, "object \(key) already exists with different content (sha256 \(existing.checksumSHA256 ?? "unknown"), new \(checksum))")
+        }
+        let created = try await send(
+            "POST", key: key, query: [("uploads", "")],
+            headers: [("Content-Type", contentType), (Self.checksumMetadataHeader, checksum)]
+        )
+        guard let uploadID = S3XMLNode.parse(created.body)?.value("UploadId") else {
+            throw ObjectStoreError(.transient, "CreateMultipartUpload \(key): no UploadId in the response", httpStatus: created.status)
+        }
+        let ranges = partRanges(size: size)
+        logger.debug("multipart upload started", metadata: ["key": "\(key)", "parts": "\(ranges.count)", "uploadId": "\(uploadID)"])
+        do {
+            var etags = [String](repeating: "", count: ranges.count)
+            try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                var next = 0
+                func schedule() {
+                    let index = next
+                    next += 1
+                    group.addTask {
+                        let response = try await self.send(
+                            "PUT", key: key, query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
+                            body: body(ranges[index]), payloadHash: partHashes[index]
+                        )
+                        return (index, response.headers["etag"] ?? "")
+                    }
+                }
+                while next < min(configuration.multipartConcurrency, ranges.count) { schedule() }
+                while let (index, etag) = try await group.next() {
+                    etags[index] = etag
+                    if next < ranges.count { schedule() }
+                }
+            }
+            let xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element.xmlEscaped)</ETag></Part>" }.joined()
+                + "</CompleteMultipartUpload>"
+            do {
+                let response = try await send(
+                    "POST", key: key, query: [("uploadId", uploadID)],
+                    headers: [("Content-Type", "application/xml"), ("If-None-Match", "*")], body: .data(Data(xml.utf8))
+                )
+                // S3 may answer 200 and report the failure in the body.
+                if let root = S3XMLNode.parse(response.body), root.name == "Error" {
+                    throw error(from: root, status: response.status, operation: "CompleteMultipartUpload", key: key, retryAfter: nil)
+                }
+            } catch let error as ObjectStoreError where error.httpStatus == 412 {
+                try? await abortMultipartUpload(key: key, uploadID: uploadID)
+                return try await resolveExisting(key, checksum: checksum)
+            } catch let error as ObjectStoreError where error.serverCode == "NoSuchUpload" {
+                // A retried Complete whose first attempt succeeded but lost
+                // its response: the upload is gone because the object exists.
+                return try await resolveExisting(key, checksum: checksum)
+            }
+            return .created
+        } catch {
+            logger.warning("multipart upload failed; aborting it", metadata: ["key": "\(key)", "uploadId": "\(uploadID)", "error": "\(error)"])
+            do {
+                try await abortMultipartUpload(key: key, uploadID: uploadID)
+            } catch let abortError {
+                logger.error("abort of failed multipart upload failed; parts remain until a lifecycle rule removes them",
+                             metadata: ["key": "\(key)", "uploadId": "\(uploadID)", "error": "\(abortError)"])
+            }
+            throw error
+        }
+    }
+
+    private static func hashFile(path: String, parts: [(offset: Int64, length: Int64)]) throws -> (Data, [String]) {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ObjectStoreError(.io, "cannot open \(path)")
+        }
+        defer { try? handle.close() }
+        var whole = SHA256()
+        var hashes: [String] = []
+        for part in parts {
+            var partHasher = SHA256()
+            var remaining = part.length
+            while remaining > 0 {
+                let chunk: Data
+                do {
+                    chunk = try handle.read(upToCount: Int(min(remaining, 4 << 20))) ?? Data()
+                } catch {
+                    throw ObjectStoreError(.io, "read \(path): \(error.localizedDescription)")
+                }
+                if chunk.isEmpty { throw ObjectStoreError(.io, "\(path) shrank while hashing") }
+                whole.update(data: chunk)
+                partHasher.update(data: chunk)
+                remaining -= Int64(chunk.count)
+            }
+            hashes.append(partHasher.finalize().hexString)
+        }
+        return (Data(whole.finalize()), hashes)
+    }
+
+    // MARK: Requests
+
+    /// Signs and sends one request, retrying transient failures with backoff
+    /// (a fresh signature and date on every attempt).
+    private func send(
+        _ method: String, key: String?, query: [(name: String, value: String)] = [],
+        headers: [(name: String, value: String)] = [], body: CurlHTTPRequest.Body = .none,
+        payloadHash: String? = nil, sink: CurlHTTPRequest.Sink = .memory, hashResponse: Bool = false,
+        verify: ((CurlHTTPResponse) throws -> Void)? = nil
+    ) async throws -> CurlHTTPResponse {
+        let path = basePath + "/" + (key ?? "")
+        let operation = "\(method) \(configuration.bucket)/\(key ?? "")"
+        let hash: String
+        if let payloadHash {
+            hash = payloadHash
+        } else if case .data(let data) = body {
+            hash = SigV4Signer.hexSHA256(data)
+        } else {
+            hash = SigV4Signer.emptyPayloadHash
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            var request = SigV4Request(method: method, path: path, query: query, headers: headers)
+            request.setHeader("Host", host)
+            let signed = signer.signHeaders(request, payloadHash: hash, date: Date()).signedRequest
+            var url = baseURL + signed.encodedPath
+            if !signed.query.isEmpty { url += "?" + signed.encodedQuery }
+            let curlRequest = CurlHTTPRequest(
+                method: method, url: url, headers: signed.headers, body: body, sink: sink, hashResponse: hashResponse
+            )
+            let failure: ObjectStoreError
+            do {
+                let response = try await transport.perform(curlRequest)
+                if (200..<300).contains(response.status) {
+                    // A body that fails verification (bytes damaged in
+                    // transit) is retried like any transient failure.
+                    try verify?(response)
+                    logger.trace("S3 request done", metadata: ["op": "\(operation)", "status": "\(response.status)", "attempt": "\(attempt)"])
+                    return response
+                }
+                failure = error(for: response, operation: operation, key: key)
+            } catch let error as ObjectStoreError {
+                failure = error.message.hasPrefix(operation) ? error
+                    : ObjectStoreError(error.code, "\(operation): \(error.message)", serverCode: error.serverCode, httpStatus: error.httpStatus)
+            }
+            guard failure.isTransient, attempt < configuration.retry.maxAttempts else {
+                if failure.isTransient {
+                    throw ObjectStoreError(
+                        failure.code, "\(failure.message) (gave up after \(attempt) attempts)",
+                        serverCode: failure.serverCode, httpStatus: failure.httpStatus, retryAfter: failure.retryAfter
+                    )
+                }
+                throw failure
+            }
+            let delay = configuration.retry.delay(afterAttempt: attempt, retryAfter: failure.retryAfter)
+            logger.warning(
+                "S3 request failed; retrying",
+                metadata: ["op": "\(operation)", "attempt": "\(attempt)", "delaySeconds": "\(delay)", "error": "\(failure)"]
+            )
+            try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+        }
+    }
+
+    /// Maps an HTTP error to a classified error with S3's code and message.
+    private func error(for response: CurlHTTPResponse, operation: String, key: String?) -> ObjectStoreError {
+        let retryAfter = response.headers["retry-after"].flatMap(Self.parseRetryAfter)
+        if let root = S3XMLNode.parse(response.body), root.name == "Error" {
+            return error(from: root, status: response.status, operation: operation, key: key, retryAfter: retryAfter)
+        }
+        // HEAD responses carry no body; name the likely cause from the status.
+        let serverCode: String? =
+            switch response.status {
+            case 404: key == nil ? "NoSuchBucket" : "NoSuchKey"
+            case 403: "AccessDenied"
+            case 412: "PreconditionFailed"
+            default: nil
+            }
+        return classify(status: response.status, serverCode: serverCode, message: "\(operation): HTTP \(response.status)", retryAfter: retryAfter)
+    }
+
+    private func error(from root: S3XMLNode, status: Int, operation: String, key: String?, retryAfter: Double?) -> ObjectStoreError {
+        let code = root.value("Code") ?? "Unknown"
+        var message = "\(operation): \(code): \(root.value("Message") ?? "no message")"
+        if let bucket = root.value("BucketName"), code == "NoSuchBucket" { message += " (bucket \(bucket))" }
+        if let requestID = root.value("RequestId") { message += " [request id \(requestID)]" }
+        return classify(status: status, serverCode: code, message: message, retryAfter: retryAfter)
+    }
+
+    private func classify(status: Int, serverCode: String?, message: String, retryAfter: Double?) -> ObjectStoreError {
+        let code: ObjectStoreError.Code
+        switch (status, serverCode ?? "") {
+        case (_, "SlowDown"), (_, "RequestTimeout"), (_, "InternalError"), (_, "ServiceUnavailable"),
+            (409, "ConditionalRequestConflict"), (409, "OperationAborted"), (429, _), (500...599, _):
+            code = .transient
+        case (_, "BadDigest"), (_, "XAmzContentSHA256Mismatch"), (_, "InvalidDigest"):
+            code = .checksumMismatch
+        case (404, _): code = .notFound
+        case (403, _), (401, _): code = .accessDenied
+        case (409, _), (412, _): code = .conflict
+        default: code = .badRequest
+        }
+        return ObjectStoreError(code, message, serverCode: serverCode, httpStatus: status, retryAfter: retryAfter)
+    }
+
+    private static func verify(_ response: CurlHTTPResponse, key: String) throws {
+        guard let expected = storedChecksum(response.headers), let actual = response.bodySHA256 else { return }
+        if expected != actual {
+            throw ObjectStoreError(.checksumMismatch, "GET \(key): received bytes have sha256 \(actual), stored object has \(expected)")
+        }
+    }
+
+    /// Our own metadata first (whole-object, also for multipart), then S3's
+    /// checksum unless it is a composite `...-N` multipart checksum.
+    private static func storedChecksum(_ headers: [String: String]) -> String? {
+        if let own = headers[checksumMetadataHeader], !own.isEmpty { return own }
+        if let s3 = headers["x-amz-checksum-sha256"], !s3.contains("-") { return s3 }
+        return nil
+    }
+
+    private func metadata(key: String, response: CurlHTTPResponse) -> ObjectMetadata {
+        ObjectMetadata(
+            key: key,
+            size: Int64(response.headers["content-length"] ?? "") ?? response.bodyLength,
+            contentType: response.headers["content-type"],
+            checksumSHA256: Self.storedChecksum(response.headers),
+            lastModified: response.headers["last-modified"].flatMap(Self.parseHTTPDate)
+        )
+    }
+
+    static func parseRetryAfter(_ value: String) -> Double? {
+        if let seconds = Double(value.trimmingCharacters(in: .whitespaces)) { return max(0, seconds) }
+        return parseHTTPDate(value).map { max(0, $0.timeIntervalSinceNow) }
+    }
+
+    static func parseHTTPDate(_ value: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE',' dd MMM yyyy HH':'mm':'ss 'GMT'"
+        return formatter.date(from: value)
+    }
+
+    static func parseISODate(_ value: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: value) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: value)
+    }
+}
