@@ -164,7 +164,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon", "PressroomQueue"]),
+        .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon", "PressroomQueue", "PressroomStorage"]),
     ],
     swiftLanguageModes: [.v6]
 )

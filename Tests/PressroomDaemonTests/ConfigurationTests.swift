@@ -1,6 +1,7 @@
 import Foundation
 @testable import PressroomDaemon
 import PressroomQueue
+import PressroomStorage
 import Testing
 
 struct ConfigurationTests {
@@ -55,6 +56,22 @@ struct ConfigurationTests {
         #expect(c.queues["derive"]?.claimMinIdle.duration == .seconds(1))
         #expect(c.queues["derive"]?.concurrency == 4)
         #expect(c.queues.keys.sorted() == ["derive", "fulfill", "render"])
+    }
+
+    @Test func storageSettingsComeFromTheEnvironmentToo() throws {
+        let c = try ConfigurationLoader().load(file: nil, environment: [
+            "PRESSROOM_STORAGE_BACKEND": "s3",
+            "PRESSROOM_STORAGE_S3_BUCKET": "masters",
+            "PRESSROOM_STORAGE_S3_ENDPOINT": "http://127.0.0.1:9000",
+            "PRESSROOM_STORAGE_S3_ACCESS_KEY_ID": "AKIA",
+            "PRESSROOM_STORAGE_S3_SECRET_ACCESS_KEY": "shh",
+        ]).configuration
+        #expect(c.storage.backend == .s3)
+        #expect(c.storage.s3?.bucket == "masters")
+        #expect(c.storage.s3?.accessKeyID == "AKIA")
+        #expect(c.storage.s3?.secretAccessKey == "shh")
+        #expect(ConfigurationLoader.snake("claimMinIdle") == "CLAIM_MIN_IDLE")
+        #expect(ConfigurationLoader.snake("accessKeyID") == "ACCESS_KEY_ID")
     }
 
     @Test func errorsNameTheField() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import PressroomQueue
+import PressroomStorage
 import Yams
 
 /// Reads the YAML file, applies `PRESSROOM_…` environment overrides and
@@ -175,13 +176,22 @@ public struct ConfigurationLoader {
         var job = PressroomConfiguration.JobType(queue: "x")
         job.timeout = DurationText(.seconds(1))
         c.jobs = ["x": job]
+        c.storage = StorageConfiguration(
+            backend: .s3, filesystem: FileSystemStoreConfiguration(root: "x"),
+            s3: S3Configuration(bucket: "x", accessKeyID: "x", secretAccessKey: "x", sessionToken: "x", profile: "x"))
         return c
     }
 
+    /// `claimMinIdle` → `CLAIM_MIN_IDLE`, `accessKeyID` → `ACCESS_KEY_ID`.
     static func snake(_ key: String) -> String {
+        let chars = Array(key)
         var out = ""
-        for ch in key {
-            if ch.isUppercase, !out.isEmpty, out.last != "_" { out.append("_") }
+        for (i, ch) in chars.enumerated() {
+            if ch.isUppercase, i > 0, out.last != "_" {
+                let prev = chars[i - 1]
+                let nextIsLower = i + 1 < chars.count && chars[i + 1].isLowercase
+                if prev.isLowercase || prev.isNumber || (prev.isUppercase && nextIsLower) { out.append("_") }
+            }
             out.append(ch == "-" ? "_" : Character(ch.uppercased()))
         }
         return out

@@ -1,5 +1,6 @@
 import Foundation
 import PressroomQueue
+import PressroomStorage
 
 /// The whole daemon configuration: one YAML file, every field overridable by
 /// a `PRESSROOM_…` environment variable (see ``ConfigurationLoader``).
@@ -105,6 +106,9 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         "fulfill": Queue(concurrency: 32),
     ]
     public var jobs: [String: JobType] = [:]
+    /// Where originals are read and derivatives/masters written: the local
+    /// filesystem (quick start) or any S3-compatible store.
+    public var storage: StorageConfiguration = .quickStart
 
     public init() {}
 
@@ -119,6 +123,7 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         admin = try c.decodeIfPresent(Admin.self, forKey: .admin) ?? d.admin
         queues = try c.decodeIfPresent([String: Queue].self, forKey: .queues) ?? d.queues
         jobs = try c.decodeIfPresent([String: JobType].self, forKey: .jobs) ?? d.jobs
+        storage = try c.decodeIfPresent(StorageConfiguration.self, forKey: .storage) ?? d.storage
     }
 }
 

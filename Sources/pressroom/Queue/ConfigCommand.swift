@@ -20,6 +20,8 @@ struct ConfigCommand: AsyncParsableCommand {
             let loaded = try options.load()
             var resolved = loaded.configuration
             resolved.redis.url = SecretMasking.maskURL(resolved.redis.url)
+            if resolved.storage.s3?.secretAccessKey != nil { resolved.storage.s3?.secretAccessKey = "****" }
+            if resolved.storage.s3?.sessionToken != nil { resolved.storage.s3?.sessionToken = "****" }
             resolved.consumer = resolved.consumerName
             print("# resolved configuration (valid)")
             for (field, variable) in loaded.overrides.sorted(by: { $0.key < $1.key }) {
