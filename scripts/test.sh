@@ -18,5 +18,7 @@ done
 
 log "building"
 swift build --build-tests
+log "checking systemd units"
+bash scripts/verify-systemd.sh
 log "testing"
 swift test --skip-build "$@"
