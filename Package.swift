@@ -85,6 +85,7 @@ let package = Package(
                 "PressroomSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         /// Admin HTTP port (metrics, health, readiness) and the systemd notify protocol.

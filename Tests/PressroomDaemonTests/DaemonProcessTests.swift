@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import PressroomQueue
 import Synchronization
 import Testing
@@ -209,6 +212,120 @@ extension DaemonProcessTests {
         let object = try #require(jsonLine.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
         #expect(object["job_id"] as? String == "m2")
         #expect(object["queue"] as? String == "derive")
+        a.signal(SIGTERM)
+        #expect(try await a.waitExit() == 0)
+    }
+}
+
+extension DaemonProcessTests {
+    /// A redis-server of this test's own, so it can be taken away.
+    final class OwnRedis {
+        let port = Int.random(in: 40000...49999)
+        private var process: Process?
+
+        func start() async throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+            p.arguments = ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"]
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            process = p
+            let client = RedisClient(endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port)), name: "probe")
+            defer { client.shutdown() }
+            try await eventually(timeout: .seconds(10), "own redis") { (try? await client.call(["PING"])) != nil }
+        }
+
+        func kill() async {
+            guard let process else { return }
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+            self.process = nil
+        }
+
+        deinit { if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
+    }
+
+    @Test func readinessFollowsRedisAndTheDrain() async throws {
+        let redis = OwnRedis()
+        try await redis.start()
+        let port = Int.random(in: 30000...39999)
+        let a = try Daemon(namespace: "ready", consumer: "r", extraEnv: [
+            "PRESSROOM_REDIS_URL": "redis://127.0.0.1:\(redis.port)", "PRESSROOM_ADMIN_ENABLED": "true",
+            "PRESSROOM_ADMIN_PORT": String(port), "PRESSROOM_DRAIN_TIMEOUT": "10s",
+        ])
+        let readyz = "http://127.0.0.1:\(port)/readyz"
+        try await eventually(timeout: .seconds(20), "ready") { try await httpGet(readyz).status == 200 }
+
+        await redis.kill()
+        try await eventually(timeout: .seconds(10), "not ready without redis") {
+            let r = try await httpGet(readyz)
+            return r.status == 503 && r.body.contains("redis")
+        }
+        #expect(try await httpGet("http://127.0.0.1:\(port)/healthz").status == 200, "alive all the same")
+        try await redis.start()
+        try await eventually(timeout: .seconds(15), "ready again") { try await httpGet(readyz).status == 200 }
+
+        let client = RedisClient(endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: redis.port)), name: "p")
+        defer { client.shutdown() }
+        let keys = QueueKeys(namespace: "ready", queue: "derive")
+        try await QueueAdmin.enqueue(keys: keys, client: client, id: "slow", type: "sleep", payload: #"{"ms":3000}"#)
+        try await eventually(timeout: .seconds(10), "started") {
+            (try await client.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int ?? 0) == 1
+        }
+        a.signal(SIGTERM)
+        try await eventually(timeout: .seconds(5), "not ready while draining") {
+            let r = try await httpGet(readyz)
+            return r.status == 503 && r.body.contains("draining")
+        }
+        #expect(try await a.waitExit() == 0)
+    }
+}
+
+extension DaemonProcessTests {
+    func cli(_ args: [String], namespace: String) async throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PRESSROOM_") }
+        env["PRESSROOM_REDIS_URL"] = Self.redisURL
+        env["PRESSROOM_REDIS_NAMESPACE"] = namespace
+        env["PRESSROOM_DIAGNOSTICS"] = "true"
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        while p.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func theDeadLetterCommandLine() async throws {
+        let namespace = "dlqcli-\(UUID().uuidString.prefix(8))"
+        let a = try Daemon(namespace: namespace, consumer: "w")
+        try await eventually(timeout: .seconds(20), "ready") { a.output.contains("worker ready") }
+        for i in 0..<3 {
+            let r = try await cli(["enqueue", "sleep", "--id", "bad-\(i)", "--payload", #"{"fail":"permanent"}"#], namespace: namespace)
+            #expect(r.status == 0 && r.output.contains("bad-\(i)"))
+        }
+        try await eventually(timeout: .seconds(10), "dead letters") {
+            try await cli(["dlq", "stats", "--json"], namespace: namespace).output.contains(#""total" : 3"#)
+        }
+        let list = try await cli(["dlq", "list", "--json"], namespace: namespace)
+        let letters = try #require(try JSONSerialization.jsonObject(with: Data(list.output.utf8)) as? [[String: Any]])
+        #expect(letters.count == 3)
+        #expect(letters.allSatisfy { ($0["reason"] as? String) == "diagnostics: asked to fail permanently" })
+        let table = try await cli(["dlq", "list", "--queue", "derive"], namespace: namespace).output
+        #expect(table.contains("derive/") && table.contains("bad-1"))
+        let dry = try await cli(["dlq", "replay", "--all", "--dry-run"], namespace: namespace)
+        #expect(dry.output.contains("would replay 3"))
+        let refused = try await cli(["dlq", "purge", "--all"], namespace: namespace)
+        #expect(refused.status != 0 && refused.output.contains("--yes"))
+        let purged = try await cli(["dlq", "purge", "--all", "--yes", "--type", "sleep", "--limit", "2"], namespace: namespace)
+        #expect(purged.output.contains("purged 2"))
+        let status = try await cli(["status", "--json"], namespace: namespace)
+        #expect(status.output.contains(#""deadLetters" : 1"#))
         a.signal(SIGTERM)
         #expect(try await a.waitExit() == 0)
     }

@@ -1,0 +1,76 @@
+import Foundation
+import Metrics
+
+/// Wraps any store and counts its requests, bytes and errors, so every
+/// backend reports the same `pressroom_object_store_*` metrics without each
+/// implementation knowing about metrics.
+public struct MeteredObjectStore: ObjectStore {
+    public let base: any ObjectStore
+    public let backend: String
+
+    public init(_ base: any ObjectStore, backend: String) {
+        self.base = base
+        self.backend = backend
+    }
+
+    public func get(_ key: String) async throws -> Data {
+        try await measure("get") {
+            let data = try await base.get(key)
+            return (data, Int64(data.count))
+        }
+    }
+
+    public func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata {
+        try await measure("get") {
+            let metadata = try await base.get(key, toFile: file)
+            return (metadata, metadata.size)
+        }
+    }
+
+    public func head(_ key: String) async throws -> ObjectMetadata? {
+        try await measure("head") { (try await base.head(key), 0) }
+    }
+
+    public func putIfAbsent(_ key: String, data: Data, contentType: String) async throws -> PutOutcome {
+        try await measure("put") {
+            let outcome = try await base.putIfAbsent(key, data: data, contentType: contentType)
+            return (outcome, outcome == .created ? Int64(data.count) : 0)
+        }
+    }
+
+    public func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome {
+        try await measure("put") {
+            let outcome = try await base.putIfAbsent(key, file: file, contentType: contentType)
+            let size = (try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? Int64 ?? 0
+            return (outcome, outcome == .created ? size : 0)
+        }
+    }
+
+    public func delete(_ key: String) async throws {
+        try await measure("delete") { (try await base.delete(key), 0) }
+    }
+
+    public func list(prefix: String, limit: Int?) async throws -> [ObjectMetadata] {
+        try await measure("list") { (try await base.list(prefix: prefix, limit: limit), 0) }
+    }
+
+    public func presignedURL(for key: String, method: PresignMethod, expiresIn: Duration) async throws -> URL {
+        try await base.presignedURL(for: key, method: method, expiresIn: expiresIn)
+    }
+
+    private func measure<T>(_ operation: String, _ body: () async throws -> (T, Int64)) async throws -> T {
+        do {
+            let (value, bytes) = try await body()
+            Counter(label: "pressroom_object_store_requests_total", dimensions: [("backend", backend), ("operation", operation), ("status", "ok")]).increment()
+            if bytes > 0 {
+                Counter(label: "pressroom_object_store_bytes_total", dimensions: [("backend", backend), ("operation", operation)]).increment(by: bytes)
+            }
+            return value
+        } catch {
+            let transient = (error as? ObjectStoreError)?.isTransient ?? true
+            Counter(label: "pressroom_object_store_requests_total", dimensions: [("backend", backend), ("operation", operation), ("status", "error")]).increment()
+            Counter(label: "pressroom_object_store_errors_total", dimensions: [("backend", backend), ("operation", operation), ("class", transient ? "transient" : "permanent")]).increment()
+            throw error
+        }
+    }
+}
