@@ -115,7 +115,9 @@ let package = Package(
             name: "pressroom",
             dependencies: [
                 "PressroomDaemon",
+                "PressroomImaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -123,7 +125,7 @@ let package = Package(
         .testTarget(name: "PressroomQueueTests", dependencies: ["PressroomQueue"]),
         .testTarget(
             name: "PressroomImagingTests",
-            dependencies: ["PressroomImaging", "PressroomColor"],
+            dependencies: ["PressroomImaging", "PressroomColor", .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

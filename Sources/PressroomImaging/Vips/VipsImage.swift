@@ -53,6 +53,24 @@ public final class VipsImage: @unchecked Sendable {
         return VipsImage(out, source: bytes)
     }
 
+    /// An 8-bit sRGB (3 bands) or grey (1 band) image from interleaved pixels, for synthetic inputs.
+    public static func fromPixels(_ pixels: [UInt8], width: Int, height: Int, bands: Int) throws(ImagingError) -> VipsImage {
+        guard pixels.count == width * height * bands else {
+            throw ImagingError(.internal, "\(pixels.count) bytes for \(width)×\(height)×\(bands)")
+        }
+        let image = pixels.withUnsafeBytes { raw in
+            vips_image_new_from_memory_copy(raw.baseAddress, raw.count, Int32(width), Int32(height), Int32(bands), VIPS_FORMAT_UCHAR)
+        }
+        guard let image else { throw VipsError.take(.internal, "cannot wrap pixels") }
+        let typed = VipsImage(image, source: nil)
+        return try typed.colourspaceTagged(bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W)
+    }
+
+    private func colourspaceTagged(_ space: VipsInterpretation) throws(ImagingError) -> VipsImage {
+        pointer.pointee.`Type` = space
+        return self
+    }
+
     // MARK: Header
 
     public var width: Int { Int(vips_image_get_width(pointer)) }
@@ -98,8 +116,17 @@ public final class VipsImage: @unchecked Sendable {
         return VipsImage(out, source: source)
     }
 
-    public func rotated(_ angle: VipsAngle) throws(ImagingError) -> VipsImage {
-        try derive("rot") { pressroom_vips_rot(pointer, &$0, angle) }
+    /// Clockwise quarter turns.
+    public enum Rotation: Sendable { case quarter, half, threeQuarters }
+
+    public func rotated(_ rotation: Rotation) throws(ImagingError) -> VipsImage {
+        let angle: VipsAngle
+        switch rotation {
+        case .quarter: angle = VIPS_ANGLE_D90
+        case .half: angle = VIPS_ANGLE_D180
+        case .threeQuarters: angle = VIPS_ANGLE_D270
+        }
+        return try derive("rot") { pressroom_vips_rot(pointer, &$0, angle) }
     }
 
     public func flipped(horizontally: Bool) throws(ImagingError) -> VipsImage {
@@ -161,6 +188,15 @@ public final class VipsImage: @unchecked Sendable {
         try derive("icc_transform", code: .badProfile) {
             pressroom_vips_icc_transform(pointer, &$0, profile, fallback, intent, blackPointCompensation ? 1 : 0, 1, 8)
         }
+    }
+
+    /// Converts to sRGB (embedded profile or sRGB assumed) and embeds libvips' sRGB profile.
+    func convertedToSRGB() throws(ImagingError) -> VipsImage {
+        try iccTransform(to: "srgb", fallback: "srgb", intent: VIPS_INTENT_RELATIVE, blackPointCompensation: false)
+    }
+
+    func castToUChar() throws(ImagingError) -> VipsImage {
+        try cast(VIPS_FORMAT_UCHAR)
     }
 
     func settingResolution(dotsPerInch: Double) throws(ImagingError) -> VipsImage {
