@@ -121,6 +121,12 @@ let package = Package(
             ]
         ),
 
+        /// Times derive/render for bench/imaging (release build).
+        .executableTarget(
+            name: "PressroomImagingBench",
+            dependencies: ["PressroomImaging", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // MARK: Tests
         .testTarget(name: "PressroomQueueTests", dependencies: ["PressroomQueue"]),
         .testTarget(

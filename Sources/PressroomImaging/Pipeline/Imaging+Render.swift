@@ -32,6 +32,9 @@ extension Imaging {
         let height = max(1, min(image.height - top, Int((plan.crop.height * Double(image.height)).rounded())))
         let region = try image.extractArea(left: left, top: top, width: width, height: height)
             .resized(width: plan.contentWidth, height: plan.contentHeight)
+            // Decoding is sequential (shrink-on-load); mirrored bleed and blurred backgrounds
+            // read out of order, so the content is rendered to memory once here.
+            .materialized()
 
         var canvas = region
         if policy.aspect == .fit, plan.contentWidth != plan.trimWidth || plan.contentHeight != plan.trimHeight {

@@ -24,7 +24,7 @@ enum Fixtures {
         try PolicyCatalog.load(directory: policiesDirectory)
     }
 
-    private static let sharedImaging: Result<Imaging, ImagingError> = Result {
+    private static let sharedImaging: Result<Imaging, any Error> = Result {
         try Imaging(configuration: ImagingConfiguration(blockingThreads: 2), logger: Logger(label: "test.imaging"))
     }
 
