@@ -215,3 +215,51 @@ int pressroom_vips_tiffsave_buffer(VipsImage *in, void **buffer, size_t *length,
         "predictor", predictor ? VIPS_FOREIGN_TIFF_PREDICTOR_HORIZONTAL : VIPS_FOREIGN_TIFF_PREDICTOR_NONE,
         NULL);
 }
+
+/* Header fields vips_image_get_fields() lists but which are not metadata. */
+static int pressroom_is_header_field(const char *name) {
+    static const char *header[] = { "width", "height", "bands", "format", "coding", "interpretation",
+        "xoffset", "yoffset", "xres", "yres", "filename", "mode", "scale", "offset", NULL };
+    for (int i = 0; header[i]; i++)
+        if (strcmp(name, header[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void pressroom_free_memory(VipsImage *image, void *memory) {
+    (void) image;
+    g_free(memory);
+}
+
+VipsImage *pressroom_vips_copy_memory(VipsImage *in) {
+    /* vips_image_copy_memory() in libvips 8.14 can return an image even when the
+     * decode failed (fail_on errors are lost), so render with write_to_memory,
+     * which does report them, and wrap the pixels with the input's metadata. */
+    size_t length = 0;
+    void *memory = vips_image_write_to_memory(in, &length);
+    if (!memory)
+        return NULL;
+    VipsImage *raw = vips_image_new_from_memory(memory, length, in->Xsize, in->Ysize, in->Bands, in->BandFmt);
+    if (!raw) {
+        g_free(memory);
+        return NULL;
+    }
+    g_signal_connect(raw, "postclose", G_CALLBACK(pressroom_free_memory), memory);
+    VipsImage *out = NULL;
+    int result = vips_copy(raw, &out, "interpretation", in->Type, "xres", in->Xres, "yres", in->Yres, NULL);
+    g_object_unref(raw);
+    if (result)
+        return NULL;
+    char **names = vips_image_get_fields(in);
+    for (int i = 0; names[i]; i++) {
+        if (!vips_isprefix("vips-", names[i]) && !pressroom_is_header_field(names[i])) {
+            GValue value = { 0 };
+            if (vips_image_get_typeof(in, names[i]) != 0 && vips_image_get(in, names[i], &value) == 0) {
+                vips_image_set(out, names[i], &value);
+                g_value_unset(&value);
+            }
+        }
+    }
+    g_strfreev(names);
+    return out;
+}

@@ -2,8 +2,9 @@
 public struct ImagingConfiguration: Sendable, Equatable {
     /// libvips worker threads per pipeline (0: libvips' default, the number of cores).
     public var vipsConcurrency: Int
-    /// Operation cache bounds. libvips caches recent operations; a worker that
-    /// sees each image once gains little from it, so the defaults are small.
+    /// Operation cache bounds. A worker sees each image once, so the cache gains
+    /// little — and libvips matches cached buffer loads by address and length, so a
+    /// new upload reusing a freed buffer's address could hit a stale entry. Off by default.
     public var cacheMaxOperations: Int
     public var cacheMaxMemory: Int
     public var cacheMaxFiles: Int
@@ -16,7 +17,7 @@ public struct ImagingConfiguration: Sendable, Equatable {
 
     public init(
         vipsConcurrency: Int = 0,
-        cacheMaxOperations: Int = 50,
+        cacheMaxOperations: Int = 0,
         cacheMaxMemory: Int = 64 << 20,
         cacheMaxFiles: Int = 0,
         maxBytes: Int = 64 << 20,

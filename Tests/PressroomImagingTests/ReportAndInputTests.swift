@@ -65,7 +65,7 @@ import Testing
     @Test func largeSourceIsSuggestedForSmallPrints() async throws {
         let imaging = try Fixtures.imaging()
         let catalog = try Fixtures.catalog()
-        let small = try imaging.decodeRGB(try Fixtures.data("exif/Landscape_1.jpg"), width: 450, height: 300)
+        let small = try imaging.decodeRGB(try Fixtures.data("exif/Landscape_1.jpg"), width: 450, height: 300).materialized()
         let large = try small.resized(width: 2700, height: 1800).encoded(.jpeg(quality: 92, chromaSubsampling: false))
         let report = try await imaging.inspect(source: large, catalog: catalog)
         let four = try #require(report.products.first { $0.policy == "print-4x6" })

@@ -49,6 +49,9 @@ int pressroom_vips_strip_metadata(VipsImage *in, VipsImage **out);
 int pressroom_vips_text_watermark(VipsImage *in, VipsImage **out, const char *text, const char *font,
                                   double width_fraction, double opacity, VipsCompassDirection placement);
 
+/** Renders an image into memory, keeping its metadata; NULL (with the error set) if any pixel failed. */
+VipsImage *pressroom_vips_copy_memory(VipsImage *in);
+
 int pressroom_vips_avg(VipsImage *in, double *out);
 int pressroom_vips_deviate(VipsImage *in, double *out);
 /** Variance of the Laplacian of the luminance: high for sharp images, low for blurred ones. */

@@ -17,6 +17,9 @@ extension Imaging {
             let head = data.prefix(16).map { String(format: "%02x", $0) }.joined(separator: " ")
             throw ImagingError(.unsupportedFormat, "content is not an allowed image format (jpeg, png, webp, tiff, gif, heif, avif); leading bytes: \(head)")
         }
+        if format == .jpeg, !JPEGStructure.isComplete(data) {
+            throw ImagingError(.corrupt, "JPEG data ends before its end-of-image marker (truncated upload?)")
+        }
         // libvips must agree with the sniffing, so a polyglot file cannot reach another loader.
         let loader: String? = data.withUnsafeBytes { raw in
             vips_foreign_find_load_buffer(raw.baseAddress, raw.count).map { String(cString: $0) }

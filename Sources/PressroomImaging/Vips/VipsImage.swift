@@ -216,7 +216,7 @@ public final class VipsImage: @unchecked Sendable {
 
     /// Renders the pipeline into memory, so later branches do not decode again.
     func materialized() throws(ImagingError) -> VipsImage {
-        guard let out = vips_image_copy_memory(pointer) else { throw VipsError.take(.corrupt, "cannot decode image") }
+        guard let out = pressroom_vips_copy_memory(pointer) else { throw VipsError.take(.corrupt, "cannot decode image") }
         return VipsImage(out, source: nil)
     }
 
