@@ -21,6 +21,8 @@ public final class Imaging: Sendable {
     let logger: Logger
     /// lcms2 context for validating embedded profiles (its own error handler).
     let colorContext = ColorContext()
+    /// Gamut checkers by profile and intent: expensive to build, cheap and thread-safe to use.
+    private let gamutCheckers = Mutex<[String: GamutChecker]>([:])
 
     private static let started = Mutex(false)
 
@@ -86,6 +88,20 @@ public final class Imaging: Sendable {
             let plan = try RenderPlan(imageWidth: header.width, imageHeight: header.height, policy: policy.policy, crop: crop)
             return try self.verifySync(master: master, policy: policy, plan: plan, preview: preview)
         }
+    }
+
+    /// The shared gamut checker for an output profile (built on first use).
+    func gamutChecker(for profile: OutputProfile, intent: RenderingIntent) throws(ImagingError) -> GamutChecker {
+        let key = "\(profile.vipsName)|\(intent.rawValue)|\(profile.data?.count ?? 0)"
+        if let cached = gamutCheckers.withLock({ $0[key] }) { return cached }
+        let checker: GamutChecker
+        do {
+            checker = try GamutChecker(source: .sRGB, press: profile.source, intent: intent)
+        } catch {
+            throw ImagingError(.badProfile, "\(profile.name): \(error.message)")
+        }
+        gamutCheckers.withLock { $0[key] = checker }
+        return checker
     }
 
     /// Hex SHA-256 of the source bytes: the first part of every key.

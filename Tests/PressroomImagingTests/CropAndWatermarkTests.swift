@@ -22,14 +22,14 @@ import Testing
         let source = try Fixtures.data("exif/Landscape_1.jpg")
         let preview = try #require(try await imaging.derive(source: source, catalog: catalog).output(policy: "preview")).data
         let policy = try catalog.policy(named: "print-4x6")
-        // Right half of a 3:2 image is 3:4 — portrait, so the 4×6 turns to 4 wide × 6 high.
-        let crop = CropRect(x: 0.5, y: 0, width: 0.5, height: 1)
+        // A 2:3 strip on the right of a 3:2 image is portrait, so the 4×6 turns to 4 wide × 6 high.
+        let crop = CropRect(x: 0.55, y: 0, width: 0.4444, height: 1)
         let result = try await imaging.render(source: source, policy: policy, crop: crop, preview: preview)
         #expect(result.verification.width < result.verification.height)
-        #expect(result.crop.x >= 0.5)
+        #expect(result.crop.x >= 0.55)
         // The left half would not verify against this master.
         let error = await imagingError {
-            _ = try await imaging.verify(master: result.master.data, policy: policy, crop: CropRect(x: 0, y: 0, width: 0.5, height: 1), preview: preview)
+            _ = try await imaging.verify(master: result.master.data, policy: policy, crop: CropRect(x: 0, y: 0, width: 0.4444, height: 1), preview: preview)
         }
         #expect(error?.code == .verificationFailed)
     }

@@ -3,6 +3,9 @@ import CLcms2
 /// Measures which RGB pixels a press profile cannot reproduce, with an lcms2
 /// proofing transform and `cmsFLAGS_GAMUTCHECK`.
 ///
+/// Building the gamut-check pipeline of a large press profile takes lcms2 about
+/// a second, so make one per profile and reuse it; it is safe to share.
+///
 /// The transform writes Lab 16-bit and marks out-of-gamut pixels with the alarm
 /// code (0, 0, 0) — in Lab16 encoding that is L=0, a=b=-128, a colour no real
 /// pixel maps to (L=0 forces a=b=0), so the mark is unambiguous. Alarm codes live
@@ -28,7 +31,8 @@ public final class GamutChecker: @unchecked Sendable {
             cmsCreateProofingTransformTHR(
                 context.context, source.handle, pressroom_TYPE_RGB_8, lab.handle, pressroom_TYPE_Lab_16,
                 press.handle, intent.lcmsValue, cmsUInt32Number(INTENT_RELATIVE_COLORIMETRIC),
-                cmsUInt32Number(cmsFLAGS_GAMUTCHECK))
+                // NOCACHE: the transform is then safe to share between threads.
+                cmsUInt32Number(cmsFLAGS_GAMUTCHECK | cmsFLAGS_NOCACHE))
         }
         guard let transform else {
             throw ColorError(.transformFailed, message ?? "cannot build a gamut-check transform")

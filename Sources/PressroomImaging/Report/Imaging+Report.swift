@@ -36,12 +36,7 @@ extension Imaging {
                     if gamutSample == nil {
                         gamutSample = try base.fitting(width: Imaging.gamutSampleSize, height: Imaging.gamutSampleSize).pixelBytes()
                     }
-                    let checker: GamutChecker
-                    do {
-                        checker = try GamutChecker(source: .sRGB, press: resolved.profile.source, intent: policy.output.intent)
-                    } catch {
-                        throw ImagingError(.badProfile, "\(resolved.profile.name): \(error.message)")
-                    }
+                    let checker = try gamutChecker(for: resolved.profile, intent: policy.output.intent)
                     let share = (checker.outOfGamutShare(rgb: gamutSample ?? []) * 1000).rounded() / 10
                     gamutByProfile[resolved.profile.name + resolved.policy.output.intent.rawValue] = share
                     gamut = share
