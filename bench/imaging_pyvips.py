@@ -58,7 +58,6 @@ def watermark(image, text, opacity, fraction):
 
 
 def probe(data):
-    pyvips.Image.new_from_buffer(data, "", access="sequential", fail_on="truncated")
     header = pyvips.Image.new_from_buffer(data, "", access="sequential", fail_on="truncated")
     return header.width, header.height
 

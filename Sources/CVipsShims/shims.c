@@ -25,14 +25,20 @@ int pressroom_vips_thumbnail_buffer(const void *buffer, size_t length, VipsImage
                                     int width, int height, VipsSize size,
                                     const char *import_profile, const char *export_profile,
                                     VipsIntent intent, int fail_on_truncated) {
-    return vips_thumbnail_buffer((void *) buffer, length, out, width,
-        "height", height,
-        "size", size,
-        "import_profile", import_profile,
-        "export_profile", export_profile,
-        "intent", intent,
-        "fail_on", fail_on_truncated ? VIPS_FAIL_ON_TRUNCATED : VIPS_FAIL_ON_NONE,
-        NULL);
+    /* Unset profiles are left out rather than passed as NULL: libvips treats a
+     * passed argument as set, whatever its value. */
+    VipsFailOn fail_on = fail_on_truncated ? VIPS_FAIL_ON_TRUNCATED : VIPS_FAIL_ON_NONE;
+    if (import_profile && export_profile)
+        return vips_thumbnail_buffer((void *) buffer, length, out, width, "height", height, "size", size,
+            "import_profile", import_profile, "export_profile", export_profile, "intent", intent, "fail_on", fail_on, NULL);
+    if (export_profile)
+        return vips_thumbnail_buffer((void *) buffer, length, out, width, "height", height, "size", size,
+            "export_profile", export_profile, "intent", intent, "fail_on", fail_on, NULL);
+    if (import_profile)
+        return vips_thumbnail_buffer((void *) buffer, length, out, width, "height", height, "size", size,
+            "import_profile", import_profile, "intent", intent, "fail_on", fail_on, NULL);
+    return vips_thumbnail_buffer((void *) buffer, length, out, width, "height", height, "size", size,
+        "intent", intent, "fail_on", fail_on, NULL);
 }
 
 int pressroom_vips_autorot(VipsImage *in, VipsImage **out) {

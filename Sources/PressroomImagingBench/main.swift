@@ -1,6 +1,6 @@
 // Times Pressroom's derive and render on one image, for bench/imaging.
 // Usage: PressroomImagingBench OPERATION IMAGE POLICIES_DIR ITERATIONS
-// OPERATION: derive | render-rgb | render-cmyk. Prints one line:
+// OPERATION: derive | render-rgb | render-cmyk (also probe | inspect, for breakdowns). Prints one line:
 // `pressroom OPERATION median_ms=… min_ms=… peak_rss_kb=…`.
 import Foundation
 import Logging
@@ -22,6 +22,10 @@ func runOnce() async throws -> Int {
     switch operation {
     case "derive":
         return try await imaging.derive(source: source, catalog: catalog).outputs.reduce(0) { $0 + $1.data.count }
+    case "probe":
+        return try await imaging.probe(source).byteCount
+    case "inspect":
+        return try await imaging.inspect(source: source, catalog: catalog).products.count
     case "render-rgb":
         return try await imaging.render(source: source, policy: catalog.policy(named: "canvas-16x20"), crop: nil, preview: preview).master.data.count
     case "render-cmyk":
