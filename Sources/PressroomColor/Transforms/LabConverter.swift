@@ -1,7 +1,8 @@
 import CLcms2
 
 /// Converts 8-bit device pixels of one profile to Lab, to measure colours.
-/// Owns its `cmsHTRANSFORM` and deletes it exactly once.
+/// Owns its `cmsHTRANSFORM` and deletes it exactly once; built without lcms2's
+/// one-pixel cache, so it may be shared between threads.
 public final class LabConverter: @unchecked Sendable {
     private let transform: cmsHTRANSFORM
     private let channels: Int
@@ -13,7 +14,7 @@ public final class LabConverter: @unchecked Sendable {
         let context = profile.context
         let format = profile.colorSpace.pixelFormat8
         let (transform, message) = context.capturingErrors {
-            cmsCreateTransformTHR(context.context, profile.handle, format, lab.handle, pressroom_TYPE_Lab_DBL, intent.lcmsValue, 0)
+            cmsCreateTransformTHR(context.context, profile.handle, format, lab.handle, pressroom_TYPE_Lab_DBL, intent.lcmsValue, cmsUInt32Number(cmsFLAGS_NOCACHE))
         }
         guard let transform else {
             throw ColorError(.transformFailed, message ?? "cannot build a transform to Lab")

@@ -103,6 +103,7 @@ public final class VipsImage: @unchecked Sendable {
 
     /// A copy without the embedded profile (after a conversion made it stale).
     func removingProfile() throws(ImagingError) -> VipsImage {
+        // A copy (same resolution) owns its own metadata table, so removing the field leaves `self` intact.
         let copy = try derive("copy") { pressroom_vips_set_resolution(pointer, &$0, vips_image_get_xres(pointer), vips_image_get_yres(pointer)) }
         _ = vips_image_remove(copy.pointer, "icc-profile-data")
         return copy
