@@ -105,7 +105,12 @@ public final class Imaging: Sendable {
     }
 
     /// Hex SHA-256 of the source bytes: the first part of every key.
-    static func sha256(_ data: Data) -> String {
+    public static func sha256(_ data: Data) -> String {
         SHA256Hex.digest(data)
+    }
+
+    /// The key `derive` writes for a derivative policy (e.g. to fetch the preview a render verifies against).
+    public static func derivedKey(sourceSHA256: String, policy: ResolvedPolicy) -> String {
+        "derived/\(sourceSHA256)/\(policy.name)-\(policy.shortDigest)-v\(pipelineVersion).\(policy.policy.output.encoder.fileExtension)"
     }
 }

@@ -16,6 +16,8 @@ import Testing
         let thumbnail = try #require(first.output(policy: "thumbnail"))
         let digest = try catalog.policy(named: "thumbnail").shortDigest
         #expect(thumbnail.key == "derived/\(sha)/thumbnail-\(digest)-v\(Imaging.pipelineVersion).jpg")
+        #expect(first.output(policy: "preview")?.key == Imaging.derivedKey(sourceSHA256: sha, policy: try catalog.policy(named: "preview")))
+        #expect(sha == Imaging.sha256(source))
         #expect(first.outputs.contains { $0.contentType == "application/json" && $0.key.hasPrefix("derived/\(sha)/report-") })
     }
 

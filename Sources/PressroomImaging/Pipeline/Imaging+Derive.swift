@@ -35,7 +35,7 @@ extension Imaging {
             let format = policy.output.encoder
             let data = try image.encoded(format)
             outputs.append(ImageOutput(
-                key: "derived/\(sha)/\(policy.name)-\(derivative.shortDigest)-v\(Imaging.pipelineVersion).\(format.fileExtension)",
+                key: Imaging.derivedKey(sourceSHA256: sha, policy: derivative),
                 data: data, contentType: format.contentType, policy: policy.name))
         }
         let report = try assess(base: base, probe: probe, sha: sha, catalog: catalog)
