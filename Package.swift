@@ -119,6 +119,7 @@ let package = Package(
             dependencies: [
                 "PressroomDaemon",
                 "PressroomStorage",
+                "PressroomImaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -137,12 +138,17 @@ let package = Package(
             dependencies: ["PressroomStorage", .product(name: "Logging", package: "swift-log")],
             path: "bench/StorageBench"
         ),
+        /// Times derive/render for bench/imaging (release build).
+        .executableTarget(
+            name: "PressroomImagingBench",
+            dependencies: ["PressroomImaging", .product(name: "Logging", package: "swift-log")]
+        ),
 
         // MARK: Tests
         .testTarget(name: "PressroomQueueTests", dependencies: ["PressroomQueue"]),
         .testTarget(
             name: "PressroomImagingTests",
-            dependencies: ["PressroomImaging", "PressroomColor"],
+            dependencies: ["PressroomImaging", "PressroomColor", .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -12,6 +12,9 @@ struct PressroomCommand: AsyncParsableCommand {
             DLQCommand.self,
             ConfigCommand.self,
             StoreCommand.self,
+            RenderCommand.self,
+            InspectCommand.self,
+            PolicyCommand.self,
         ]
     )
 }

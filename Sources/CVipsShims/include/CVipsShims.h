@@ -1,9 +1,68 @@
 #ifndef PRESSROOM_CVIPSSHIMS_H
 #define PRESSROOM_CVIPSSHIMS_H
-/* Fixed-arity wrappers around libvips' variadic operations, which Swift cannot call. */
+/* Fixed-arity wrappers around libvips' variadic operations, which Swift cannot call.
+ * Every function returns 0 on success and -1 on failure (the message is then in
+ * vips_error_buffer()), except where noted. Output images are new references the
+ * caller must g_object_unref exactly once. */
 #include <vips/vips.h>
 
 /** Initialises libvips once; returns 0 on success (wraps the VIPS_INIT macro). */
 int pressroom_vips_init(const char *argv0);
+
+/** Applies process-wide limits: worker threads, operation cache bounds, and blocks untrusted loaders. */
+void pressroom_vips_configure(int concurrency, int cache_max_operations, size_t cache_max_memory, int cache_max_files);
+
+/** Opens an image lazily from memory (header only until pixels are needed).
+ *  The buffer is not copied: it must outlive the image. Returns NULL on error. */
+VipsImage *pressroom_vips_new_from_buffer(const void *buffer, size_t length, int sequential, int fail_on_error);
+
+/** Shrink-on-load thumbnail from memory with auto-rotation and colour handling. */
+int pressroom_vips_thumbnail_buffer(const void *buffer, size_t length, VipsImage **out,
+                                    int width, int height, VipsSize size,
+                                    const char *import_profile, const char *export_profile,
+                                    VipsIntent intent, int fail_on_truncated);
+
+int pressroom_vips_autorot(VipsImage *in, VipsImage **out);
+int pressroom_vips_rot(VipsImage *in, VipsImage **out, VipsAngle angle);
+int pressroom_vips_flip(VipsImage *in, VipsImage **out, VipsDirection direction);
+int pressroom_vips_extract_area(VipsImage *in, VipsImage **out, int left, int top, int width, int height);
+/** Resizes with separate horizontal/vertical scales (lanczos3). */
+int pressroom_vips_resize(VipsImage *in, VipsImage **out, double hscale, double vscale);
+/** Places `in` at (x, y) in a width×height canvas; extend is a VipsExtend, background has n values. */
+int pressroom_vips_embed(VipsImage *in, VipsImage **out, int x, int y, int width, int height,
+                         VipsExtend extend, const double *background, int n);
+int pressroom_vips_insert(VipsImage *main, VipsImage *sub, VipsImage **out, int x, int y);
+int pressroom_vips_flatten(VipsImage *in, VipsImage **out, const double *background, int n);
+int pressroom_vips_gaussblur(VipsImage *in, VipsImage **out, double sigma);
+int pressroom_vips_cast(VipsImage *in, VipsImage **out, VipsBandFormat format);
+int pressroom_vips_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space);
+/** Converts between ICC profiles (file path or built-in name); `input_profile` is the fallback when
+ *  `embedded` is set and the image carries none. */
+int pressroom_vips_icc_transform(VipsImage *in, VipsImage **out, const char *output_profile,
+                                 const char *input_profile, VipsIntent intent, int black_point_compensation,
+                                 int embedded, int depth);
+/** Sets the resolution header (pixels per millimetre) so print tools see the intended DPI. */
+int pressroom_vips_set_resolution(VipsImage *in, VipsImage **out, double xres, double yres);
+/** Copies the image without any metadata except the ICC profile (EXIF, XMP, IPTC, comments...). */
+int pressroom_vips_strip_metadata(VipsImage *in, VipsImage **out);
+/** Blends a text watermark (white, given opacity 0..1) into a uchar sRGB image at a gravity position. */
+int pressroom_vips_text_watermark(VipsImage *in, VipsImage **out, const char *text, const char *font,
+                                  double width_fraction, double opacity, VipsCompassDirection placement);
+
+/** Renders an image into memory, keeping its metadata; NULL (with the error set) if any pixel failed. */
+VipsImage *pressroom_vips_copy_memory(VipsImage *in);
+
+int pressroom_vips_avg(VipsImage *in, double *out);
+int pressroom_vips_deviate(VipsImage *in, double *out);
+/** Variance of the Laplacian of the luminance: high for sharp images, low for blurred ones. */
+int pressroom_vips_laplacian_variance(VipsImage *in, double *out);
+/** Mean absolute per-pixel difference between two images of the same size and bands. */
+int pressroom_vips_mean_abs_difference(VipsImage *a, VipsImage *b, double *out);
+
+int pressroom_vips_jpegsave_buffer(VipsImage *in, void **buffer, size_t *length, int quality,
+                                   int interlace, int no_subsample, int optimize_coding);
+int pressroom_vips_pngsave_buffer(VipsImage *in, void **buffer, size_t *length, int compression);
+int pressroom_vips_tiffsave_buffer(VipsImage *in, void **buffer, size_t *length,
+                                   VipsForeignTiffCompression compression, int quality, int predictor);
 
 #endif

@@ -1,0 +1,116 @@
+import CVipsShims
+import Foundation
+import Logging
+import PressroomColor
+import PressroomSupport
+import Synchronization
+
+/// The image pipeline: probe, derive, render and verify, on libvips and lcms2.
+///
+/// A pure library — bytes and policies in, keyed outputs and reports out; it
+/// knows nothing of queues or storage. Every libvips call is blocking CPU work,
+/// so the async entry points run it on a `BlockingThreadPool`, never on Swift's
+/// cooperative pool.
+public final class Imaging: Sendable {
+    /// Bumped when the pipeline's output for the same input and policy changes; part of every key.
+    public static let pipelineVersion = 1
+
+    public let configuration: ImagingConfiguration
+    let pool: BlockingThreadPool
+    private let ownsPool: Bool
+    let logger: Logger
+    /// lcms2 context for validating embedded profiles (its own error handler).
+    let colorContext = ColorContext()
+    /// Gamut checkers by profile and intent: expensive to build, cheap and thread-safe to use.
+    private let gamutCheckers = Mutex<[String: GamutChecker]>([:])
+
+    private static let started = Mutex(false)
+
+    /// Starts libvips once per process and applies the limits. Later calls only re-apply
+    /// the limits, which are process-wide in libvips.
+    public static func bootstrap(_ configuration: ImagingConfiguration) throws(ImagingError) {
+        let result: Result<Void, ImagingError> = started.withLock { started in
+            if !started {
+                guard pressroom_vips_init("pressroom") == 0 else {
+                    return .failure(VipsError.take(.internal, "libvips failed to start"))
+                }
+                started = true
+            }
+            pressroom_vips_configure(
+                Int32(configuration.vipsConcurrency), Int32(configuration.cacheMaxOperations),
+                configuration.cacheMaxMemory, Int32(configuration.cacheMaxFiles))
+            return .success(())
+        }
+        try result.get()
+    }
+
+    /// - Parameters:
+    ///   - pool: threads for libvips calls; when nil the pipeline makes its own
+    ///     (`configuration.blockingThreads`) and stops it on deinit.
+    public init(configuration: ImagingConfiguration = ImagingConfiguration(), pool: BlockingThreadPool? = nil, logger: Logger) throws(ImagingError) {
+        try Imaging.bootstrap(configuration)
+        self.configuration = configuration
+        self.pool = pool ?? BlockingThreadPool(name: "imaging", threads: max(1, configuration.blockingThreads))
+        self.ownsPool = pool == nil
+        self.logger = logger
+    }
+
+    deinit {
+        if ownsPool { pool.shutdown() }
+    }
+
+    /// Reads the header: format (by content), size, orientation, pages, profile; enforces the caps.
+    public func probe(_ data: Data) async throws -> ImageProbe {
+        try await pool.run { try self.probeSync(data) }
+    }
+
+    /// Thumbnail, preview(s) and quality report for a new upload.
+    public func derive(source: Data, catalog: PolicyCatalog) async throws -> DeriveResult {
+        try await pool.run { try self.deriveSync(source: source, catalog: catalog) }
+    }
+
+    /// The quality report alone (what `pressroom inspect` prints).
+    public func inspect(source: Data, catalog: PolicyCatalog) async throws -> QualityReport {
+        try await pool.run { try self.inspectSync(source: source, catalog: catalog) }
+    }
+
+    /// Renders and verifies a print master. `preview` is the derived preview (from `derive`);
+    /// when given, the master must match it once downscaled (catches wrong orientation or crop).
+    public func render(source: Data, policy: ResolvedPolicy, crop: CropRect?, preview: Data?) async throws -> RenderResult {
+        try await pool.run { try self.renderSync(source: source, policy: policy, crop: crop, preview: preview) }
+    }
+
+    /// Verifies a master rendered elsewhere (or earlier) against its policy and preview.
+    /// The preview's aspect stands in for the source's, so geometry can be recomputed.
+    public func verify(master: Data, policy: ResolvedPolicy, crop: CropRect?, preview: Data) async throws -> VerificationResult {
+        try await pool.run {
+            let header = try VipsImage.open(preview, sequential: false)
+            let plan = try RenderPlan(imageWidth: header.width, imageHeight: header.height, policy: policy.policy, crop: crop)
+            return try self.verifySync(master: master, policy: policy, plan: plan, preview: preview)
+        }
+    }
+
+    /// The shared gamut checker for an output profile (built on first use).
+    func gamutChecker(for profile: OutputProfile, intent: RenderingIntent) throws(ImagingError) -> GamutChecker {
+        let key = "\(profile.vipsName)|\(intent.rawValue)|\(profile.data?.count ?? 0)"
+        if let cached = gamutCheckers.withLock({ $0[key] }) { return cached }
+        let checker: GamutChecker
+        do {
+            checker = try GamutChecker(source: .sRGB, press: profile.source, intent: intent)
+        } catch {
+            throw ImagingError(.badProfile, "\(profile.name): \(error.message)")
+        }
+        gamutCheckers.withLock { $0[key] = checker }
+        return checker
+    }
+
+    /// Hex SHA-256 of the source bytes: the first part of every key.
+    public static func sha256(_ data: Data) -> String {
+        SHA256Hex.digest(data)
+    }
+
+    /// The key `derive` writes for a derivative policy (e.g. to fetch the preview a render verifies against).
+    public static func derivedKey(sourceSHA256: String, policy: ResolvedPolicy) -> String {
+        "derived/\(sourceSHA256)/\(policy.name)-\(policy.shortDigest)-v\(pipelineVersion).\(policy.policy.output.encoder.fileExtension)"
+    }
+}

@@ -1,0 +1,35 @@
+/// Process-wide libvips settings and per-input limits.
+public struct ImagingConfiguration: Sendable, Equatable {
+    /// libvips worker threads per pipeline (0: libvips' default, the number of cores).
+    public var vipsConcurrency: Int
+    /// Operation cache bounds. A worker sees each image once, so the cache gains
+    /// little — and libvips matches cached buffer loads by address and length, so a
+    /// new upload reusing a freed buffer's address could hit a stale entry. Off by default.
+    public var cacheMaxOperations: Int
+    public var cacheMaxMemory: Int
+    public var cacheMaxFiles: Int
+    /// Inputs larger than this are rejected before decoding.
+    public var maxBytes: Int
+    /// Header dimensions above this (width × page height) are rejected before decoding.
+    public var maxPixels: Int
+    /// Threads of the pool that runs libvips calls, when the caller does not pass one.
+    public var blockingThreads: Int
+
+    public init(
+        vipsConcurrency: Int = 0,
+        cacheMaxOperations: Int = 0,
+        cacheMaxMemory: Int = 64 << 20,
+        cacheMaxFiles: Int = 0,
+        maxBytes: Int = 64 << 20,
+        maxPixels: Int = 100_000_000,
+        blockingThreads: Int = 2
+    ) {
+        self.vipsConcurrency = vipsConcurrency
+        self.cacheMaxOperations = cacheMaxOperations
+        self.cacheMaxMemory = cacheMaxMemory
+        self.cacheMaxFiles = cacheMaxFiles
+        self.maxBytes = maxBytes
+        self.maxPixels = maxPixels
+        self.blockingThreads = blockingThreads
+    }
+}

@@ -1,0 +1,140 @@
+import CVips
+import Foundation
+import PressroomColor
+
+extension Imaging {
+    /// Long edge of the image the report is measured on; fixed so scores are comparable.
+    static let analysisSize = 1024
+    /// Long edge of the pixels gamut-checked (about 65k pixels: fast and representative).
+    static let gamutSampleSize = 256
+
+    func deriveSync(source: Data, catalog: PolicyCatalog) throws(ImagingError) -> DeriveResult {
+        let (probe, _) = try probeImage(source)
+        let sha = Imaging.sha256(source)
+        let derivatives = catalog.derivatives
+        // Decode once, to the largest derivative (or the analysis size), then branch from memory.
+        var boxWidth = Imaging.analysisSize
+        var boxHeight = Imaging.analysisSize
+        for derivative in derivatives {
+            let size = derivative.policy.pixelSize
+            boxWidth = max(boxWidth, size.width)
+            boxHeight = max(boxHeight, size.height)
+        }
+        let base = try decodeRGB(source, width: boxWidth, height: boxHeight).materialized()
+        var outputs: [ImageOutput] = []
+        for derivative in derivatives {
+            let policy = derivative.policy
+            let (width, height) = policy.pixelSize
+            var image = try base.fitting(width: width, height: height)
+            if let watermark = policy.watermark {
+                image = try image.watermarked(
+                    text: watermark.text, font: watermark.font, widthFraction: watermark.width,
+                    opacity: watermark.opacity, placement: watermark.placement.vipsDirection)
+            }
+            image = try finish(image, policy: derivative)
+            let format = policy.output.encoder
+            let data = try image.encoded(format)
+            outputs.append(ImageOutput(
+                key: Imaging.derivedKey(sourceSHA256: sha, policy: derivative),
+                data: data, contentType: format.contentType, policy: policy.name))
+        }
+        let report = try assess(base: base, probe: probe, sha: sha, catalog: catalog)
+        let reportData: Data
+        do {
+            reportData = try report.jsonData()
+        } catch {
+            throw ImagingError(.internal, "cannot encode the quality report: \(error)")
+        }
+        let catalogShort = catalog.digest.prefix(12)
+        outputs.append(ImageOutput(
+            key: "derived/\(sha)/report-\(catalogShort)-v\(Imaging.pipelineVersion).json",
+            data: reportData, contentType: "application/json", policy: nil))
+        logger.debug("derived", metadata: ["sha256": "\(sha)", "outputs": "\(outputs.count)"])
+        return DeriveResult(sourceSHA256: sha, probe: probe, outputs: outputs, report: report)
+    }
+
+    func inspectSync(source: Data, catalog: PolicyCatalog) throws(ImagingError) -> QualityReport {
+        let (probe, _) = try probeImage(source)
+        let base = try decodeRGB(source, width: Imaging.analysisSize, height: Imaging.analysisSize).materialized()
+        return try assess(base: base, probe: probe, sha: Imaging.sha256(source), catalog: catalog)
+    }
+
+    /// Shrink-on-load decode, auto-rotated, converted to 8-bit sRGB without alpha.
+    func decodeRGB(_ source: Data, width: Int, height: Int) throws(ImagingError) -> VipsImage {
+        let image = try VipsImage.thumbnail(source, width: width, height: height, exportProfile: "srgb", intent: VIPS_INTENT_RELATIVE)
+        return try image.normalizedRGB(background: [255, 255, 255])
+    }
+
+    /// Colour-converts to the policy's profile when it is not sRGB, sets DPI, strips metadata.
+    func finish(_ image: VipsImage, policy: ResolvedPolicy) throws(ImagingError) -> VipsImage {
+        var image = image
+        if policy.profile.vipsName != "srgb" {
+            image = try image.iccTransform(
+                to: policy.profile.vipsName, fallback: "srgb", intent: policy.policy.output.intent.vipsIntent,
+                blackPointCompensation: policy.policy.output.blackPointCompensation)
+        }
+        image = try image.settingResolution(dotsPerInch: policy.policy.size.dpi)
+        if policy.policy.output.stripMetadata {
+            image = try image.strippingMetadata()
+        }
+        return image
+    }
+}
+
+extension VipsImage {
+    /// Scales down (never up) to fit a box.
+    func fitting(width: Int, height: Int) throws(ImagingError) -> VipsImage {
+        let scale = min(Double(width) / Double(self.width), Double(height) / Double(self.height), 1)
+        guard scale < 1 else { return self }
+        return try resized(
+            width: max(1, Int((Double(self.width) * scale).rounded())),
+            height: max(1, Int((Double(self.height) * scale).rounded())))
+    }
+
+    /// 8-bit, 3-band sRGB-ready pixels: alpha flattened, grey expanded, 16-bit reduced.
+    func normalizedRGB(background: [Double]) throws(ImagingError) -> VipsImage {
+        var image = self
+        if image.hasAlpha {
+            let flattenBackground = image.bandFormat == VIPS_FORMAT_USHORT ? background.map { $0 * 257 } : background
+            image = try image.flattened(background: image.bands <= 2 ? [flattenBackground[0]] : flattenBackground)
+        }
+        if image.bands < 3 {
+            image = try image.colourspace(image.bandFormat == VIPS_FORMAT_USHORT ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB)
+            if image.iccColorSpaceSignature == "GRAY" { image = try image.removingProfile() }
+        }
+        if image.bandFormat == VIPS_FORMAT_USHORT {
+            image = try image.colourspace(VIPS_INTERPRETATION_sRGB)
+        }
+        if image.bandFormat != VIPS_FORMAT_UCHAR {
+            image = try image.cast(VIPS_FORMAT_UCHAR)
+        }
+        return image
+    }
+}
+
+extension RenderingIntent {
+    var vipsIntent: VipsIntent {
+        switch self {
+        case .perceptual: VIPS_INTENT_PERCEPTUAL
+        case .relative: VIPS_INTENT_RELATIVE
+        case .saturation: VIPS_INTENT_SATURATION
+        case .absolute: VIPS_INTENT_ABSOLUTE
+        }
+    }
+}
+
+extension ProductPolicy.Watermark.Placement {
+    var vipsDirection: VipsCompassDirection {
+        switch self {
+        case .centre: VIPS_COMPASS_DIRECTION_CENTRE
+        case .north: VIPS_COMPASS_DIRECTION_NORTH
+        case .south: VIPS_COMPASS_DIRECTION_SOUTH
+        case .east: VIPS_COMPASS_DIRECTION_EAST
+        case .west: VIPS_COMPASS_DIRECTION_WEST
+        case .northeast: VIPS_COMPASS_DIRECTION_NORTH_EAST
+        case .northwest: VIPS_COMPASS_DIRECTION_NORTH_WEST
+        case .southeast: VIPS_COMPASS_DIRECTION_SOUTH_EAST
+        case .southwest: VIPS_COMPASS_DIRECTION_SOUTH_WEST
+        }
+    }
+}

@@ -1,0 +1,8 @@
+/// A verified print master.
+public struct RenderResult: Sendable {
+    public var master: ImageOutput
+    public var verification: VerificationResult
+    /// The crop actually used (the customer's, trimmed to the product aspect).
+    public var crop: CropRect
+    public var effectiveDPI: Double?
+}

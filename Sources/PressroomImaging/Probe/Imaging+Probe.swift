@@ -1,0 +1,67 @@
+import CVips
+import CVipsShims
+import Foundation
+import PressroomColor
+
+extension Imaging {
+    func probeSync(_ data: Data) throws(ImagingError) -> ImageProbe {
+        try probeImage(data).probe
+    }
+
+    /// Probes and returns the lazily opened header image too.
+    func probeImage(_ data: Data) throws(ImagingError) -> (probe: ImageProbe, image: VipsImage) {
+        guard data.count <= configuration.maxBytes else {
+            throw ImagingError(.tooLarge, "\(data.count) bytes exceeds the \(configuration.maxBytes)-byte cap")
+        }
+        guard let format = ImageFormat.sniff(data) else {
+            let head = data.prefix(16).map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw ImagingError(.unsupportedFormat, "content is not an allowed image format (jpeg, png, webp, tiff, gif, heif, avif); leading bytes: \(head)")
+        }
+        if format == .jpeg, !JPEGStructure.isComplete(data) {
+            throw ImagingError(.corrupt, "JPEG data ends before its end-of-image marker (truncated upload?)")
+        }
+        // libvips must agree with the sniffing, so a polyglot file cannot reach another loader.
+        let loader: String? = data.withUnsafeBytes { raw in
+            vips_foreign_find_load_buffer(raw.baseAddress, raw.count).map { String(cString: $0) }
+        }
+        vips_error_clear()
+        guard let loader, loader.lowercased().contains(format.loaderKeyword) else {
+            throw ImagingError(.unsupportedFormat, "libvips has no \(format.rawValue) loader for this content (found \(loader ?? "none"))")
+        }
+        let image = try VipsImage.open(data, sequential: true)
+        let pageHeight = image.pageHeight > 0 ? image.pageHeight : image.height
+        let pixels = image.width.multipliedReportingOverflow(by: pageHeight)
+        guard !pixels.overflow, pixels.partialValue <= configuration.maxPixels else {
+            throw ImagingError(.tooManyPixels, "\(image.width)×\(pageHeight) exceeds the \(configuration.maxPixels)-pixel cap")
+        }
+        var embedded: String?
+        if let profileData = image.iccProfile {
+            let profile: ICCProfile
+            do {
+                profile = try ICCProfile(data: profileData, context: colorContext)
+            } catch {
+                throw ImagingError(.badProfile, "embedded ICC profile: \(error.message)")
+            }
+            let expected: ProfileColorSpace = image.interpretation == VIPS_INTERPRETATION_CMYK ? .cmyk : (image.bands <= 2 ? .gray : .rgb)
+            // A grey image with an RGB profile is common and harmless; anything else mismatched is broken.
+            guard profile.colorSpace == expected || (expected == .gray && profile.colorSpace == .rgb) else {
+                throw ImagingError(.badProfile, "embedded \(profile.colorSpace.rawValue) profile on a \(expected.rawValue) image")
+            }
+            embedded = profile.colorSpace.rawValue
+        }
+        let bits: Int
+        switch image.bandFormat {
+        case VIPS_FORMAT_USHORT, VIPS_FORMAT_SHORT: bits = 16
+        case VIPS_FORMAT_FLOAT, VIPS_FORMAT_UINT, VIPS_FORMAT_INT: bits = 32
+        case VIPS_FORMAT_DOUBLE: bits = 64
+        default: bits = 8
+        }
+        let interpretationName = vips_enum_nick(vips_interpretation_get_type(), Int32(image.interpretation.rawValue)).map { String(cString: $0) } ?? "unknown"
+        let probe = ImageProbe(
+            format: format, byteCount: data.count, width: image.width, height: pageHeight,
+            orientation: min(8, max(1, image.orientation)), bands: image.bands, bitsPerSample: bits,
+            hasAlpha: image.hasAlpha, interpretation: interpretationName,
+            pageCount: max(1, image.pageCount), embeddedProfile: embedded)
+        return (probe, image)
+    }
+}

@@ -1,0 +1,280 @@
+import CVips
+import CVipsShims
+import Foundation
+
+/// Owns one reference to a libvips image and releases it exactly once.
+///
+/// Images opened from memory reference the caller's bytes without copying, so
+/// every image derived from them keeps `source` alive too.
+public final class VipsImage: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<CVips.VipsImage>
+    /// The encoded bytes the pixels are (lazily) read from.
+    private let source: SourceBytes?
+
+    /// Heap storage for encoded bytes whose address libvips keeps.
+    final class SourceBytes: @unchecked Sendable {
+        let pointer: UnsafeMutableRawBufferPointer
+        init(_ data: Data) {
+            pointer = .allocate(byteCount: max(data.count, 1), alignment: 16)
+            _ = data.copyBytes(to: pointer.bindMemory(to: UInt8.self))
+        }
+        var count: Int { pointer.count }
+        deinit { pointer.deallocate() }
+    }
+
+    init(_ pointer: UnsafeMutablePointer<CVips.VipsImage>, source: SourceBytes?) {
+        self.pointer = pointer
+        self.source = source
+    }
+
+    deinit {
+        g_object_unref(UnsafeMutableRawPointer(pointer))
+    }
+
+    /// Opens encoded bytes lazily: only the header is read until pixels are needed.
+    static func open(_ data: Data, sequential: Bool) throws(ImagingError) -> VipsImage {
+        let bytes = SourceBytes(data)
+        guard let image = pressroom_vips_new_from_buffer(bytes.pointer.baseAddress, data.count, sequential ? 1 : 0, 1) else {
+            throw VipsError.take(.corrupt, "cannot read image header")
+        }
+        return VipsImage(image, source: bytes)
+    }
+
+    /// Shrink-on-load thumbnail fitting a box, auto-rotated; `exportProfile` converts colour.
+    static func thumbnail(
+        _ data: Data, width: Int, height: Int, exportProfile: String?, intent: VipsIntent
+    ) throws(ImagingError) -> VipsImage {
+        let bytes = SourceBytes(data)
+        var out: UnsafeMutablePointer<CVips.VipsImage>?
+        let result = pressroom_vips_thumbnail_buffer(
+            bytes.pointer.baseAddress, data.count, &out, Int32(width), Int32(height), VIPS_SIZE_DOWN,
+            nil, exportProfile, intent, 1)
+        guard result == 0, let out else { throw VipsError.take(.corrupt, "cannot decode image") }
+        return VipsImage(out, source: bytes)
+    }
+
+    /// An 8-bit sRGB (3 bands) or grey (1 band) image from interleaved pixels, for synthetic inputs.
+    public static func fromPixels(_ pixels: [UInt8], width: Int, height: Int, bands: Int) throws(ImagingError) -> VipsImage {
+        guard pixels.count == width * height * bands else {
+            throw ImagingError(.internal, "\(pixels.count) bytes for \(width)×\(height)×\(bands)")
+        }
+        let image = pixels.withUnsafeBytes { raw in
+            vips_image_new_from_memory_copy(raw.baseAddress, raw.count, Int32(width), Int32(height), Int32(bands), VIPS_FORMAT_UCHAR)
+        }
+        guard let image else { throw VipsError.take(.internal, "cannot wrap pixels") }
+        let typed = VipsImage(image, source: nil)
+        return try typed.colourspaceTagged(bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W)
+    }
+
+    private func colourspaceTagged(_ space: VipsInterpretation) throws(ImagingError) -> VipsImage {
+        pointer.pointee.`Type` = space
+        return self
+    }
+
+    // MARK: Header
+
+    public var width: Int { Int(vips_image_get_width(pointer)) }
+    public var height: Int { Int(vips_image_get_height(pointer)) }
+    public var bands: Int { Int(vips_image_get_bands(pointer)) }
+    public var hasAlpha: Bool { vips_image_hasalpha(pointer) != 0 }
+    var interpretation: VipsInterpretation { vips_image_get_interpretation(pointer) }
+    var bandFormat: VipsBandFormat { vips_image_get_format(pointer) }
+    var orientation: Int { Int(vips_image_get_orientation(pointer)) }
+    var pageCount: Int { Int(vips_image_get_n_pages(pointer)) }
+    var pageHeight: Int { Int(vips_image_get_page_height(pointer)) }
+
+    /// The embedded ICC profile, if any.
+    public var iccProfile: Data? {
+        guard vips_image_get_typeof(pointer, "icc-profile-data") != 0 else { return nil }
+        var data: UnsafeRawPointer?
+        var length = 0
+        guard vips_image_get_blob(pointer, "icc-profile-data", &data, &length) == 0, let data else {
+            vips_error_clear()
+            return nil
+        }
+        return Data(bytes: data, count: length)
+    }
+
+    /// The data colour space signature of the embedded profile ("RGB ", "CMYK", "GRAY"...).
+    var iccColorSpaceSignature: String? {
+        guard let profile = iccProfile, profile.count >= 20 else { return nil }
+        return String(decoding: profile[profile.startIndex + 16 ..< profile.startIndex + 20], as: UTF8.self)
+    }
+
+    /// A copy without the embedded profile (after a conversion made it stale).
+    func removingProfile() throws(ImagingError) -> VipsImage {
+        // A copy (same resolution) owns its own metadata table, so removing the field leaves `self` intact.
+        let copy = try derive("copy") { pressroom_vips_set_resolution(pointer, &$0, vips_image_get_xres(pointer), vips_image_get_yres(pointer)) }
+        _ = vips_image_remove(copy.pointer, "icc-profile-data")
+        return copy
+    }
+
+    // MARK: Operations
+
+    private func derive(_ what: String, code: ImagingError.Code = .corrupt, _ body: (inout UnsafeMutablePointer<CVips.VipsImage>?) -> Int32) throws(ImagingError) -> VipsImage {
+        var out: UnsafeMutablePointer<CVips.VipsImage>?
+        guard body(&out) == 0, let out else { throw VipsError.take(code, what) }
+        return VipsImage(out, source: source)
+    }
+
+    /// Clockwise quarter turns.
+    public enum Rotation: Sendable { case quarter, half, threeQuarters }
+
+    public func rotated(_ rotation: Rotation) throws(ImagingError) -> VipsImage {
+        let angle: VipsAngle
+        switch rotation {
+        case .quarter: angle = VIPS_ANGLE_D90
+        case .half: angle = VIPS_ANGLE_D180
+        case .threeQuarters: angle = VIPS_ANGLE_D270
+        }
+        return try derive("rot") { pressroom_vips_rot(pointer, &$0, angle) }
+    }
+
+    public func flipped(horizontally: Bool) throws(ImagingError) -> VipsImage {
+        try derive("flip") { pressroom_vips_flip(pointer, &$0, horizontally ? VIPS_DIRECTION_HORIZONTAL : VIPS_DIRECTION_VERTICAL) }
+    }
+
+    func autorotated() throws(ImagingError) -> VipsImage {
+        try derive("autorot") { pressroom_vips_autorot(pointer, &$0) }
+    }
+
+    public func extractArea(left: Int, top: Int, width: Int, height: Int) throws(ImagingError) -> VipsImage {
+        try derive("extract_area") { pressroom_vips_extract_area(pointer, &$0, Int32(left), Int32(top), Int32(width), Int32(height)) }
+    }
+
+    /// Resizes to exactly `width`×`height` pixels.
+    public func resized(width: Int, height: Int) throws(ImagingError) -> VipsImage {
+        if width == self.width && height == self.height { return self }
+        let h = Double(width) / Double(self.width)
+        let v = Double(height) / Double(self.height)
+        let resized = try derive("resize") { pressroom_vips_resize(pointer, &$0, h, v) }
+        // Rounding inside vips_resize can leave a pixel more or less; pin the size exactly.
+        if resized.width == width && resized.height == height { return resized }
+        return try resized.embed(x: 0, y: 0, width: width, height: height, extend: VIPS_EXTEND_COPY)
+    }
+
+    func embed(x: Int, y: Int, width: Int, height: Int, extend: VipsExtend, background: [Double] = []) throws(ImagingError) -> VipsImage {
+        try derive("embed") { out in
+            background.withUnsafeBufferPointer {
+                pressroom_vips_embed(pointer, &out, Int32(x), Int32(y), Int32(width), Int32(height), extend, $0.baseAddress, Int32($0.count))
+            }
+        }
+    }
+
+    func inserting(_ sub: VipsImage, x: Int, y: Int) throws(ImagingError) -> VipsImage {
+        try derive("insert") { pressroom_vips_insert(pointer, sub.pointer, &$0, Int32(x), Int32(y)) }
+    }
+
+    func flattened(background: [Double]) throws(ImagingError) -> VipsImage {
+        try derive("flatten") { out in
+            background.withUnsafeBufferPointer { pressroom_vips_flatten(pointer, &out, $0.baseAddress, Int32($0.count)) }
+        }
+    }
+
+    func blurred(sigma: Double) throws(ImagingError) -> VipsImage {
+        try derive("gaussblur") { pressroom_vips_gaussblur(pointer, &$0, sigma) }
+    }
+
+    func cast(_ format: VipsBandFormat) throws(ImagingError) -> VipsImage {
+        try derive("cast") { pressroom_vips_cast(pointer, &$0, format) }
+    }
+
+    func colourspace(_ space: VipsInterpretation) throws(ImagingError) -> VipsImage {
+        try derive("colourspace") { pressroom_vips_colourspace(pointer, &$0, space) }
+    }
+
+    /// Converts to `profile` (a file path or libvips built-in name) from the embedded profile,
+    /// or from `fallback` when there is none; the output carries `profile`.
+    func iccTransform(to profile: String, fallback: String, intent: VipsIntent, blackPointCompensation: Bool) throws(ImagingError) -> VipsImage {
+        try derive("icc_transform", code: .badProfile) {
+            pressroom_vips_icc_transform(pointer, &$0, profile, fallback, intent, blackPointCompensation ? 1 : 0, 1, 8)
+        }
+    }
+
+    /// Converts to sRGB (embedded profile or sRGB assumed) and embeds libvips' sRGB profile.
+    func convertedToSRGB() throws(ImagingError) -> VipsImage {
+        try iccTransform(to: "srgb", fallback: "srgb", intent: VIPS_INTENT_RELATIVE, blackPointCompensation: false)
+    }
+
+    func castToUChar() throws(ImagingError) -> VipsImage {
+        try cast(VIPS_FORMAT_UCHAR)
+    }
+
+    func settingResolution(dotsPerInch: Double) throws(ImagingError) -> VipsImage {
+        let perMillimetre = dotsPerInch / 25.4
+        return try derive("copy") { pressroom_vips_set_resolution(pointer, &$0, perMillimetre, perMillimetre) }
+    }
+
+    func strippingMetadata() throws(ImagingError) -> VipsImage {
+        try derive("strip") { pressroom_vips_strip_metadata(pointer, &$0) }
+    }
+
+    func watermarked(text: String, font: String, widthFraction: Double, opacity: Double, placement: VipsCompassDirection) throws(ImagingError) -> VipsImage {
+        try derive("watermark", code: .internal) {
+            pressroom_vips_text_watermark(pointer, &$0, text, font, widthFraction, opacity, placement)
+        }
+    }
+
+    /// Renders the pipeline into memory, so later branches do not decode again.
+    func materialized() throws(ImagingError) -> VipsImage {
+        guard let out = pressroom_vips_copy_memory(pointer) else { throw VipsError.take(.corrupt, "cannot decode image") }
+        return VipsImage(out, source: nil)
+    }
+
+    // MARK: Measurements
+
+    func average() throws(ImagingError) -> Double {
+        var value = 0.0
+        guard pressroom_vips_avg(pointer, &value) == 0 else { throw VipsError.take(.corrupt, "avg") }
+        return value
+    }
+
+    func standardDeviation() throws(ImagingError) -> Double {
+        var value = 0.0
+        guard pressroom_vips_deviate(pointer, &value) == 0 else { throw VipsError.take(.corrupt, "deviate") }
+        return value
+    }
+
+    func laplacianVariance() throws(ImagingError) -> Double {
+        var value = 0.0
+        guard pressroom_vips_laplacian_variance(pointer, &value) == 0 else { throw VipsError.take(.corrupt, "sharpness") }
+        return value
+    }
+
+    func meanAbsoluteDifference(_ other: VipsImage) throws(ImagingError) -> Double {
+        var value = 0.0
+        guard pressroom_vips_mean_abs_difference(pointer, other.pointer, &value) == 0 else {
+            throw VipsError.take(.internal, "compare")
+        }
+        return value
+    }
+
+    /// The interleaved pixel bytes (for 8-bit images).
+    public func pixelBytes() throws(ImagingError) -> [UInt8] {
+        var length = 0
+        guard let memory = vips_image_write_to_memory(pointer, &length) else {
+            throw VipsError.take(.corrupt, "cannot decode pixels")
+        }
+        defer { g_free(memory) }
+        return Array(UnsafeRawBufferPointer(start: memory, count: length).bindMemory(to: UInt8.self))
+    }
+
+    // MARK: Encoding
+
+    public func encoded(_ format: OutputFormat) throws(ImagingError) -> Data {
+        var buffer: UnsafeMutableRawPointer?
+        var length = 0
+        let result: Int32
+        switch format {
+        case .jpeg(let quality, let subsampling):
+            result = pressroom_vips_jpegsave_buffer(pointer, &buffer, &length, Int32(quality), 0, subsampling ? 0 : 1, 1)
+        case .png(let compression):
+            result = pressroom_vips_pngsave_buffer(pointer, &buffer, &length, Int32(compression))
+        case .tiff(let compression):
+            result = pressroom_vips_tiffsave_buffer(pointer, &buffer, &length, compression.vipsValue, 90, compression == .none ? 0 : 1)
+        }
+        guard result == 0, let buffer else { throw VipsError.take(.corrupt, "cannot encode \(format.name)") }
+        defer { g_free(buffer) }
+        return Data(bytes: buffer, count: length)
+    }
+}

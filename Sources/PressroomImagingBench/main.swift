@@ -1,0 +1,49 @@
+// Times Pressroom's derive and render on one image, for bench/imaging.
+// Usage: PressroomImagingBench OPERATION IMAGE POLICIES_DIR ITERATIONS
+// OPERATION: derive | render-rgb | render-cmyk (also probe | inspect, for breakdowns). Prints one line:
+// `pressroom OPERATION median_ms=… min_ms=… peak_rss_kb=…`.
+import Foundation
+import Logging
+import PressroomImaging
+
+let arguments = CommandLine.arguments
+guard arguments.count == 5, let iterations = Int(arguments[4]), iterations > 0 else {
+    FileHandle.standardError.write(Data("usage: PressroomImagingBench derive|render-rgb|render-cmyk IMAGE POLICIES_DIR ITERATIONS\n".utf8))
+    exit(2)
+}
+let operation = arguments[1]
+let source = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
+let catalog = try PolicyCatalog.load(directory: URL(fileURLWithPath: arguments[3]))
+let imaging = try Imaging(configuration: ImagingConfiguration(blockingThreads: 1), logger: Logger(label: "bench"))
+// The preview the render verification compares with (made once, outside the timing).
+let preview = try await imaging.derive(source: source, catalog: catalog).output(policy: "preview")?.data
+
+func runOnce() async throws -> Int {
+    switch operation {
+    case "derive":
+        return try await imaging.derive(source: source, catalog: catalog).outputs.reduce(0) { $0 + $1.data.count }
+    case "probe":
+        return try await imaging.probe(source).byteCount
+    case "inspect":
+        return try await imaging.inspect(source: source, catalog: catalog).products.count
+    case "render-rgb":
+        return try await imaging.render(source: source, policy: catalog.policy(named: "canvas-16x20"), crop: nil, preview: preview).master.data.count
+    case "render-cmyk":
+        return try await imaging.render(source: source, policy: catalog.policy(named: "photobook-page"), crop: nil, preview: preview).master.data.count
+    default:
+        throw ImagingError(.internal, "unknown operation \(operation)")
+    }
+}
+
+var times: [Double] = []
+var bytes = 0
+for _ in 0..<iterations {
+    let start = ContinuousClock.now
+    bytes = try await runOnce()
+    let elapsed = ContinuousClock.now - start
+    times.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+}
+times.sort()
+var usage = rusage()
+getrusage(RUSAGE_SELF.rawValue, &usage)
+print(String(format: "pressroom %@ median_ms=%.1f min_ms=%.1f peak_rss_kb=%ld bytes=%d", operation, times[times.count / 2], times[0], usage.ru_maxrss, bytes))

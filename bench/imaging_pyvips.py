@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""The libvips operations of Pressroom's derive/render, done by pyvips, for bench/imaging.
+
+Usage: imaging_pyvips.py OPERATION IMAGE PROFILES_DIR ITERATIONS
+Prints `pyvips OPERATION median_ms=... min_ms=... peak_rss_kb=...`.
+Mirrors Sources/PressroomImaging step by step (probe, shrink-on-load thumbnail,
+watermark, strip, encode, report measurements, render geometry, ICC transform,
+verification). Not mirrored: the lcms2 gamut check and SHA-256 (Python has no lcms2 here).
+"""
+import hashlib
+import math
+import os
+import resource
+import sys
+import time
+
+import pyvips
+
+op, image_path, profiles, iterations = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+source = open(image_path, "rb").read()
+pyvips.cache_set_max(50)
+pyvips.cache_set_max_mem(64 << 20)
+pyvips.cache_set_max_files(0)
+pyvips.block_untrusted_set(True)
+
+
+def fit(image, width, height):
+    scale = min(width / image.width, height / image.height, 1)
+    if scale >= 1:
+        return image
+    return exact(image, max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+
+
+def exact(image, width, height):
+    if image.width == width and image.height == height:
+        return image
+    out = image.resize(width / image.width, vscale=height / image.height, kernel="lanczos3")
+    if out.width != width or out.height != height:
+        out = out.embed(0, 0, width, height, extend="copy")
+    return out
+
+
+def strip(image):
+    out = image.copy()
+    for name in out.get_fields():
+        if name != "icc-profile-data" and out.get_typeof(name) != 0:
+            out.remove(name)
+    return out
+
+
+def watermark(image, text, opacity, fraction):
+    width = int(image.width * fraction)
+    t = pyvips.Image.text(text, font="DejaVu Sans Bold", width=width, align="centre")
+    t = t.resize(width / t.width).linear(opacity, 0, uchar=True)
+    mask = t.gravity("centre", image.width, image.height, extend="black")
+    white = pyvips.Image.black(image.width, image.height, bands=3).linear([255] * 3, [255] * 3, uchar=True)
+    return mask.ifthenelse(white, image, blend=True)
+
+
+def probe(data):
+    header = pyvips.Image.new_from_buffer(data, "", access="sequential", fail_on="truncated")
+    return header.width, header.height
+
+
+def laplacian_variance(image):
+    grey = image.colourspace("b-w")[0]
+    mask = pyvips.Image.new_from_array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]])
+    return grey.conv(mask, precision="float").deviate() ** 2
+
+
+def derive():
+    probe(source)
+    hashlib.sha256(source).hexdigest()
+    base = pyvips.Image.thumbnail_buffer(source, 1600, height=1600, size="down", export_profile="srgb",
+                                         intent="relative", fail_on="truncated").copy_memory()
+    total = 0
+    preview = watermark(fit(base, 1600, 1600), "PRESSROOM PROOF", 0.3, 0.6)
+    preview = strip(preview.copy(xres=72 / 25.4, yres=72 / 25.4))
+    total += len(preview.jpegsave_buffer(Q=85, optimize_coding=True, subsample_mode="auto"))
+    thumb = strip(fit(base, 320, 320).copy(xres=72 / 25.4, yres=72 / 25.4))
+    total += len(thumb.jpegsave_buffer(Q=80, optimize_coding=True, subsample_mode="auto"))
+    laplacian_variance(fit(base, 1024, 1024))
+    fit(base, 256, 256).write_to_memory()
+    return total
+
+
+def render(trim_w, trim_h, bleed, profile, intent, save, preview):
+    w, h = probe(source)
+    # Geometry as in RenderPlan: centred crop to the product aspect (landscape source here).
+    aspect = trim_w / trim_h
+    crop_w, crop_h = (h * aspect, h) if w / h > aspect else (w, w / aspect)
+    cx, cy = (w - crop_w) / 2 / w, (h - crop_h) / 2 / h
+    cw, ch = crop_w / w, crop_h / h
+    scale = min(1, max(trim_w / crop_w, trim_h / crop_h))
+    box_w, box_h = min(w, math.ceil(w * scale) + 2), min(h, math.ceil(h * scale) + 2)
+    image = pyvips.Image.thumbnail_buffer(source, box_w, height=box_h, size="down", intent=intent, fail_on="truncated")
+    left, top = round(cx * image.width), round(cy * image.height)
+    region = image.extract_area(left, top, round(cw * image.width), round(ch * image.height))
+    region = exact(region, trim_w, trim_h).copy_memory()
+    canvas = region.embed(bleed, bleed, trim_w + 2 * bleed, trim_h + 2 * bleed, extend="mirror")
+    canvas = canvas.icc_transform(profile, input_profile="srgb", intent=intent, black_point_compensation=True,
+                                  embedded=True, depth=8)
+    canvas = strip(canvas.copy(xres=300 / 25.4, yres=300 / 25.4))
+    master = save(canvas)
+    # Verification as in Imaging+Verify.
+    check = pyvips.Image.new_from_buffer(master, "", fail_on="truncated")
+    check.get("icc-profile-data")
+    small = check.icc_transform("srgb", input_profile="srgb", intent="relative", embedded=True, depth=8)
+    small = fit(small.extract_area(bleed, bleed, trim_w, trim_h), 256, 256).copy_memory()
+    small.deviate()
+    p = pyvips.Image.new_from_buffer(preview, "")
+    p = p.extract_area(round(cx * p.width), round(cy * p.height), round(cw * p.width), round(ch * p.height))
+    sw, sh = (24, max(1, round(24 / aspect))) if aspect >= 1 else (max(1, round(24 * aspect)), 24)
+    (exact(small, sw, sh) - exact(p, sw, sh)).abs().avg()
+    return len(master)
+
+
+def preview_bytes():
+    base = pyvips.Image.thumbnail_buffer(source, 1600, height=1600, size="down", export_profile="srgb")
+    return strip(watermark(base, "PRESSROOM PROOF", 0.3, 0.6)).jpegsave_buffer(Q=85)
+
+
+preview = preview_bytes()
+operations = {
+    "derive": derive,
+    "render-rgb": lambda: render(3000, 2400, 266, "srgb", "perceptual",
+                                 lambda im: im.jpegsave_buffer(Q=92, optimize_coding=True, subsample_mode="auto"), preview),
+    "render-cmyk": lambda: render(2480, 2480, 35, os.path.join(profiles, "xcmyk-2017.icc"), "perceptual",
+                                  lambda im: im.tiffsave_buffer(compression="lzw", Q=90, predictor="horizontal"), preview),
+}
+times = []
+size = 0
+for _ in range(iterations):
+    start = time.perf_counter()
+    size = operations[op]()
+    times.append((time.perf_counter() - start) * 1000)
+times.sort()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(f"pyvips {op} median_ms={times[len(times) // 2]:.1f} min_ms={times[0]:.1f} peak_rss_kb={rss} bytes={size}")
