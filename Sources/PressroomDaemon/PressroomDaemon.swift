@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import PressroomAdmin
+import PressroomImaging
 import PressroomQueue
+import PressroomStorage
 import ServiceLifecycle
 
 /// Wires configuration, job handlers, the queue engine, the admin port and
@@ -25,15 +27,59 @@ public struct PressroomDaemon: Sendable {
         return metrics
     }
 
+    /// What the image jobs need, built once per process.
+    public struct ImageServices: Sendable {
+        public let imaging: Imaging
+        public let catalog: PolicyCatalog
+        public let store: any ObjectStore
+    }
+
+    static let imageJobTypes: Set<String> = [DeriveJob.type, RenderJob.type]
+
+    /// Loads policies, starts libvips and opens the object store, when a
+    /// configured job type needs them. Errors name the config field.
+    public func makeImageServices() throws -> ImageServices? {
+        guard configuration.jobTypeOptions.contains(where: { Self.imageJobTypes.contains($0.type) }) else { return nil }
+        let settings = configuration.imaging
+        let catalog: PolicyCatalog
+        do {
+            catalog = try PolicyCatalog.load(directory: URL(fileURLWithPath: settings.policies),
+                                             profilesDirectory: URL(fileURLWithPath: settings.profiles))
+        } catch {
+            throw ConfigurationLoader.Invalid(field: "imaging.policies", problem: "\(error)")
+        }
+        if (try? catalog.policy(named: settings.previewPolicy)) == nil {
+            throw ConfigurationLoader.Invalid(field: "imaging.previewPolicy", problem: "no policy named '\(settings.previewPolicy)' in \(settings.policies)")
+        }
+        let imaging: Imaging
+        do {
+            imaging = try Imaging(configuration: settings.configuration, logger: logger)
+        } catch {
+            throw ConfigurationLoader.Invalid(field: "imaging", problem: "\(error)")
+        }
+        let store: any ObjectStore
+        do {
+            store = MeteredObjectStore(try makeObjectStore(configuration: configuration.storage, logger: logger),
+                                       backend: configuration.storage.backend.rawValue)
+        } catch {
+            throw ConfigurationLoader.Invalid(field: "storage", problem: "\(error)")
+        }
+        return ImageServices(imaging: imaging, catalog: catalog, store: store)
+    }
+
     /// Registers a handler for every configured job type this build knows.
-    public func makeRegistry() throws -> JobRegistry {
+    public func makeRegistry(images: ImageServices? = nil) throws -> JobRegistry {
         var registry = JobRegistry()
         for options in configuration.jobTypeOptions {
             switch options.type {
             case SleepJob.type where configuration.diagnostics:
                 registry.register(options, handler: SleepJob())
+            case DeriveJob.type where images != nil:
+                registry.register(options, handler: DeriveJob(imaging: images!.imaging, catalog: images!.catalog, store: images!.store, settings: configuration.imaging))
+            case RenderJob.type where images != nil:
+                registry.register(options, handler: RenderJob(imaging: images!.imaging, catalog: images!.catalog, store: images!.store, settings: configuration.imaging))
             default:
-                throw ConfigurationLoader.Invalid(field: "jobs.\(options.type)", problem: "no handler for job type '\(options.type)' in this build (known: \(SleepJob.type) with diagnostics: true)")
+                throw ConfigurationLoader.Invalid(field: "jobs.\(options.type)", problem: "no handler for job type '\(options.type)' in this build (known: derive, render, and sleep with diagnostics: true)")
             }
         }
         return registry
@@ -41,7 +87,7 @@ public struct PressroomDaemon: Sendable {
 
     /// Runs until SIGTERM/SIGINT, then drains and returns.
     public func run(metrics: PressroomMetrics) async throws {
-        let registry = try makeRegistry()
+        let registry = try makeRegistry(images: try makeImageServices())
         let notifier = SystemdNotifier()
         let logger = self.logger
         let worker = QueueWorker(

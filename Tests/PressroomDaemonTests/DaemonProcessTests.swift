@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import PressroomQueue
+import PressroomStorage
 import Synchronization
 import Testing
 
@@ -328,5 +329,67 @@ extension DaemonProcessTests {
         #expect(status.output.contains(#""deadLetters" : 1"#))
         a.signal(SIGTERM)
         #expect(try await a.waitExit() == 0)
+    }
+}
+
+extension DaemonProcessTests {
+    static let fixtures = root.appendingPathComponent("Tests/PressroomImagingTests/Fixtures")
+
+    func events(_ client: RedisClient, _ keys: QueueKeys) async throws -> [[String: String]] {
+        StreamEntry.parseEntries(try await client.call(["XRANGE", keys.events, "-", "+"])).map {
+            Dictionary($0.fields ?? [], uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    @Test func deriveAndRenderEndToEndThroughTheFilesystemStore() async throws {
+        let namespace = "img-\(UUID().uuidString.prefix(8))"
+        let objects = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-objects-\(namespace)")
+        let store = try FileSystemObjectStore(configuration: FileSystemStoreConfiguration(root: objects.path), logger: .init(label: "t"))
+        let photo = try Data(contentsOf: Self.fixtures.appendingPathComponent("exif/Landscape_6.jpg"))
+        _ = try await store.putIfAbsent("uploads/a.jpg", data: photo, contentType: "image/jpeg")
+        _ = try await store.putIfAbsent("uploads/hostile.jpg", data: try Data(contentsOf: Self.fixtures.appendingPathComponent("corrupt-header.jpg")), contentType: "image/jpeg")
+        let redis = try await client()
+        defer { redis.shutdown() }
+        let a = try Daemon(namespace: namespace, consumer: "imager", extraEnv: [
+            "PRESSROOM_CONFIG": Self.root.appendingPathComponent("config/pressroom.example.yaml").path,
+            "PRESSROOM_STORAGE_FILESYSTEM_ROOT": objects.path,
+            "PRESSROOM_IMAGING_POLICIES": Self.root.appendingPathComponent("config/policies").path,
+            "PRESSROOM_IMAGING_PROFILES": Self.root.appendingPathComponent("config/profiles").path,
+        ])
+        try await eventually(timeout: .seconds(30), "ready") { a.output.contains("worker ready") }
+        let derive = QueueKeys(namespace: namespace, queue: "derive")
+        let render = QueueKeys(namespace: namespace, queue: "render")
+        try await QueueAdmin.enqueue(keys: derive, client: redis, id: "d1", type: "derive", payload: #"{"source":"uploads/a.jpg"}"#)
+        try await QueueAdmin.enqueue(keys: derive, client: redis, id: "bad", type: "derive", payload: #"{"source":"uploads/hostile.jpg"}"#)
+        try await QueueAdmin.enqueue(keys: derive, client: redis, id: "escape", type: "derive", payload: #"{"source":"../etc/passwd"}"#)
+        try await QueueAdmin.enqueue(keys: derive, client: redis, id: "d1-again", type: "derive", payload: #"{"source":"uploads/a.jpg"}"#)
+        try await eventually(timeout: .seconds(60), "derive outcomes") { try await events(redis, derive).count >= 4 }
+        let byID = Dictionary(try await events(redis, derive).map { ($0["id"] ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        let first = try #require(byID["d1"]?["result"].flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        let outputs = try #require(first["outputs"] as? [[String: Any]])
+        #expect(outputs.contains { ($0["policy"] as? String) == "preview" && ($0["created"] as? Bool) == true })
+        for output in outputs {
+            let key = try #require(output["key"] as? String)
+            #expect(try await store.head(key) != nil, "\(key) stored")
+        }
+        #expect((first["report"] as? [String: Any])?["products"] != nil)
+        let again = try #require(byID["d1-again"]?["result"].flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect((again["outputs"] as? [[String: Any]])?.allSatisfy { ($0["created"] as? Bool) == false } == true, "same job again writes nothing new")
+        #expect(byID["bad"]?["event"] == "dead_lettered")
+        #expect(byID["bad"]?["error_class"] == "permanent")
+        #expect(byID["escape"]?["error"]?.contains("not a plain object key") == true)
+
+        try await QueueAdmin.enqueue(keys: render, client: redis, id: "r1", type: "render",
+                                     payload: #"{"source":"uploads/a.jpg","policy":"print-4x6","crop":{"x":0,"y":0,"width":1,"height":1}}"#)
+        try await eventually(timeout: .seconds(60), "render outcome") { try await events(redis, render).count >= 1 }
+        let rendered = try #require(try await events(redis, render).first)
+        #expect(rendered["event"] == "succeeded", "\(rendered)")
+        let result = try #require(rendered["result"].flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect(result["comparedWithPreview"] as? Bool == true)
+        let masterKey = try #require(result["key"] as? String)
+        #expect(try await store.head(masterKey) != nil)
+        a.signal(SIGTERM)
+        #expect(try await a.waitExit() == 0)
+        try? FileManager.default.removeItem(at: objects)
     }
 }

@@ -63,7 +63,8 @@ public struct ConfigurationLoader {
                 unmatched.append(name)
                 continue
             }
-            let typed: Any = (try? Yams.load(yaml: value)).flatMap { $0 is [String: Any] || $0 is [Any] ? nil : $0 } ?? value
+            // Scalars and lists (`[uploads/, incoming/]`) are typed as YAML; mappings are not fields.
+            let typed: Any = (try? Yams.load(yaml: value)).flatMap { $0 is [String: Any] ? nil : $0 } ?? value
             // A section the file leaves out has its defaults; start from them
             // so overriding one field does not drop the others.
             if tree[path[0]] == nil, let section = defaults[path[0]] { tree[path[0]] = section }

@@ -109,6 +109,7 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
     /// Where originals are read and derivatives/masters written: the local
     /// filesystem (quick start) or any S3-compatible store.
     public var storage: StorageConfiguration = .quickStart
+    public var imaging = ImagingSettings()
 
     public init() {}
 
@@ -124,6 +125,7 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         queues = try c.decodeIfPresent([String: Queue].self, forKey: .queues) ?? d.queues
         jobs = try c.decodeIfPresent([String: JobType].self, forKey: .jobs) ?? d.jobs
         storage = try c.decodeIfPresent(StorageConfiguration.self, forKey: .storage) ?? d.storage
+        imaging = try c.decodeIfPresent(ImagingSettings.self, forKey: .imaging) ?? d.imaging
     }
 }
 

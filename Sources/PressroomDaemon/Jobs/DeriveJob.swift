@@ -1,0 +1,81 @@
+import Foundation
+import Metrics
+import PressroomImaging
+import PressroomQueue
+import PressroomStorage
+
+/// `derive`: an upload has landed. Reads it from the object store, writes the
+/// thumbnail, preview and quality report under deterministic keys (create-only,
+/// so running twice writes nothing new) and returns the keys and the report.
+struct DeriveJob: JobHandler {
+    static let type = "derive"
+
+    struct Payload: Decodable {
+        /// Object key of the upload, e.g. `uploads/8841.jpg`.
+        var source: String
+    }
+
+    struct Output: Encodable {
+        var key: String
+        var policy: String?
+        var contentType: String
+        var bytes: Int
+        var created: Bool
+    }
+
+    struct Result: Encodable {
+        var source: String
+        var sha256: String
+        var outputs: [Output]
+        var report: QualityReport
+    }
+
+    let imaging: Imaging
+    let catalog: PolicyCatalog
+    let store: any ObjectStore
+    let settings: ImagingSettings
+
+    func handle(_ context: JobContext) async throws -> Data? {
+        let payload = try context.job.decodePayload(Payload.self)
+        let source = try settings.checkSource(payload.source)
+        let data: Data
+        do {
+            data = try await store.get(source)
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            throw JobError.permanent("source object '\(source)' does not exist")
+        } catch {
+            throw JobFailure.classify(error, while: "reading \(source)")
+        }
+        let result: DeriveResult
+        do {
+            result = try await imaging.derive(source: data, catalog: catalog)
+        } catch {
+            throw JobFailure.classify(error, while: "deriving \(source)")
+        }
+        var outputs: [Output] = []
+        for output in result.outputs {
+            let outcome: PutOutcome
+            do {
+                outcome = try await store.putIfAbsent(output.key, data: output.data, contentType: output.contentType)
+            } catch {
+                throw JobFailure.classify(error, while: "storing \(output.key)")
+            }
+            outputs.append(Output(key: output.key, policy: output.policy, contentType: output.contentType, bytes: output.data.count, created: outcome == .created))
+            if output.policy == settings.previewPolicy, let enqueuedAt = context.job.enqueuedAt {
+                Metrics.Timer(label: "pressroom_enqueue_to_preview_seconds", preferredDisplayUnit: .seconds)
+                    .recordSeconds(max(0, Date().timeIntervalSince(enqueuedAt)))
+            }
+        }
+        context.logger.info("derived", metadata: ["source": "\(source)", "created": "\(outputs.filter(\.created).count)", "outputs": "\(outputs.count)"])
+        return try JSONEncoder.sorted.encode(Result(source: source, sha256: result.sourceSHA256, outputs: outputs, report: result.report))
+    }
+}
+
+extension JSONEncoder {
+    /// Stable output: results land in events and completed-id records.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

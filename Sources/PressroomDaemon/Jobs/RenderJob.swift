@@ -1,0 +1,81 @@
+import Foundation
+import PressroomImaging
+import PressroomQueue
+import PressroomStorage
+
+/// `render`: an order line is paid. Renders the print master for a product
+/// policy and the customer's crop, verifies it (size, profile, colour space,
+/// not blank, and against the upload's preview when derive has run), and
+/// stores it create-only under a deterministic key.
+struct RenderJob: JobHandler {
+    static let type = "render"
+
+    struct Payload: Decodable {
+        var source: String
+        /// Product policy name, e.g. `print-4x6`.
+        var policy: String
+        /// The customer's crop in normalised coordinates (0-1).
+        var crop: CropRect?
+    }
+
+    struct Result: Encodable {
+        var source: String
+        var policy: String
+        var key: String
+        var contentType: String
+        var bytes: Int
+        var created: Bool
+        var crop: CropRect
+        var effectiveDPI: Double?
+        var verification: VerificationResult
+        var comparedWithPreview: Bool
+    }
+
+    let imaging: Imaging
+    let catalog: PolicyCatalog
+    let store: any ObjectStore
+    let settings: ImagingSettings
+
+    func handle(_ context: JobContext) async throws -> Data? {
+        let payload = try context.job.decodePayload(Payload.self)
+        let source = try settings.checkSource(payload.source)
+        let policy: ResolvedPolicy
+        do {
+            policy = try catalog.policy(named: payload.policy)
+        } catch {
+            throw JobError.permanent("unknown product policy '\(payload.policy)' (known: \(catalog.products.map(\.name).sorted().joined(separator: ", ")))")
+        }
+        let data: Data
+        do {
+            data = try await store.get(source)
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            throw JobError.permanent("source object '\(source)' does not exist")
+        } catch {
+            throw JobFailure.classify(error, while: "reading \(source)")
+        }
+        // The preview derive wrote for this upload, if any: verification compares against it.
+        var preview: Data?
+        if let previewPolicy = try? catalog.policy(named: settings.previewPolicy) {
+            let key = Imaging.derivedKey(sourceSHA256: Imaging.sha256(data), policy: previewPolicy)
+            preview = try? await store.get(key)
+        }
+        let result: RenderResult
+        do {
+            result = try await imaging.render(source: data, policy: policy, crop: payload.crop, preview: preview)
+        } catch {
+            throw JobFailure.classify(error, while: "rendering \(source) as \(policy.name)")
+        }
+        let master = result.master
+        let outcome: PutOutcome
+        do {
+            outcome = try await store.putIfAbsent(master.key, data: master.data, contentType: master.contentType)
+        } catch {
+            throw JobFailure.classify(error, while: "storing \(master.key)")
+        }
+        context.logger.info("rendered", metadata: ["key": "\(master.key)", "created": "\(outcome == .created)"])
+        return try JSONEncoder.sorted.encode(Result(
+            source: source, policy: policy.name, key: master.key, contentType: master.contentType, bytes: master.data.count,
+            created: outcome == .created, crop: result.crop, effectiveDPI: result.effectiveDPI,
+            verification: result.verification, comparedWithPreview: preview != nil))
+    }
+}
