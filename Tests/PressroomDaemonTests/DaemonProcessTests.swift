@@ -344,19 +344,43 @@ extension DaemonProcessTests {
     @Test func deriveAndRenderEndToEndThroughTheFilesystemStore() async throws {
         let namespace = "img-\(UUID().uuidString.prefix(8))"
         let objects = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-objects-\(namespace)")
-        let store = try FileSystemObjectStore(configuration: FileSystemStoreConfiguration(root: objects.path), logger: .init(label: "t"))
+        let store = try FileSystemObjectStore(configuration: FileSystemStoreConfiguration(root: objects.appendingPathComponent("store").path), logger: .init(label: "t"))
         let photo = try Data(contentsOf: Self.fixtures.appendingPathComponent("exif/Landscape_6.jpg"))
         _ = try await store.putIfAbsent("uploads/a.jpg", data: photo, contentType: "image/jpeg")
         _ = try await store.putIfAbsent("uploads/hostile.jpg", data: try Data(contentsOf: Self.fixtures.appendingPathComponent("corrupt-header.jpg")), contentType: "image/jpeg")
         let redis = try await client()
         defer { redis.shutdown() }
+        // The shipped catalogue plus a product small enough for this 450×300 photo.
+        let policies = objects.appendingPathComponent("policies")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        for file in try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("config/policies").path) where file.hasSuffix(".yaml") {
+            try FileManager.default.copyItem(at: Self.root.appendingPathComponent("config/policies/\(file)"), to: policies.appendingPathComponent(file))
+        }
+        try """
+            name: sticker-small
+            kind: product
+            title: 1×1.5 in sticker
+            size: { width: 1.5, height: 1, unit: in, dpi: 300 }
+            orientation: auto
+            aspect: crop
+            cropTolerance: 0.05
+            bleed: { mm: 0, fill: mirror }
+            safeArea: 1
+            resolution: { minimum: 150, warning: 240 }
+            output: { format: jpeg, quality: 92, profile: srgb, intent: perceptual, blackPointCompensation: true }
+            """.write(to: policies.appendingPathComponent("sticker-small.yaml"), atomically: true, encoding: .utf8)
         let a = try Daemon(namespace: namespace, consumer: "imager", extraEnv: [
             "PRESSROOM_CONFIG": Self.root.appendingPathComponent("config/pressroom.example.yaml").path,
-            "PRESSROOM_STORAGE_FILESYSTEM_ROOT": objects.path,
-            "PRESSROOM_IMAGING_POLICIES": Self.root.appendingPathComponent("config/policies").path,
+            "PRESSROOM_STORAGE_FILESYSTEM_ROOT": objects.appendingPathComponent("store").path,
+            "PRESSROOM_IMAGING_POLICIES": policies.path,
             "PRESSROOM_IMAGING_PROFILES": Self.root.appendingPathComponent("config/profiles").path,
         ])
-        try await eventually(timeout: .seconds(30), "ready") { a.output.contains("worker ready") }
+        do {
+            try await eventually(timeout: .seconds(30), "ready") { a.output.contains("worker ready") }
+        } catch {
+            print(a.output)
+            throw error
+        }
         let derive = QueueKeys(namespace: namespace, queue: "derive")
         let render = QueueKeys(namespace: namespace, queue: "render")
         try await QueueAdmin.enqueue(keys: derive, client: redis, id: "d1", type: "derive", payload: #"{"source":"uploads/a.jpg"}"#)
@@ -367,22 +391,33 @@ extension DaemonProcessTests {
         let byID = Dictionary(try await events(redis, derive).map { ($0["id"] ?? "", $0) }, uniquingKeysWith: { a, _ in a })
         let first = try #require(byID["d1"]?["result"].flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
         let outputs = try #require(first["outputs"] as? [[String: Any]])
-        #expect(outputs.contains { ($0["policy"] as? String) == "preview" && ($0["created"] as? Bool) == true })
+        #expect(outputs.contains { ($0["policy"] as? String) == "preview" })
         for output in outputs {
             let key = try #require(output["key"] as? String)
             #expect(try await store.head(key) != nil, "\(key) stored")
         }
         #expect((first["report"] as? [String: Any])?["products"] != nil)
         let again = try #require(byID["d1-again"]?["result"].flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
-        #expect((again["outputs"] as? [[String: Any]])?.allSatisfy { ($0["created"] as? Bool) == false } == true, "same job again writes nothing new")
+        // The two runs (possibly concurrent) wrote the same keys, each exactly once.
+        let againOutputs = try #require(again["outputs"] as? [[String: Any]])
+        #expect(Set(outputs.compactMap { $0["key"] as? String }) == Set(againOutputs.compactMap { $0["key"] as? String }))
+        for key in outputs.compactMap({ $0["key"] as? String }) {
+            let created = (outputs + againOutputs).filter { ($0["key"] as? String) == key && ($0["created"] as? Bool) == true }
+            #expect(created.count == 1, "\(key) written once")
+        }
         #expect(byID["bad"]?["event"] == "dead_lettered")
         #expect(byID["bad"]?["error_class"] == "permanent")
         #expect(byID["escape"]?["error"]?.contains("not a plain object key") == true)
 
         try await QueueAdmin.enqueue(keys: render, client: redis, id: "r1", type: "render",
-                                     payload: #"{"source":"uploads/a.jpg","policy":"print-4x6","crop":{"x":0,"y":0,"width":1,"height":1}}"#)
-        try await eventually(timeout: .seconds(60), "render outcome") { try await events(redis, render).count >= 1 }
-        let rendered = try #require(try await events(redis, render).first)
+                                     payload: #"{"source":"uploads/a.jpg","policy":"sticker-small","crop":{"x":0,"y":0,"width":1,"height":1}}"#)
+        try await QueueAdmin.enqueue(keys: render, client: redis, id: "too-big", type: "render",
+                                     payload: #"{"source":"uploads/a.jpg","policy":"poster-a2"}"#)
+        try await eventually(timeout: .seconds(60), "render outcomes") { try await events(redis, render).count >= 2 }
+        let renders = Dictionary(try await events(redis, render).map { ($0["id"] ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(renders["too-big"]?["event"] == "dead_lettered")
+        #expect(renders["too-big"]?["error"]?.contains("below the poster-a2 minimum") == true, "\(renders["too-big"] ?? [:])")
+        let rendered = try #require(renders["r1"])
         #expect(rendered["event"] == "succeeded", "\(rendered)")
         let result = try #require(rendered["result"].flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
         #expect(result["comparedWithPreview"] as? Bool == true)

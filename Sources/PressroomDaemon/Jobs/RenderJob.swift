@@ -65,6 +65,11 @@ struct RenderJob: JobHandler {
         } catch {
             throw JobFailure.classify(error, while: "rendering \(source) as \(policy.name)")
         }
+        // The policy's resolution floor: a master below it would print visibly soft.
+        if let dpi = result.effectiveDPI, dpi < policy.policy.resolution.minimum {
+            throw JobError.permanent(String(format: "effective resolution %.0f DPI is below the %@ minimum of %.0f DPI; the customer must choose a smaller product or a larger photo",
+                                            dpi, policy.name, policy.policy.resolution.minimum))
+        }
         let master = result.master
         let outcome: PutOutcome
         do {
