@@ -28,7 +28,13 @@ extension Imaging {
         guard let loader, loader.lowercased().contains(format.loaderKeyword) else {
             throw ImagingError(.unsupportedFormat, "libvips has no \(format.rawValue) loader for this content (found \(loader ?? "none"))")
         }
-        let image = try VipsImage.open(data, sequential: true)
+        let image: VipsImage
+        do {
+            image = try VipsImage.open(data, sequential: true)
+        } catch where error.message.contains("Unsupported") {
+            // e.g. lossless JPEG (SOF3): a valid file of a variant libjpeg cannot decode.
+            throw ImagingError(.unsupportedFormat, error.message)
+        }
         let pageHeight = image.pageHeight > 0 ? image.pageHeight : image.height
         let pixels = image.width.multipliedReportingOverflow(by: pageHeight)
         guard !pixels.overflow, pixels.partialValue <= configuration.maxPixels else {
