@@ -59,7 +59,7 @@ final class QueueLane: Sendable {
                     // Take over entries of consumers that died mid-job, in free slots only.
                     if let (next, reclaimed) = await reclaim(cursor: reclaimCursor, count: slots.free) {
                         reclaimCursor = next
-                        start(reclaimed, in: &group)
+                        await start(reclaimed, in: &group)
                         // Keep scanning promptly while there is a backlog of orphans.
                         nextReclaim = next == "0-0" ? ContinuousClock.now + reclaimInterval : ContinuousClock.now
                     } else {
@@ -92,9 +92,9 @@ final class QueueLane: Sendable {
                     }
                     cursor = entries.last!.id
                     let ready = await screenReplayed(entries)
-                    start(ready, in: &group)
+                    await start(ready, in: &group)
                 } else {
-                    start(entries.map { ($0, 1) }, in: &group)
+                    await start(entries.map { ($0, 1) }, in: &group)
                 }
             }
             let deadline = ContinuousClock.now + drainTimeout
@@ -116,16 +116,45 @@ final class QueueLane: Sendable {
         inFlight.withLock { Array($0.values) }
     }
 
-    private func start(_ entries: [(StreamEntry, Int)], in group: inout DiscardingTaskGroup) {
+    private func start(_ entries: [(StreamEntry, Int)], in group: inout DiscardingTaskGroup) async {
         slots.take(entries.count)
         inFlightGauge.record(slots.inUse)
-        for (entry, deliveries) in entries {
+        let parsed = entries.map { WireFormat.parse(entryID: $0.0.id, fields: $0.0.fields ?? [], queue: options.name) }
+        let verdicts = await beginBatch(parsed.compactMap { try? $0.get() })
+        for ((entry, _), job) in zip(entries, parsed) {
+            let verdict = (try? job.get()).flatMap { verdicts[$0.entryID] }
             group.addTask {
-                await self.process(entry, deliveries: deliveries)
+                await self.process(entry, parsed: job, verdict: verdict)
                 self.slots.release()
                 self.inFlightGauge.record(self.slots.inUse)
             }
         }
+    }
+
+    /// Idempotency for a whole batch in one script call: which jobs already
+    /// finished ("done"), which run elsewhere ("busy"), and which to run
+    /// ("run", lease taken). Empty when Redis is unreachable; each job then
+    /// asks on its own, with retries.
+    private func beginBatch(_ jobs: [Job]) async -> [String: String] {
+        var verdicts: [String: String] = [:]
+        var seen = Set(inFlight.withLock { $0.values.map { $0.jobID } })
+        var ask: [Job] = []
+        for job in jobs where registry.entry(for: job.type)?.options.queue == options.name {
+            // The same id twice in this process (a duplicate enqueue): the first one runs.
+            if seen.insert(job.id).inserted { ask.append(job) } else { verdicts[job.entryID] = "busy" }
+        }
+        guard !ask.isEmpty else { return verdicts }
+        do {
+            let reply = try await QueueScripts.beginBatch.run(
+                on: commands, keys: ask.flatMap { [keys.done($0.id), keys.lease($0.id)] },
+                args: [consumer, String(options.claimMinIdle.milliseconds)])
+            for (job, verdict) in zip(ask, reply.array ?? []) {
+                verdicts[job.entryID] = verdict.string
+            }
+        } catch {
+            // Fall back to per-job begin (with retries) in process().
+        }
+        return verdicts
     }
 
     private var refillThreshold: Int { max(1, min(options.batchSize, options.concurrency) / 4) }
@@ -228,10 +257,10 @@ final class QueueLane: Sendable {
 
     // MARK: Running one entry
 
-    private func process(_ entry: StreamEntry, deliveries: Int) async {
+    private func process(_ entry: StreamEntry, parsed: Result<Job, WireFormat.Malformed>, verdict batchVerdict: String?) async {
         let fields = entry.fields ?? []
         let job: Job
-        switch WireFormat.parse(entryID: entry.id, fields: fields, queue: options.name) {
+        switch parsed {
         case .failure(let malformed):
             logger.warning("dead-lettering malformed entry", metadata: ["entry": "\(entry.id)", "reason": "\(malformed.reason)"])
             await deadLetter(entryID: entry.id, fields: fields, job: nil, errorClass: .permanent, reason: malformed.reason)
@@ -251,16 +280,18 @@ final class QueueLane: Sendable {
         }
 
         // Idempotency: a finished id is acknowledged unrun; a running one is left to its owner.
-        let begin: RedisValue
-        do {
-            begin = try await withRedisRetry {
-                try await QueueScripts.begin.run(on: self.commands, keys: [self.keys.done(job.id), self.keys.lease(job.id)],
-                                                 args: [self.consumer, String(self.options.claimMinIdle.milliseconds)])
+        var verdict = batchVerdict ?? "run"
+        if batchVerdict == nil {
+            do {
+                let begin = try await withRedisRetry {
+                    try await QueueScripts.begin.run(on: self.commands, keys: [self.keys.done(job.id), self.keys.lease(job.id)],
+                                                     args: [self.consumer, String(self.options.claimMinIdle.milliseconds)])
+                }
+                verdict = begin.array?.first?.string ?? "run"
+            } catch {
+                return  // stopped while Redis was down: the entry stays pending
             }
-        } catch {
-            return  // stopped while Redis was down: the entry stays pending
         }
-        let verdict = begin.array?.first?.string ?? "run"
         if verdict != "run" {
             logger.info(verdict == "done" ? "job already completed; acknowledging duplicate" : "job id running on another consumer; acknowledging duplicate",
                         metadata: ["entry": "\(entry.id)"])

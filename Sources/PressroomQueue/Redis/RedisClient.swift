@@ -110,7 +110,7 @@ public final class RedisClient: Sendable {
     private func execute(_ batch: [Request]) {
         do {
             let connection = try connected()
-            let replies = try connection.pipeline(batch.map(\.args))
+            let replies = try connection.pipeline(batch.map { $0.args })
             health?.reportSuccess()
             for (request, reply) in zip(batch, replies) {
                 request.continuation.resume(returning: reply)

@@ -124,8 +124,16 @@ final class RedisConnection {
         _ args: [[UInt8]],
         _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
     ) -> R {
-        let joined = args.reduce(into: [UInt8]()) { $0.append(contentsOf: $1) }
-        let lengths = args.map(\.count)
+        var lengths: [Int] = []
+        lengths.reserveCapacity(args.count)
+        var total = 0
+        for arg in args {
+            lengths.append(arg.count)
+            total += arg.count
+        }
+        var joined: [UInt8] = []
+        joined.reserveCapacity(total)
+        for arg in args { joined.append(contentsOf: arg) }
         return joined.withUnsafeBufferPointer { buffer in
             let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
             var pointers: [UnsafePointer<CChar>?] = []

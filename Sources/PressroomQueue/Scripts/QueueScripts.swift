@@ -14,6 +14,26 @@ enum QueueScripts {
         return {'run'}
         """)
 
+    /// ``begin`` for a batch. KEYS: done1, lease1, done2, lease2, ... ARGV: consumer, lease ms.
+    /// Returns one verdict per job: "done", "busy" or "run".
+    static let beginBatch = RedisScript(name: "begin-batch", source: """
+        local out = {}
+        for i = 1, #KEYS, 2 do
+            if redis.call('EXISTS', KEYS[i]) == 1 then
+                out[#out + 1] = 'done'
+            else
+                local holder = redis.call('GET', KEYS[i + 1])
+                if holder and holder ~= ARGV[1] then
+                    out[#out + 1] = 'busy'
+                else
+                    redis.call('SET', KEYS[i + 1], ARGV[1], 'PX', ARGV[2])
+                    out[#out + 1] = 'run'
+                end
+            end
+        end
+        return out
+        """)
+
     /// Records success. KEYS: stream, done, lease, events.
     /// ARGV: group, entry id, done ttl seconds, outcome, events maxlen, event field pairs...
     static let complete = RedisScript(name: "complete", source: """

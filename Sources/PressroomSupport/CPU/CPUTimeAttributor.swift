@@ -20,7 +20,8 @@ public final class CPUTimeAttributor: Sendable {
 
     private struct Running {
         var weight: Double
-        var accruedSeconds: Double
+        /// ``State/secondsPerWeight`` when the job began.
+        var startShare: Double
     }
 
     private struct State {
@@ -29,6 +30,10 @@ public final class CPUTimeAttributor: Sendable {
         var totalWeight: Double = 0
         var lastReading: Duration
         var unattributed: Duration = .zero
+        /// CPU seconds each unit of weight has been given since start: a job's
+        /// share is the growth of this sum while it ran times its weight, so
+        /// begin and end are O(1) however many jobs are in flight.
+        var secondsPerWeight: Double = 0
     }
 
     private let state: Mutex<State>
@@ -47,7 +52,7 @@ public final class CPUTimeAttributor: Sendable {
             advance(&state)
             let id = state.nextID
             state.nextID &+= 1
-            state.running[id] = Running(weight: weight, accruedSeconds: 0)
+            state.running[id] = Running(weight: weight, startShare: state.secondsPerWeight)
             state.totalWeight += weight
             return Token(id: id)
         }
@@ -59,7 +64,8 @@ public final class CPUTimeAttributor: Sendable {
             advance(&state)
             guard let job = state.running.removeValue(forKey: token.id) else { return .zero }
             state.totalWeight = state.running.isEmpty ? 0 : state.totalWeight - job.weight
-            return .nanoseconds(Int64((job.accruedSeconds * 1e9).rounded()))
+            let seconds = (state.secondsPerWeight - job.startShare) * job.weight
+            return .nanoseconds(Int64((seconds * 1e9).rounded()))
         }
     }
 
@@ -102,9 +108,6 @@ public final class CPUTimeAttributor: Sendable {
         }
         let (seconds, attoseconds) = delta.components
         let deltaSeconds = Double(seconds) + Double(attoseconds) / 1e18
-        let total = state.totalWeight
-        for id in state.running.keys {
-            state.running[id]!.accruedSeconds += deltaSeconds * state.running[id]!.weight / total
-        }
+        state.secondsPerWeight += deltaSeconds / state.totalWeight
     }
 }

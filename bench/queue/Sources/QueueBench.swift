@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PressroomAdmin
 import PressroomQueue
 import Synchronization
 
@@ -8,6 +9,9 @@ import Synchronization
 @main
 struct QueueBench {
     static func main() async throws {
+        // As in production: logfmt logging and Prometheus metrics behind swift-metrics.
+        PressroomLogging.bootstrap(format: .logfmt, level: .error)
+        _ = PressroomMetrics().bootstrap()
         let env = ProcessInfo.processInfo.environment
         let endpoint = try RedisEndpoint(url: env["BENCH_REDIS_URL"] ?? "redis://127.0.0.1:6399")
         let jobs = Int(env["BENCH_JOBS"] ?? "100000") ?? 100_000
