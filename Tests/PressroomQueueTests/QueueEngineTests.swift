@@ -238,6 +238,22 @@ struct QueueEngineTests {
         await third.stop()
     }
 
+    @Test func liveConsumersAreCountedByHeartbeatNotByIdleTime() async throws {
+        let h = try await Harness(namespace: TestRedis.namespace(), queues: [QueueOptions(name: "quiet"), QueueOptions(name: "busy")])
+        let reg = registry([("t", "busy")]) { _ in nil }
+        let a = h.worker(consumer: "a", registry: reg)
+        let b = h.worker(consumer: "b", registry: reg)
+        try await a.waitReady()
+        try await b.waitReady()
+        try await eventually("heartbeats") {
+            try await QueueAdmin.status(keys: h.keys("quiet"), client: h.client).liveConsumers == 2
+        }
+        await a.stop()
+        #expect(try await QueueAdmin.status(keys: h.keys("quiet"), client: h.client).liveConsumers == 1, "a clean stop leaves at once")
+        await b.stop()
+        #expect(try await QueueAdmin.status(keys: h.keys("busy"), client: h.client).liveConsumers == 0)
+    }
+
     @Test func theDelayedMoverIsAtomicUnderConcurrency() async throws {
         let h = try await Harness(namespace: TestRedis.namespace(), queues: [QueueOptions(name: "q")])
         let keys = h.keys("q")

@@ -21,6 +21,17 @@ public enum QueueAdmin {
         return entryID
     }
 
+    /// A consumer that sent no heartbeat for this long counts as gone.
+    public static let liveConsumerWindow: Double = 30
+
+    /// Records that `consumer` is alive and serving `keys.queue`; forgets
+    /// consumers silent for an hour.
+    static func heartbeat(keys: QueueKeys, client: RedisClient, consumer: String, now: Date = Date()) async throws {
+        let ms = Int64(now.timeIntervalSince1970 * 1000)
+        try await client.call(["ZADD", keys.consumers, String(ms), consumer])
+        try await client.call(["ZREMRANGEBYSCORE", keys.consumers, "-inf", String(ms - 3_600_000)])
+    }
+
     /// The completed-id record of a job, if it finished within the TTL.
     public static func completedRecord(keys: QueueKeys, client: RedisClient, jobID: String) async throws -> String? {
         try await client.call(["GET", keys.done(jobID)]).string
@@ -32,6 +43,8 @@ public enum QueueAdmin {
         status.length = Int(try await client.call(["XLEN", keys.stream]).int ?? 0)
         status.delayed = Int(try await client.call(["ZCARD", keys.delayed]).int ?? 0)
         status.deadLetters = Int(try await client.call(["XLEN", keys.dead]).int ?? 0)
+        let liveSince = Int64(now.timeIntervalSince1970 * 1000) - Int64(liveConsumerWindow * 1000)
+        status.liveConsumers = Int(try await client.call(["ZCOUNT", keys.consumers, String(liveSince), "+inf"]).int ?? 0)
         let groups = try await client.send(["XINFO", "GROUPS", keys.stream])
         guard case .array(let list) = groups else { return status }
         for group in list {
@@ -83,6 +96,8 @@ public struct QueueStatus: Sendable, Codable, Equatable {
     public var oldestPendingAge: Double?
     public var delayed = 0
     public var deadLetters = 0
+    /// Consumers that sent a heartbeat within the last 30 s.
+    public var liveConsumers = 0
     public var consumers: [Consumer] = []
 
     public init(queue: String, stream: String) {

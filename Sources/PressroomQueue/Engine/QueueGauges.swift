@@ -30,7 +30,7 @@ struct QueueGauges: Sendable {
         oldestPending.record(status.oldestPendingAge ?? 0)
         delayed.record(status.delayed)
         deadLetters.record(status.deadLetters)
-        // Consumers that read within the last minute; dead ones linger in XINFO.
-        consumers.record(status.consumers.filter { $0.idle < 60 }.count)
+        // Heartbeats, not XINFO idle: a quiet consumer is not a dead one.
+        consumers.record(status.liveConsumers)
     }
 }

@@ -19,6 +19,9 @@ public struct QueueKeys: Sendable, Equatable {
     public var delayed: String { prefix + "delayed" }
     /// Outcomes (succeeded, retrying, dead_lettered) for the frontend to read.
     public var events: String { prefix + "events" }
+    /// Live consumers: member = consumer name, score = last heartbeat (ms).
+    /// XINFO's idle time cannot tell a quiet consumer from a dead one on Redis 7.0.
+    public var consumers: String { prefix + "consumers" }
     /// The consumer group every Pressroom process joins.
     public static let group = "pressroom"
 

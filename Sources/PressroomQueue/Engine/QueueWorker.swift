@@ -133,6 +133,9 @@ public final class QueueWorker: Service, Sendable {
             self.stopSignal.stop()
             self.onDraining()
         }
+        for lane in lanes {
+            _ = try? await commands.call(["ZREM", lane.keys.consumers, configuration.consumer])
+        }
         await lock.release()
         logger.info("worker stopped")
     }
@@ -165,6 +168,7 @@ public final class QueueWorker: Service, Sendable {
         var nextTrim = clock.now + .seconds(1)
         var nextTouch: [Int: ContinuousClock.Instant] = [:]
         var nextSample = clock.now
+        var nextHeartbeat = clock.now
         while !Task.isCancelled {
             let now = clock.now
             if now >= nextLock {
@@ -189,6 +193,12 @@ public final class QueueWorker: Service, Sendable {
             if now >= nextTrim && !stopSignal.isStopped {
                 nextTrim = now + configuration.trimInterval
                 for lane in lanes { await trim(lane) }
+            }
+            if now >= nextHeartbeat && !stopSignal.isStopped {
+                nextHeartbeat = now + .seconds(5)
+                for lane in lanes {
+                    try? await QueueAdmin.heartbeat(keys: lane.keys, client: commands, consumer: configuration.consumer)
+                }
             }
             if now >= nextSample {
                 nextSample = now + configuration.statsInterval

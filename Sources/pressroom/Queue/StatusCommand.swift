@@ -27,11 +27,11 @@ struct StatusCommand: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(statuses), as: UTF8.self))
             return
         }
-        print(pad("QUEUE", 10) + pad("LENGTH", 9) + pad("PENDING", 9) + pad("LAG", 8) + pad("DELAYED", 9) + pad("DEAD", 7) + "OLDEST PENDING")
+        print(pad("QUEUE", 10) + pad("LENGTH", 9) + pad("PENDING", 9) + pad("LAG", 8) + pad("DELAYED", 9) + pad("DEAD", 7) + pad("LIVE", 6) + "OLDEST PENDING")
         for s in statuses {
             let oldest = s.oldestPendingAge.map { String(format: "%.1fs", $0) } ?? "-"
             print(pad(s.queue, 10) + pad("\(s.length)", 9) + pad("\(s.pending)", 9) + pad(s.lag.map(String.init) ?? "?", 8)
-                  + pad("\(s.delayed)", 9) + pad("\(s.deadLetters)", 7) + oldest)
+                  + pad("\(s.delayed)", 9) + pad("\(s.deadLetters)", 7) + pad("\(s.liveConsumers)", 6) + oldest)
             for c in s.consumers {
                 print("  consumer \(pad(c.name, 24)) pending \(pad("\(c.pending)", 6)) idle \(String(format: "%.1fs", c.idle))")
             }
