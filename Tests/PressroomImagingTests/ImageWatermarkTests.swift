@@ -89,6 +89,16 @@ import Testing
         #expect(shipped.digest != other.digest)
     }
 
+    /// Text watermarks encode as before (no `image` key), so existing previews keep their digests and keys.
+    @Test func textWatermarkCanonicalFormIsUnchanged() throws {
+        let preview = try Fixtures.catalog().policy(named: "preview")
+        #expect(preview.watermarkImage == nil)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = try #require(String(data: try encoder.encode(preview.policy.watermark), encoding: .utf8))
+        #expect(json == #"{"font":"DejaVu Sans Bold","opacity":0.3,"placement":"centre","text":"PRESSROOM PROOF","width":0.6}"#)
+    }
+
     @Test func unreadableWatermarkIsAPolicyError() throws {
         #expect {
             _ = try Self.catalog(watermark: Data("not an image".utf8))
