@@ -154,6 +154,57 @@ done:
     return result;
 }
 
+int pressroom_vips_image_watermark(VipsImage *in, VipsImage **out, const void *buffer, size_t length,
+                                   double width_fraction, double opacity, VipsCompassDirection placement) {
+    VipsImage *base = vips_image_new();
+    VipsImage **t = (VipsImage **) vips_object_local_array(VIPS_OBJECT(base), 13);
+    int width = (int) (in->Xsize * width_fraction);
+    if (width < 1)
+        width = 1;
+    /* Scale RGB by 1 and alpha by the opacity. */
+    double scale[4] = {1, 1, 1, opacity};
+    double offset[4] = {0, 0, 0, 0};
+    int result = -1;
+    t[0] = vips_image_new_from_buffer(buffer, length, "",
+        "access", VIPS_ACCESS_RANDOM, "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+    if (!t[0])
+        goto done;
+    /* Decode now rather than lazily: the caller's buffer is only guaranteed for this call. */
+    t[1] = vips_image_copy_memory(t[0]);
+    if (!t[1])
+        goto done;
+    /* Any watermark (grey, 16-bit, palette...) becomes 8-bit sRGB with alpha. */
+    if (vips_colourspace(t[1], &t[2], VIPS_INTERPRETATION_sRGB, NULL))
+        goto done;
+    if (vips_cast(t[2], &t[3], VIPS_FORMAT_UCHAR, NULL))
+        goto done;
+    if (vips_image_hasalpha(t[3]) ? vips_extract_band(t[3], &t[4], 0, "n", 4, NULL) : vips_addalpha(t[3], &t[4], NULL))
+        goto done;
+    /* Resize premultiplied, so transparent pixels' colours do not bleed into the edges. */
+    if (vips_premultiply(t[4], &t[5], NULL))
+        goto done;
+    if (vips_resize(t[5], &t[6], (double) width / t[4]->Xsize, "kernel", VIPS_KERNEL_LANCZOS3, NULL))
+        goto done;
+    if (vips_unpremultiply(t[6], &t[7], NULL))
+        goto done;
+    if (vips_linear(t[7], &t[8], scale, offset, 4, "uchar", TRUE, NULL))
+        goto done;
+    /* Black with zero alpha around it: a transparent canvas the size of the base. */
+    if (vips_gravity(t[8], &t[9], placement, in->Xsize, in->Ysize, "extend", VIPS_EXTEND_BLACK, NULL))
+        goto done;
+    if (vips_composite2(in, t[9], &t[10], VIPS_BLEND_MODE_OVER, NULL))
+        goto done;
+    /* An opaque base gains an (all-opaque) alpha band in the composite: drop it. */
+    if (vips_extract_band(t[10], &t[11], 0, "n", in->Bands, NULL))
+        goto done;
+    if (vips_cast(t[11], &t[12], VIPS_FORMAT_UCHAR, NULL))
+        goto done;
+    result = vips_copy(t[12], out, "interpretation", VIPS_INTERPRETATION_sRGB, NULL);
+done:
+    g_object_unref(base);
+    return result;
+}
+
 int pressroom_vips_avg(VipsImage *in, double *out) {
     return vips_avg(in, out, NULL);
 }

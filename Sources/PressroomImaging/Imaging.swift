@@ -30,18 +30,29 @@ public final class Imaging: Sendable {
     /// the limits, which are process-wide in libvips.
     public static func bootstrap(_ configuration: ImagingConfiguration) throws(ImagingError) {
         let result: Result<Void, ImagingError> = started.withLock { started in
-            if !started {
-                guard pressroom_vips_init("pressroom") == 0 else {
-                    return .failure(VipsError.take(.internal, "libvips failed to start"))
-                }
-                started = true
-            }
+            if case .failure(let error) = start(&started) { return .failure(error) }
             pressroom_vips_configure(
                 Int32(configuration.vipsConcurrency), Int32(configuration.cacheMaxOperations),
                 configuration.cacheMaxMemory, Int32(configuration.cacheMaxFiles))
             return .success(())
         }
         try result.get()
+    }
+
+    /// Starts libvips without touching the limits, for loading a catalog (watermark images are
+    /// decoded then) before or without a pipeline; `bootstrap` still applies the limits later.
+    static func startVips() throws(ImagingError) {
+        try started.withLock { start(&$0) }.get()
+    }
+
+    private static func start(_ started: inout Bool) -> Result<Void, ImagingError> {
+        if !started {
+            guard pressroom_vips_init("pressroom") == 0 else {
+                return .failure(VipsError.take(.internal, "libvips failed to start"))
+            }
+            started = true
+        }
+        return .success(())
     }
 
     /// - Parameters:

@@ -38,6 +38,11 @@ import Testing
         (base.replacingOccurrences(of: "name: card", with: "name: other"), "name"),
         (base + "bleed: { mm: 500 }\n", "bleed.mm"),
         (base.replacingOccurrences(of: "profile: srgb", with: "profile: xcmyk-2017.icc").replacingOccurrences(of: "format: jpeg", with: "format: png"), "output.format"),
+        (base + "watermark: { image: missing.png }\n", "watermark.image"),
+        (base + "watermark: { image: README.md }\n", "watermark.image"),
+        (base + "watermark: { image: ../profiles/watermark.png }\n", "watermark.image"),
+        (base + "watermark: { text: PROOF, image: watermark.png }\n", "watermark"),
+        (base + "watermark: { opacity: 0.5 }\n", "watermark"),
     ]
 
     @Test(arguments: broken)
@@ -62,5 +67,17 @@ import Testing
         try Self.base.write(to: directory.appendingPathComponent("card.yaml"), atomically: true, encoding: .utf8)
         let catalog = try PolicyCatalog.load(directory: directory, profilesDirectory: Fixtures.profilesDirectory)
         #expect(try catalog.policy(named: "card").policy.output.quality == 90)
+    }
+
+    @Test func imageWatermarkIsLoadedWithTheCatalog() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try (Self.base + "watermark: { image: watermark.png, opacity: 0.5 }\n")
+            .write(to: directory.appendingPathComponent("card.yaml"), atomically: true, encoding: .utf8)
+        let catalog = try PolicyCatalog.load(directory: directory, profilesDirectory: Fixtures.profilesDirectory)
+        let card = try catalog.policy(named: "card")
+        #expect(card.policy.watermark?.image == "watermark.png")
+        #expect(card.policy.watermark?.text == nil)
+        #expect(card.watermarkImage == (try Data(contentsOf: Fixtures.profilesDirectory.appendingPathComponent("watermark.png"))))
     }
 }

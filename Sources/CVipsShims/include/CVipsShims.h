@@ -49,6 +49,13 @@ int pressroom_vips_strip_metadata(VipsImage *in, VipsImage **out);
 int pressroom_vips_text_watermark(VipsImage *in, VipsImage **out, const char *text, const char *font,
                                   double width_fraction, double opacity, VipsCompassDirection placement);
 
+/** Blends an image watermark (encoded bytes, any format libvips loads) into a uchar sRGB image:
+ *  resized to width_fraction of the image width, its alpha multiplied by opacity 0..1, placed at a
+ *  gravity position. The watermark is decoded during the call, so the buffer need only outlive it.
+ *  The output has the input's band count. */
+int pressroom_vips_image_watermark(VipsImage *in, VipsImage **out, const void *buffer, size_t length,
+                                   double width_fraction, double opacity, VipsCompassDirection placement);
+
 /** Renders an image into memory, keeping its metadata; NULL (with the error set) if any pixel failed. */
 VipsImage *pressroom_vips_copy_memory(VipsImage *in);
 

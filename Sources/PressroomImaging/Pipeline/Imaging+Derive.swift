@@ -27,9 +27,18 @@ extension Imaging {
             let (width, height) = policy.pixelSize
             var image = try base.fitting(width: width, height: height)
             if let watermark = policy.watermark {
-                image = try image.watermarked(
-                    text: watermark.text, font: watermark.font, widthFraction: watermark.width,
-                    opacity: watermark.opacity, placement: watermark.placement.vipsDirection)
+                if let text = watermark.text {
+                    image = try image.watermarked(
+                        text: text, font: watermark.font, widthFraction: watermark.width,
+                        opacity: watermark.opacity, placement: watermark.placement.vipsDirection)
+                } else if let bytes = derivative.watermarkImage {
+                    image = try image.watermarked(
+                        image: bytes, widthFraction: watermark.width,
+                        opacity: watermark.opacity, placement: watermark.placement.vipsDirection)
+                } else {
+                    // The catalog loads the bytes of every image watermark; a hand-built policy may not.
+                    throw ImagingError(.policyInvalid, "\(derivative.file): field 'watermark.image': image bytes not loaded")
+                }
             }
             image = try finish(image, policy: derivative)
             let format = policy.output.encoder

@@ -29,8 +29,8 @@ public struct PolicyCatalog: Sendable {
     public var products: [ResolvedPolicy] { policies.filter { $0.policy.kind == .product } }
     public var derivatives: [ResolvedPolicy] { policies.filter { $0.policy.kind != .product } }
 
-    /// Loads and validates `directory/*.yaml`; profiles are looked up in `profilesDirectory`
-    /// (default: `../profiles` next to the policies directory).
+    /// Loads and validates `directory/*.yaml`; profiles and watermark images are looked up in
+    /// `profilesDirectory` (default: `../profiles` next to the policies directory).
     public static func load(directory: URL, profilesDirectory: URL? = nil) throws(ImagingError) -> PolicyCatalog {
         let profiles = profilesDirectory ?? directory.deletingLastPathComponent().appendingPathComponent("profiles")
         let files: [URL]
@@ -64,7 +64,15 @@ public struct PolicyCatalog: Sendable {
             if let other = loaded.first(where: { $0.name == policy.name }) {
                 throw ImagingError(.policyInvalid, "\(file.lastPathComponent): field 'name': '\(policy.name)' is already defined in \(other.file)")
             }
-            loaded.append(try ResolvedPolicy(policy: policy, profile: profile, file: file.lastPathComponent))
+            var watermarkImage: Data?
+            if let name = policy.watermark?.image {
+                do {
+                    watermarkImage = try WatermarkImage.load(name, directory: profiles)
+                } catch {
+                    throw ImagingError(error.code, "\(file.lastPathComponent): field 'watermark.image': \(error.message)")
+                }
+            }
+            loaded.append(try ResolvedPolicy(policy: policy, profile: profile, watermarkImage: watermarkImage, file: file.lastPathComponent))
         }
         return PolicyCatalog(policies: loaded)
     }

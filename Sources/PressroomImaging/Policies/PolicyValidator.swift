@@ -11,7 +11,7 @@ enum PolicyValidator {
         "bleed": ["mm", "fill"],
         "resolution": ["minimum", "warning"],
         "background": ["kind", "color", "sigma"],
-        "watermark": ["text", "opacity", "width", "placement", "font"],
+        "watermark": ["text", "image", "opacity", "width", "placement", "font"],
         "output": ["format", "quality", "pngCompression", "tiffCompression", "profile", "intent",
                    "blackPointCompensation", "stripMetadata"],
     ]
@@ -97,7 +97,12 @@ enum PolicyValidator {
         }
         guard p.background.sigma > 0, p.background.sigma <= 200 else { throw fail("background.sigma", "must be within (0, 200]") }
         if let watermark = p.watermark {
-            guard !watermark.text.isEmpty else { throw fail("watermark.text", "must not be empty") }
+            switch (watermark.text, watermark.image) {
+            case (nil, nil): throw fail("watermark", "set one of 'text' or 'image'")
+            case (.some, .some): throw fail("watermark", "set only one of 'text' and 'image'")
+            case (let text?, nil): guard !text.isEmpty else { throw fail("watermark.text", "must not be empty") }
+            case (nil, let image?): guard !image.isEmpty else { throw fail("watermark.image", "must not be empty") }
+            }
             guard (0...1).contains(watermark.opacity) else { throw fail("watermark.opacity", "must be within 0...1") }
             guard (0.05...1).contains(watermark.width) else { throw fail("watermark.width", "must be within 0.05...1") }
         }

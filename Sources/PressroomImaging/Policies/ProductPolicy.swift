@@ -98,16 +98,22 @@ public struct ProductPolicy: Sendable, Codable, Equatable {
 
     public struct Watermark: Sendable, Codable, Equatable {
         public enum Placement: String, Sendable, Codable { case centre, north, south, east, west, northeast, northwest, southeast, southwest }
-        public var text: String
+        /// Text drawn in white; exactly one of `text` and `image` is set.
+        public var text: String?
+        /// A file name in the profiles directory (PNG with alpha, say), loaded with the catalog so its
+        /// bytes are part of the policy digest.
+        public var image: String?
         public var opacity: Double
-        /// Width of the text as a share of the image width.
+        /// Width of the text or image as a share of the image width.
         public var width: Double
         public var placement: Placement
+        /// Used for `text` only.
         public var font: String
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            text = try c.decode(String.self, forKey: .text)
+            text = try c.decodeIfPresent(String.self, forKey: .text)
+            image = try c.decodeIfPresent(String.self, forKey: .image)
             opacity = try c.decodeIfPresent(Double.self, forKey: .opacity) ?? 0.3
             width = try c.decodeIfPresent(Double.self, forKey: .width) ?? 0.5
             placement = try c.decodeIfPresent(Placement.self, forKey: .placement) ?? .centre

@@ -5,8 +5,10 @@ import Foundation
 public struct ResolvedPolicy: Sendable, Equatable {
     public let policy: ProductPolicy
     public let profile: OutputProfile
-    /// SHA-256 (hex) of the canonical JSON of the policy plus the output profile's bytes:
-    /// any change to either yields new output keys.
+    /// The bytes of `watermark.image`, read when the catalog loaded (nil for text or no watermark).
+    public let watermarkImage: Data?
+    /// SHA-256 (hex) of the canonical JSON of the policy plus the output profile's and watermark
+    /// image's bytes: any change to them yields new output keys.
     public let digest: String
     /// The file it was loaded from, for error messages.
     public let file: String
@@ -15,8 +17,9 @@ public struct ResolvedPolicy: Sendable, Equatable {
     /// The first 12 hex digits, used in object keys.
     public var shortDigest: String { String(digest.prefix(12)) }
 
-    public init(policy: ProductPolicy, profile: OutputProfile, file: String) throws(ImagingError) {
+    public init(policy: ProductPolicy, profile: OutputProfile, watermarkImage: Data? = nil, file: String) throws(ImagingError) {
         self.policy = policy
+        self.watermarkImage = watermarkImage
         self.profile = profile
         self.file = file
         let encoder = JSONEncoder()
@@ -31,6 +34,11 @@ public struct ResolvedPolicy: Sendable, Equatable {
         hasher.update(data: canonical)
         hasher.update(data: Data(profile.name.utf8))
         if let data = profile.data { hasher.update(data: data) }
+        // Only when present, so policies without an image watermark keep their digests.
+        if let watermarkImage {
+            hasher.update(data: Data("\nwatermark.image\n".utf8))
+            hasher.update(data: watermarkImage)
+        }
         digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

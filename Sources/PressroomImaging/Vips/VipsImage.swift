@@ -215,6 +215,17 @@ public final class VipsImage: @unchecked Sendable {
         }
     }
 
+    /// Blends an encoded watermark image over this one (see `pressroom_vips_image_watermark`).
+    /// The shim decodes the bytes during the call, so they need not outlive the result.
+    func watermarked(image: Data, widthFraction: Double, opacity: Double, placement: VipsCompassDirection) throws(ImagingError) -> VipsImage {
+        var out: UnsafeMutablePointer<CVips.VipsImage>?
+        let result = image.withUnsafeBytes { raw in
+            pressroom_vips_image_watermark(pointer, &out, raw.baseAddress, raw.count, widthFraction, opacity, placement)
+        }
+        guard result == 0, let out else { throw VipsError.take(.internal, "image watermark") }
+        return VipsImage(out, source: source)
+    }
+
     /// Renders the pipeline into memory, so later branches do not decode again.
     func materialized() throws(ImagingError) -> VipsImage {
         guard let out = pressroom_vips_copy_memory(pointer) else { throw VipsError.take(.corrupt, "cannot decode image") }
