@@ -161,12 +161,13 @@ struct QueueEngineTests {
     }
 
     @Test func runningJobsAreNeverStolenFromALiveConsumer() async throws {
-        let queue = QueueOptions(name: "q", concurrency: 2, claimMinIdle: .milliseconds(300))
+        // Generous for a loaded CI machine: the refresh runs every 333 ms.
+        let queue = QueueOptions(name: "q", concurrency: 2, claimMinIdle: .seconds(1))
         let h = try await Harness(namespace: TestRedis.namespace(), queues: [queue])
         let recorder = Recorder()
         let reg = registry([("t", "q")]) { ctx in
             recorder.record(ctx.job.id)
-            try await Task.sleep(for: .milliseconds(1500))  // five times claimMinIdle
+            try await Task.sleep(for: .milliseconds(4000))  // four times claimMinIdle
             return nil
         }
         let a = h.worker(consumer: "a", registry: reg)
@@ -174,7 +175,7 @@ struct QueueEngineTests {
         try await h.enqueue("q", id: "long")
         try await eventually { recorder.total == 1 }
         let b = h.worker(consumer: "b", registry: reg)
-        try await eventually(timeout: .seconds(5)) { try await QueueAdmin.completedRecord(keys: h.keys("q"), client: h.client, jobID: "long") != nil }
+        try await eventually(timeout: .seconds(15)) { try await QueueAdmin.completedRecord(keys: h.keys("q"), client: h.client, jobID: "long") != nil }
         #expect(recorder.count("long") == 1)
         await a.stop()
         await b.stop()
@@ -186,7 +187,7 @@ struct QueueEngineTests {
         ])
         let recorder = Recorder()
         let w = h.worker(consumer: "c", registry: registry([("slow", "bulk"), ("fast", "preview")]) { ctx in
-            if ctx.job.type == "slow" { try await Task.sleep(for: .milliseconds(200)) }
+            if ctx.job.type == "slow" { try await Task.sleep(for: .milliseconds(500)) }
             recorder.record(ctx.job.id)
             return nil
         })
@@ -194,8 +195,8 @@ struct QueueEngineTests {
         for i in 0..<50 { try await h.enqueue("bulk", id: "bulk-\(i)", type: "slow") }
         try await Task.sleep(for: .milliseconds(100))
         try await h.enqueue("preview", id: "preview-1", type: "fast")
-        try await eventually(timeout: .seconds(3)) { recorder.count("preview-1") == 1 }
-        #expect(recorder.total < 10, "the preview ran while the bulk backlog was still there")
+        try await eventually(timeout: .seconds(4)) { recorder.count("preview-1") == 1 }
+        #expect(recorder.total < 10, "the preview ran while the bulk backlog (50 × 500 ms, one lane) was still there")
         await w.stop()
     }
 

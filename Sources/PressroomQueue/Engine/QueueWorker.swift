@@ -124,6 +124,7 @@ public final class QueueWorker: Service, Sendable {
                     }
                 }
                 group.addTask { await self.maintain(lock: lock) }
+                group.addTask { await self.keepRunningJobsClaimed() }
                 await group.next()
                 group.cancelAll()
             }
@@ -166,7 +167,6 @@ public final class QueueWorker: Service, Sendable {
         var nextLock = clock.now
         var nextDelayed = clock.now
         var nextTrim = clock.now + .seconds(1)
-        var nextTouch: [Int: ContinuousClock.Instant] = [:]
         var nextSample = clock.now
         var nextHeartbeat = clock.now
         while !Task.isCancelled {
@@ -186,10 +186,6 @@ public final class QueueWorker: Service, Sendable {
                 nextDelayed = now + configuration.delayedPollInterval
                 for lane in lanes { await moveDue(lane) }
             }
-            for (index, lane) in lanes.enumerated() where now >= nextTouch[index, default: now] {
-                nextTouch[index] = now + lane.options.claimMinIdle / 3
-                await touch(lane)
-            }
             if now >= nextTrim && !stopSignal.isStopped {
                 nextTrim = now + configuration.trimInterval
                 for lane in lanes { await trim(lane) }
@@ -207,6 +203,21 @@ public final class QueueWorker: Service, Sendable {
                 }
             }
             try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Refreshes the idle time of running jobs at a third of `claimMinIdle`,
+    /// in a loop of its own so slow maintenance never delays it: a late
+    /// refresh would let another consumer take over a live job.
+    private func keepRunningJobsClaimed() async {
+        let clock = ContinuousClock()
+        var next = lanes.map { _ in clock.now }
+        while !Task.isCancelled {
+            for (index, lane) in lanes.enumerated() where clock.now >= next[index] {
+                next[index] = clock.now + lane.options.claimMinIdle / 3
+                await touch(lane)
+            }
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 
