@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import PressroomAdmin
@@ -115,8 +116,20 @@ public struct PressroomDaemon: Sendable {
         services.append(.init(service: WatchdogService(notifier: notifier, isHealthy: { worker.health.isUp && worker.phase != .stopped }, logger: logger)))
         services.append(.init(service: SystemdStatusReporter(worker: worker, notifier: notifier)))
         services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        // Our own signal sources, installed before anything can report ready:
+        // a SIGTERM that arrives right after READY=1 must drain, never kill.
+        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                logger.notice("signal received; shutting down gracefully", metadata: ["signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                Task { await group.triggerGracefulShutdown() }
+            }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
         try await group.run()
     }
 

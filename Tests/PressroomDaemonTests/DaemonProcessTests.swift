@@ -51,7 +51,10 @@ struct DaemonProcessTests {
 
         func waitExit(timeout: Duration = .seconds(20)) async throws -> Int32 {
             try await eventually(timeout: timeout, "process exit") { !process.isRunning }
-            return process.terminationStatus
+            if process.terminationStatus != 0 || process.terminationReason != .exit {
+                print("pressroom exited with \(process.terminationStatus) (\(process.terminationReason == .exit ? "exit" : "signal")):\n\(output)")
+            }
+            return process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
         }
 
         deinit {
