@@ -38,14 +38,7 @@ struct DeriveJob: JobHandler {
     func handle(_ context: JobContext) async throws -> Data? {
         let payload = try context.job.decodePayload(Payload.self)
         let source = try settings.checkSource(payload.source)
-        let data: Data
-        do {
-            data = try await store.get(source)
-        } catch let error as ObjectStoreError where error.code == .notFound {
-            throw JobError.permanent("source object '\(source)' does not exist")
-        } catch {
-            throw JobFailure.classify(error, while: "reading \(source)")
-        }
+        let data = try await store.readSource(source)
         let result: DeriveResult
         do {
             result = try await imaging.derive(source: data, catalog: catalog)

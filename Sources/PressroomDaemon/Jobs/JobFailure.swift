@@ -1,5 +1,6 @@
 import PressroomImaging
 import PressroomQueue
+import Foundation
 import PressroomStorage
 
 /// Turns the libraries' own errors into the queue's transient/permanent
@@ -22,6 +23,20 @@ enum JobFailure {
             return error
         default:
             return JobError.transient("\(doing): \(error)")
+        }
+    }
+}
+
+extension ObjectStore {
+    /// An upload named by a job: a missing one is permanent (retrying will not
+    /// make it appear), other failures are classified as the store says.
+    func readSource(_ key: String) async throws -> Data {
+        do {
+            return try await get(key)
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            throw JobError.permanent("source object '\(key)' does not exist")
+        } catch {
+            throw JobFailure.classify(error, while: "reading \(key)")
         }
     }
 }

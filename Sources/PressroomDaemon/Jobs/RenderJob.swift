@@ -45,14 +45,7 @@ struct RenderJob: JobHandler {
         } catch {
             throw JobError.permanent("unknown product policy '\(payload.policy)' (known: \(catalog.products.map(\.name).sorted().joined(separator: ", ")))")
         }
-        let data: Data
-        do {
-            data = try await store.get(source)
-        } catch let error as ObjectStoreError where error.code == .notFound {
-            throw JobError.permanent("source object '\(source)' does not exist")
-        } catch {
-            throw JobFailure.classify(error, while: "reading \(source)")
-        }
+        let data = try await store.readSource(source)
         // The preview derive wrote for this upload, if any: verification compares against it.
         var preview: Data?
         if let previewPolicy = try? catalog.policy(named: settings.previewPolicy) {
