@@ -76,9 +76,9 @@ public struct PressroomDaemon: Sendable {
             case SleepJob.type where configuration.diagnostics:
                 registry.register(options, handler: SleepJob())
             case DeriveJob.type where images != nil:
-                registry.register(options, handler: DeriveJob(imaging: images!.imaging, catalog: images!.catalog, store: images!.store, settings: configuration.imaging))
+                registry.register(options, handler: DeriveJob(services: images!, settings: configuration.imaging))
             case RenderJob.type where images != nil:
-                registry.register(options, handler: RenderJob(imaging: images!.imaging, catalog: images!.catalog, store: images!.store, settings: configuration.imaging))
+                registry.register(options, handler: RenderJob(services: images!, settings: configuration.imaging))
             default:
                 throw ConfigurationLoader.Invalid(field: "jobs.\(options.type)", problem: "no handler for job type '\(options.type)' in this build (known: derive, render, and sleep with diagnostics: true)")
             }

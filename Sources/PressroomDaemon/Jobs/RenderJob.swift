@@ -31,10 +31,12 @@ struct RenderJob: JobHandler {
         var comparedWithPreview: Bool
     }
 
-    let imaging: Imaging
-    let catalog: PolicyCatalog
-    let store: any ObjectStore
+    let services: PressroomDaemon.ImageServices
     let settings: ImagingSettings
+
+    private var imaging: Imaging { services.imaging }
+    private var catalog: PolicyCatalog { services.catalog }
+    private var store: any ObjectStore { services.store }
 
     func handle(_ context: JobContext) async throws -> Data? {
         let payload = try context.job.decodePayload(Payload.self)
