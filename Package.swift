@@ -129,7 +129,7 @@ let package = Package(
         // MARK: Benchmarks (bench/*/run prints figures; not tests)
         .executableTarget(
             name: "QueueBench",
-            dependencies: ["PressroomQueue", "PressroomAdmin", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PressroomQueue", "PressroomAdmin", "PressroomSupport", .product(name: "Logging", package: "swift-log")],
             path: "bench/queue/Sources"
         ),
         /// Throughput benchmark run by `bench/storage` (release build).

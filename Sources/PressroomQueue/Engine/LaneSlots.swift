@@ -24,9 +24,10 @@ final class LaneSlots: Sendable {
         state.withLock { $0.free -= count }
     }
 
-    func release() {
+    func release(_ count: Int = 1) {
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.free += 1
+            state.free += count
+            if state.waiters.isEmpty { return [] }
             let free = state.free
             let ready = state.waiters.filter { $0.atLeast <= free }.map(\.continuation)
             state.waiters.removeAll { $0.atLeast <= free }

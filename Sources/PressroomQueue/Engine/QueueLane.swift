@@ -14,33 +14,54 @@ final class QueueLane: Sendable {
         let jobID: String
     }
 
+    /// What the batched idempotency check decided for one entry. `.run` and
+    /// `.askAlone` hold this lane's claim on the job id until its outcome is
+    /// recorded, so a duplicate in a batch started meanwhile is not run twice.
+    enum Admission: Sendable {
+        case run, done, busy
+        /// Redis could not be asked for the batch; the entry asks on its own, with retries.
+        case askAlone
+    }
+
+    private struct Running {
+        /// Entries whose handler runs now, by entry id (for the idle-time refresher).
+        var entries: [String: InFlight] = [:]
+        /// Job ids claimed in this lane, from admission until the outcome is recorded.
+        var claimed: Set<String> = []
+    }
+
     let options: QueueOptions
     let keys: QueueKeys
     private let registry: JobRegistry
     private let commands: RedisClient
     private let fetcher: RedisClient
+    /// One recorder task per client: while Redis runs one batch's
+    /// transaction, the next batch is being prepared for the other.
+    private let recorders: [RedisClient]
     private let consumer: String
     private let logger: Logger
     private let stopSignal: StopSignal
     private let slots: LaneSlots
-    private let inFlight = Mutex<[String: InFlight]>([:])
-    private let inFlightGauge: Gauge
+    private let running = Mutex(Running())
+    private let metrics: LaneMetrics
+    private let completions = CompletionBuffer()
     private let cpu: CPUTimeAttributor
 
-    init(options: QueueOptions, namespace: String, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, consumer: String, logger: Logger, stopSignal: StopSignal, cpu: CPUTimeAttributor) {
+    init(options: QueueOptions, namespace: String, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, recorders: [RedisClient], consumer: String, logger: Logger, stopSignal: StopSignal, cpu: CPUTimeAttributor) {
         self.cpu = cpu
         self.options = options
         self.keys = QueueKeys(namespace: namespace, queue: options.name)
         self.registry = registry
         self.commands = commands
         self.fetcher = fetcher
+        self.recorders = recorders
         self.consumer = consumer
         var logger = logger
         logger[metadataKey: "queue"] = "\(options.name)"
         self.logger = logger
         self.stopSignal = stopSignal
         self.slots = LaneSlots(capacity: options.concurrency)
-        self.inFlightGauge = Gauge(label: "pressroom_jobs_in_flight", dimensions: [("queue", options.name)])
+        self.metrics = LaneMetrics(queue: options.name, types: registry.types(on: options.name))
     }
 
     var inFlightCount: Int { slots.inUse }
@@ -50,6 +71,9 @@ final class QueueLane: Sendable {
     /// entries stay pending for another consumer (never marked failed).
     func run(drainTimeout: Duration) async {
         await withDiscardingTaskGroup { group in
+            for recorder in recorders {
+                group.addTask { await self.recordCompletions(on: recorder) }
+            }
             var cursor = "0"  // own pending entries first, then ">"
             var backoff = Backoff()
             var reclaimCursor = "0-0"
@@ -59,7 +83,7 @@ final class QueueLane: Sendable {
                     // Take over entries of consumers that died mid-job, in free slots only.
                     if let (next, reclaimed) = await reclaim(cursor: reclaimCursor, count: slots.free) {
                         reclaimCursor = next
-                        await start(reclaimed, in: &group)
+                        start(reclaimed, in: &group)
                         // Keep scanning promptly while there is a backlog of orphans.
                         nextReclaim = next == "0-0" ? ContinuousClock.now + reclaimInterval : ContinuousClock.now
                     } else {
@@ -92,9 +116,9 @@ final class QueueLane: Sendable {
                     }
                     cursor = entries.last!.id
                     let ready = await screenReplayed(entries)
-                    await start(ready, in: &group)
+                    start(ready, in: &group)
                 } else {
-                    await start(entries.map { ($0, 1) }, in: &group)
+                    start(entries.map { ($0, 1) }, in: &group)
                 }
             }
             let deadline = ContinuousClock.now + drainTimeout
@@ -106,55 +130,114 @@ final class QueueLane: Sendable {
             }
             if slots.inUse > 0 {
                 logger.warning("drain timeout: leaving unfinished jobs pending for another consumer", metadata: ["in_flight": "\(slots.inUse)"])
+                completions.close(discard: true)
                 group.cancelAll()
+            } else {
+                completions.close()
             }
         }
     }
 
     /// Entries whose handler is running, for the idle-time refresher.
     func inFlightEntries() -> [InFlight] {
-        inFlight.withLock { Array($0.values) }
+        running.withLock { Array($0.entries.values) }
     }
 
-    private func start(_ entries: [(StreamEntry, Int)], in group: inout DiscardingTaskGroup) async {
+    /// Takes slots for `entries` and runs them in a task of their own, so the
+    /// lane can read the next batch while this one is admitted and run.
+    private func start(_ entries: [(StreamEntry, Int)], in group: inout DiscardingTaskGroup) {
+        guard !entries.isEmpty else { return }
         slots.take(entries.count)
-        inFlightGauge.record(slots.inUse)
-        let parsed = entries.map { WireFormat.parse(entryID: $0.0.id, fields: $0.0.fields ?? [], queue: options.name) }
-        let verdicts = await beginBatch(parsed.compactMap { try? $0.get() })
-        for ((entry, _), job) in zip(entries, parsed) {
-            let verdict = (try? job.get()).flatMap { verdicts[$0.entryID] }
-            group.addTask {
-                await self.process(entry, parsed: job, verdict: verdict)
-                self.slots.release()
-                self.inFlightGauge.record(self.slots.inUse)
+        metrics.inFlight.record(slots.inUse)
+        group.addTask { await self.runBatch(entries.map(\.0)) }
+    }
+
+    private func runBatch(_ entries: [StreamEntry]) async {
+        let parsed = entries.map { WireFormat.parse(entryID: $0.id, fields: $0.fields ?? [], queue: options.name) }
+        let admissions = await admit(parsed.compactMap { try? $0.get() })
+        await withDiscardingTaskGroup { group in
+            for (entry, job) in zip(entries, parsed) {
+                let admission = (try? job.get()).flatMap { admissions[$0.entryID] }
+                group.addTask {
+                    // A success hands its slot to the recorder, which frees it once recorded.
+                    if await !self.process(entry, parsed: job, admission: admission) {
+                        self.slots.release()
+                    }
+                }
             }
         }
     }
 
-    /// Idempotency for a whole batch in one script call: which jobs already
-    /// finished ("done"), which run elsewhere ("busy"), and which to run
-    /// ("run", lease taken). Empty when Redis is unreachable; each job then
-    /// asks on its own, with retries.
-    private func beginBatch(_ jobs: [Job]) async -> [String: String] {
-        var verdicts: [String: String] = [:]
-        var seen = Set(inFlight.withLock { $0.values.map { $0.jobID } })
+    /// Idempotency for a whole batch in one round trip: which jobs already
+    /// finished, which run elsewhere, and which to run (lease taken). Jobs of
+    /// types this lane does not run get no admission.
+    private func admit(_ jobs: [Job]) async -> [String: Admission] {
+        var admissions: [String: Admission] = [:]
         var ask: [Job] = []
-        for job in jobs where registry.entry(for: job.type)?.options.queue == options.name {
-            // The same id twice in this process (a duplicate enqueue): the first one runs.
-            if seen.insert(job.id).inserted { ask.append(job) } else { verdicts[job.entryID] = "busy" }
-        }
-        guard !ask.isEmpty else { return verdicts }
-        do {
-            let reply = try await QueueScripts.beginBatch.run(
-                on: commands, keys: ask.flatMap { [keys.done($0.id), keys.lease($0.id)] },
-                args: [consumer, String(options.claimMinIdle.milliseconds)])
-            for (job, verdict) in zip(ask, reply.array ?? []) {
-                verdicts[job.entryID] = verdict.string
+        running.withLock { running in
+            for job in jobs where registry.entry(for: job.type)?.options.queue == options.name {
+                // The same id twice in this process (a duplicate enqueue): the first one runs.
+                if running.claimed.insert(job.id).inserted { ask.append(job) } else { admissions[job.entryID] = .busy }
             }
+        }
+        guard !ask.isEmpty else { return admissions }
+        do {
+            let verdicts = try await admission(for: ask)
+            var released: [String] = []
+            for (job, verdict) in zip(ask, verdicts) {
+                admissions[job.entryID] = verdict
+                if verdict != .run { released.append(job.id) }
+            }
+            if !released.isEmpty { releaseClaims(released) }
         } catch {
-            // Fall back to per-job begin (with retries) in process().
+            for job in ask { admissions[job.entryID] = .askAlone }
+        }
+        return admissions
+    }
+
+    /// Asks Redis about `jobs` with plain commands in one round trip: per job
+    /// `SET lease consumer NX GET PX` (take the lease unless another consumer
+    /// holds it), then one `MGET` of the completed-id records. Taking the lease
+    /// before looking for the record is what makes this safe without a script:
+    /// a job finishes by writing its record and dropping its lease in one
+    /// transaction, so a lease found free is either never taken or already
+    /// backed by a record the `MGET` sees.
+    private func admission(for jobs: [Job]) async throws -> [Admission] {
+        var pipeline = RESPPipeline()
+        let leaseMs = String(options.claimMinIdle.milliseconds)
+        for job in jobs {
+            pipeline.append(["SET", keys.lease(job.id), consumer, "NX", "GET", "PX", leaseMs])
+        }
+        pipeline.append(["MGET"] + jobs.map { keys.done($0.id) })
+        let replies = try await commands.send(pipeline)
+        guard replies.count == jobs.count + 1 else { throw RedisError.connection("short reply to the admission pipeline") }
+        for reply in replies { try reply.throwingServerError() }
+        let records = replies[jobs.count].array ?? []
+        var verdicts: [Admission] = []
+        verdicts.reserveCapacity(jobs.count)
+        var unneededLeases: [String] = []
+        for (index, job) in jobs.enumerated() {
+            let holder = replies[index]
+            let tookLease = holder.isNull
+            if index < records.count, !records[index].isNull {
+                verdicts.append(.done)
+                if tookLease { unneededLeases.append(keys.lease(job.id)) }
+            } else if tookLease || holder.string == consumer {
+                verdicts.append(.run)
+            } else {
+                verdicts.append(.busy)
+            }
+        }
+        if !unneededLeases.isEmpty {
+            _ = try? await commands.call(["DEL"] + unneededLeases)
         }
         return verdicts
+    }
+
+    private func releaseClaims<S: Sequence>(_ jobIDs: S) where S.Element == String {
+        running.withLock { running in
+            for id in jobIDs { running.claimed.remove(id) }
+        }
     }
 
     private var refillThreshold: Int { max(1, min(options.batchSize, options.concurrency) / 4) }
@@ -183,10 +266,10 @@ final class QueueLane: Sendable {
             if poisoned > 0 || trimmed > 0 {
                 logger.warning("dead-lettered orphaned entries", metadata: ["poison": "\(poisoned)", "trimmed": "\(trimmed)"])
                 if poisoned > 0 {
-                    Counter(label: "pressroom_jobs_dead_lettered_total", dimensions: [("queue", options.name), ("type", ""), ("reason", "poison")]).increment(by: Int(poisoned))
+                    metrics.deadLettered(type: "", reason: "poison").increment(by: Int(poisoned))
                 }
                 if trimmed > 0 {
-                    Counter(label: "pressroom_jobs_dead_lettered_total", dimensions: [("queue", options.name), ("type", ""), ("reason", "trimmed")]).increment(by: Int(trimmed))
+                    metrics.deadLettered(type: "", reason: "trimmed").increment(by: Int(trimmed))
                 }
             }
             if !entries.isEmpty {
@@ -205,11 +288,7 @@ final class QueueLane: Sendable {
         var args = ["XREADGROUP", "GROUP", QueueKeys.group, consumer, "COUNT", String(count)]
         if cursor == ">" { args += ["BLOCK", String(options.block.milliseconds)] }
         args += ["STREAMS", keys.stream, cursor]
-        let reply = try await fetcher.send(args)
-        if case .error(let message) = reply {
-            throw RedisError.server(message)
-        }
-        return StreamEntry.parseReadReply(reply)
+        return try await fetcher.send(RESPCommand(args), decode: StreamEntry.decodeReadReply)
     }
 
     private func handleReadError(_ error: Error, backoff: inout Backoff) async {
@@ -257,17 +336,22 @@ final class QueueLane: Sendable {
 
     // MARK: Running one entry
 
-    private func process(_ entry: StreamEntry, parsed: Result<Job, WireFormat.Malformed>, verdict batchVerdict: String?) async {
+    /// Runs one entry to its outcome. Returns true when the job succeeded and
+    /// its completion (and slot) went to the recorder.
+    private func process(_ entry: StreamEntry, parsed: Result<Job, WireFormat.Malformed>, admission: Admission?) async -> Bool {
         let fields = entry.fields ?? []
         let job: Job
         switch parsed {
         case .failure(let malformed):
             logger.warning("dead-lettering malformed entry", metadata: ["entry": "\(entry.id)", "reason": "\(malformed.reason)"])
             await deadLetter(entryID: entry.id, fields: fields, job: nil, errorClass: .permanent, reason: malformed.reason)
-            return
+            return false
         case .success(let parsed):
             job = parsed
         }
+        // This entry's claim on the job id ends here unless a success hands it to the recorder.
+        var claimHeld = admission == .run || admission == .askAlone
+        defer { if claimHeld { releaseClaims(CollectionOfOne(job.id)) } }
         var logger = self.logger
         logger[metadataKey: "job_id"] = "\(job.id)"
         logger[metadataKey: "type"] = "\(job.type)"
@@ -276,61 +360,58 @@ final class QueueLane: Sendable {
             let known = registry.types(on: options.name).joined(separator: ", ")
             await deadLetter(entryID: entry.id, fields: fields, job: job, errorClass: .permanent,
                              reason: "unknown job type '\(job.type)' on queue '\(options.name)' (this queue runs: \(known.isEmpty ? "nothing" : known))")
-            return
+            return false
         }
+        let typeMetrics = metrics.type(job.type)
 
         // Idempotency: a finished id is acknowledged unrun; a running one is left to its owner.
-        var verdict = batchVerdict ?? "run"
-        if batchVerdict == nil {
+        var verdict = admission ?? .askAlone
+        if verdict == .askAlone {
             do {
-                let begin = try await withRedisRetry {
-                    try await QueueScripts.begin.run(on: self.commands, keys: [self.keys.done(job.id), self.keys.lease(job.id)],
-                                                     args: [self.consumer, String(self.options.claimMinIdle.milliseconds)])
-                }
-                verdict = begin.array?.first?.string ?? "run"
+                verdict = try await withRedisRetry { try await self.admission(for: [job]) }.first ?? .askAlone
             } catch {
-                return  // stopped while Redis was down: the entry stays pending
+                return false  // stopped while Redis was down: the entry stays pending
             }
+            if verdict != .run { claimHeld = false; releaseClaims(CollectionOfOne(job.id)) }
         }
-        if verdict != "run" {
-            logger.info(verdict == "done" ? "job already completed; acknowledging duplicate" : "job id running on another consumer; acknowledging duplicate",
+        if verdict != .run {
+            logger.info(verdict == .done ? "job already completed; acknowledging duplicate" : "job id running on another consumer; acknowledging duplicate",
                         metadata: ["entry": "\(entry.id)"])
             _ = try? await withRedisRetry { try await self.commands.call(["XACK", self.keys.stream, QueueKeys.group, entry.id]) }
-            Counter(label: "pressroom_jobs_duplicates_total", dimensions: [("queue", options.name), ("type", job.type)]).increment()
-            return
+            typeMetrics.duplicates.increment()
+            return false
         }
 
-        let dimensions = [("queue", options.name), ("type", job.type)]
-        Counter(label: "pressroom_jobs_started_total", dimensions: dimensions).increment()
+        typeMetrics.started.increment()
         if let enqueuedAt = job.enqueuedAt, job.attempt == 1 {
-            Metrics.Timer(label: "pressroom_job_queue_wait_seconds", dimensions: [("queue", options.name)], preferredDisplayUnit: .seconds)
-                .recordSeconds(max(0, Date().timeIntervalSince(enqueuedAt)))
+            metrics.queueWait.recordSeconds(max(0, Date().timeIntervalSince(enqueuedAt)))
         }
-        inFlight.withLock { $0[entry.id] = InFlight(entryID: entry.id, jobID: job.id) }
-        defer { inFlight.withLock { _ = $0.removeValue(forKey: entry.id) } }
+        running.withLock { $0.entries[entry.id] = InFlight(entryID: entry.id, jobID: job.id) }
+        defer { running.withLock { _ = $0.entries.removeValue(forKey: entry.id) } }
 
         let started = ContinuousClock.now
         let cpuToken = cpu.begin(weight: options.cpuWeight)
         let context = JobContext(job: job, logger: logger, consumer: consumer)
         let outcome: Result<Data?, Error> = await run(registered, context: context)
         let elapsed = ContinuousClock.now - started
-        Metrics.Timer(label: "pressroom_job_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
-            .recordNanoseconds(elapsed.nanoseconds)
+        typeMetrics.duration.recordNanoseconds(elapsed.nanoseconds)
         // Process CPU while the job ran, shared among all jobs in flight by
         // weight: exact for a job running alone, an estimate otherwise (docs/metrics.md).
-        FloatingPointCounter(label: "pressroom_job_cpu_seconds_total", dimensions: dimensions)
-            .increment(by: cpu.end(cpuToken).seconds)
+        typeMetrics.cpu.increment(by: cpu.end(cpuToken).seconds)
 
         switch outcome {
         case .success(let result):
-            await complete(job: job, result: result, elapsed: elapsed, logger: logger)
+            let resultText = result.map { String(decoding: $0, as: UTF8.self) } ?? "null"
+            claimHeld = false
+            completions.submit(.init(job: job, result: resultText, durationMs: elapsed.milliseconds))
+            return true
         case .failure(let error):
             if Task.isCancelled || (error is CancellationError && stopSignal.isStopped) {
                 logger.warning("job interrupted by shutdown; left pending for another consumer")
-                return
+                return false
             }
             let classified = error as? JobError ?? .transient(String(describing: error))
-            Counter(label: "pressroom_jobs_failed_total", dimensions: dimensions + [("class", classified.errorClass.rawValue)]).increment()
+            typeMetrics.failed(classified.errorClass).increment()
             if classified.errorClass == .transient && job.attempt < registered.options.retry.maxAttempts {
                 await scheduleRetry(job: job, fields: fields, error: classified, policy: registered.options.retry, logger: logger)
             } else {
@@ -340,6 +421,7 @@ final class QueueLane: Sendable {
                 logger.error("dead-lettering job", metadata: ["error_class": "\(classified.errorClass.rawValue)", "error": "\(classified.message)"])
                 await deadLetter(entryID: entry.id, fields: fields, job: job, errorClass: classified.errorClass, reason: reason)
             }
+            return false
         }
     }
 
@@ -364,23 +446,93 @@ final class QueueLane: Sendable {
         }
     }
 
-    private func complete(job: Job, result: Data?, elapsed: Duration, logger: Logger) async {
-        let now = Self.nowMs()
-        let resultText = result.map { String(decoding: $0, as: UTF8.self) } ?? "null"
-        let outcome = #"{"status":"succeeded","attempt":\#(job.attempt),"finished_at":\#(now),"result":\#(resultText)}"#
-        var event = eventFields("succeeded", job: job, now: now)
-        event += ["duration_ms", String(elapsed.milliseconds), "result", resultText]
-        let args = [QueueKeys.group, job.entryID, String(max(1, options.completedTTL.milliseconds / 1000)), outcome, String(options.eventsMaxLength)] + event
-        let scriptKeys = [keys.stream, keys.done(job.id), keys.lease(job.id), keys.events]
-        do {
-            try await withRedisRetry {
-                try await QueueScripts.complete.run(on: self.commands, keys: scriptKeys, args: args)
-            }
-            Counter(label: "pressroom_jobs_succeeded_total", dimensions: [("queue", options.name), ("type", job.type)]).increment()
-            logger.debug("job succeeded", metadata: ["duration_ms": "\(elapsed.milliseconds)"])
-        } catch {
-            logger.warning("could not record success before shutdown; the job stays pending and will be redelivered")
+    /// Most completions one script call records: bounds how long Redis is busy with one call.
+    private static let completionBatchLimit = 128
+
+    /// The lane's recorder: writes gathered successes to Redis in batches and
+    /// frees their slots once recorded, so a drain waits for the records too.
+    private func recordCompletions(on recorder: RedisClient) async {
+        while true {
+            let batch = await completions.next(limit: Self.completionBatchLimit)
+            if batch.isEmpty { return }
+            await record(batch, on: recorder)
+            releaseClaims(batch.lazy.map(\.job.id))
+            slots.release(batch.count)
+            metrics.inFlight.record(slots.inUse)
         }
+    }
+
+    /// Records successes in one transaction: XACK, drop the leases, write the
+    /// completed-id records, publish the events. All of it or nothing, so a
+    /// crash can never leave a job acknowledged without its record and event.
+    private func record(_ batch: [CompletionBuffer.Item], on recorder: RedisClient) async {
+        var remaining = batch
+        var backoff = Backoff()
+        while !remaining.isEmpty {
+            do {
+                let replies = try await recorder.send(completion(remaining))
+                if let exec = replies.last { try exec.throwingServerError() }
+                break
+            } catch let error as RedisError where error.kind == .connection {
+                if (stopSignal.isStopped && backoff.attempts >= 3) || Task.isCancelled {
+                    logger.warning("could not record successes before shutdown; the jobs stay pending and will be redelivered",
+                                   metadata: ["jobs": "\(remaining.count)"])
+                    return
+                }
+                await stopSignal.sleep(backoff.next())
+                // The transaction may have run just before the connection broke:
+                // only entries still pending to this consumer need it again.
+                remaining = await stillPending(remaining, on: recorder)
+            } catch {
+                logger.error("could not record successes; the jobs stay pending and will be redelivered",
+                             metadata: ["jobs": "\(remaining.count)", "error": "\(error)"])
+                return
+            }
+        }
+        for item in batch {
+            metrics.type(item.job.type).succeeded.increment()
+        }
+        if logger.logLevel <= .debug {
+            for item in batch {
+                logger.debug("job succeeded", metadata: ["job_id": "\(item.job.id)", "type": "\(item.job.type)",
+                                                         "attempt": "\(item.job.attempt)", "duration_ms": "\(item.durationMs)"])
+            }
+        }
+    }
+
+    private func completion(_ batch: [CompletionBuffer.Item]) -> RESPPipeline {
+        let now = String(Self.nowMs())
+        let ttl = String(max(1, options.completedTTL.milliseconds / 1000))
+        var pipeline = RESPPipeline(capacity: batch.count * 400)
+        pipeline.append(CollectionOfOne("MULTI"))
+        pipeline.append(["XACK", keys.stream, QueueKeys.group] + batch.map(\.job.entryID))
+        pipeline.append(["DEL"] + batch.map { keys.lease($0.job.id) })
+        for item in batch {
+            let outcome = #"{"status":"succeeded","attempt":\#(item.job.attempt),"finished_at":\#(now),"result":\#(item.result)}"#
+            pipeline.append(["SET", keys.done(item.job.id), outcome, "EX", ttl])
+        }
+        if options.eventsMaxLength > 0 {
+            let maxLength = String(options.eventsMaxLength)
+            for item in batch {
+                pipeline.append(["XADD", keys.events, "MAXLEN", "~", maxLength, "*",
+                                 "event", "succeeded", "id", item.job.id, "type", item.job.type, "queue", options.name,
+                                 "entry", item.job.entryID, "attempt", String(item.job.attempt), "consumer", consumer,
+                                 "at", now, "duration_ms", String(item.durationMs), "result", item.result])
+            }
+        }
+        pipeline.append(CollectionOfOne("EXEC"))
+        return pipeline
+    }
+
+    /// The items whose entries are still pending to this consumer; on a
+    /// connection error, all of them (the caller retries).
+    private func stillPending(_ items: [CompletionBuffer.Item], on recorder: RedisClient) async -> [CompletionBuffer.Item] {
+        var pipeline = RESPPipeline()
+        for item in items {
+            pipeline.append(["XPENDING", keys.stream, QueueKeys.group, item.job.entryID, item.job.entryID, "1", consumer])
+        }
+        guard let replies = try? await recorder.send(pipeline), replies.count == items.count else { return items }
+        return zip(items, replies).filter { !($0.1.array ?? []).isEmpty }.map(\.0)
     }
 
     private func scheduleRetry(job: Job, fields: [(String, String)], error: JobError, policy: RetryPolicy, logger: Logger) async {
@@ -410,7 +562,7 @@ final class QueueLane: Sendable {
             try await withRedisRetry {
                 try await QueueScripts.retry.run(on: self.commands, keys: scriptKeys, args: args)
             }
-            Counter(label: "pressroom_jobs_retried_total", dimensions: [("queue", options.name), ("type", job.type)]).increment()
+            metrics.type(job.type).retried.increment()
             logger.info("job failed; retry scheduled", metadata: ["error": "\(error.message)", "retry_in_ms": "\(delay.milliseconds)"])
         } catch {
             logger.warning("could not schedule the retry before shutdown; the job stays pending and will be redelivered")
@@ -449,8 +601,7 @@ final class QueueLane: Sendable {
             if acked.int == 1 {
                 let reasonClass = reason.hasPrefix("malformed") ? "malformed" : reason.hasPrefix("poison") ? "poison"
                     : reason.hasPrefix("trimmed") ? "trimmed" : reason.hasPrefix("unknown job type") ? "unknown_type" : errorClass.rawValue
-                Counter(label: "pressroom_jobs_dead_lettered_total",
-                        dimensions: [("queue", options.name), ("type", job?.type ?? fieldMap["type"] ?? ""), ("reason", reasonClass)]).increment()
+                metrics.deadLettered(type: job?.type ?? fieldMap["type"] ?? "", reason: reasonClass).increment()
             }
         } catch {
             logger.warning("could not dead-letter before shutdown; the entry stays pending", metadata: ["entry": "\(entryID)"])

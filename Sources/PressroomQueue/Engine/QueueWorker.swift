@@ -51,11 +51,12 @@ public final class QueueWorker: Service, Sendable {
     private let stopSignal = StopSignal()
     private let phaseState = Mutex<Phase>(.starting)
     private let lanes: [QueueLane]
-    private let fetchers: [RedisClient]
+    /// Each lane's own connections (blocking reads; success records).
+    private let laneClients: [RedisClient]
     private let onReady: @Sendable () -> Void
     private let onDraining: @Sendable () -> Void
     /// Charges process CPU time to job types (one per process).
-    public let cpu = CPUTimeAttributor()
+    public let cpu = CPUTimeAttributor(readingInterval: .milliseconds(1))
 
     /// - Parameters:
     ///   - onReady: called once the consumer name is held and the groups exist.
@@ -73,16 +74,19 @@ public final class QueueWorker: Service, Sendable {
         self.health = health
         let blockMax = configuration.queues.map(\.block).max() ?? .seconds(1)
         self.commands = RedisClient(endpoint: configuration.endpoint, name: "commands", health: health)
-        var fetchers: [RedisClient] = []
+        var laneClients: [RedisClient] = []
         var lanes: [QueueLane] = []
         for queue in configuration.queues {
             let fetcher = RedisClient(endpoint: configuration.endpoint, name: "fetch-\(queue.name)",
                                       commandTimeout: blockMax + .seconds(5), health: health)
-            fetchers.append(fetcher)
+            // Records go over a connection of their own, so Redis runs one
+            // batch's transaction while this process prepares the next admission.
+            let recorders = (1...2).map { RedisClient(endpoint: configuration.endpoint, name: "record-\(queue.name)-\($0)", health: health) }
+            laneClients += [fetcher] + recorders
             lanes.append(QueueLane(options: queue, namespace: configuration.namespace, registry: registry, commands: commands,
-                                   fetcher: fetcher, consumer: configuration.consumer, logger: logger, stopSignal: stopSignal, cpu: cpu))
+                                   fetcher: fetcher, recorders: recorders, consumer: configuration.consumer, logger: logger, stopSignal: stopSignal, cpu: cpu))
         }
-        self.fetchers = fetchers
+        self.laneClients = laneClients
         self.lanes = lanes
         self.gauges = lanes.map { QueueGauges(queue: $0.options.name) }
     }
@@ -106,7 +110,7 @@ public final class QueueWorker: Service, Sendable {
         defer {
             phaseState.withLock { $0 = .stopped }
             commands.shutdown()
-            fetchers.forEach { $0.shutdown() }
+            laneClients.forEach { $0.shutdown() }
         }
         try await startUp(lock: lock)
         if stopSignal.isStopped { return }

@@ -1,3 +1,4 @@
+import CHiredis
 import Foundation
 import Logging
 import PressroomSupport
@@ -12,9 +13,25 @@ import Synchronization
 /// Blocking commands (`XREADGROUP BLOCK`) need a client of their own, or they
 /// would hold up everything queued behind them.
 public final class RedisClient: Sendable {
+    private enum Waiter: Sendable {
+        case one(CheckedContinuation<RedisValue, Error>)
+        case all(CheckedContinuation<[RedisValue], Error>)
+        case decoded(@Sendable (UnsafeMutablePointer<redisReply>) throws -> any Sendable, CheckedContinuation<any Sendable, Error>)
+    }
+
     private struct Request: Sendable {
-        let args: [[UInt8]]
-        let continuation: CheckedContinuation<RedisValue, Error>
+        /// One or more encoded commands, written back to back.
+        let bytes: [UInt8]
+        let replies: Int
+        let waiter: Waiter
+
+        func fail(_ error: Error) {
+            switch waiter {
+            case .one(let continuation): continuation.resume(throwing: error)
+            case .all(let continuation): continuation.resume(throwing: error)
+            case .decoded(_, let continuation): continuation.resume(throwing: error)
+            }
+        }
     }
 
     /// The connection lives only on the pool's single thread.
@@ -52,7 +69,7 @@ public final class RedisClient: Sendable {
 
     /// Sends one command; server error replies come back as `.error`, not thrown.
     public func send(_ args: [String]) async throws -> RedisValue {
-        try await sendBytes(args.map { Array($0.utf8) })
+        try await send(RESPCommand(args))
     }
 
     /// Sends one command and throws server error replies as ``RedisError``.
@@ -62,16 +79,43 @@ public final class RedisClient: Sendable {
     }
 
     public func sendBytes(_ args: [[UInt8]]) async throws -> RedisValue {
+        try await send(RESPCommand(bytes: args))
+    }
+
+    /// Sends a command encoded by the caller.
+    public func send(_ command: RESPCommand) async throws -> RedisValue {
         try await withCheckedThrowingContinuation { continuation in
-            let schedule = queue.withLock { state -> Bool in
-                state.requests.append(Request(args: args, continuation: continuation))
-                if state.flushScheduled { return false }
-                state.flushScheduled = true
-                return true
-            }
-            if schedule, !thread.execute({ self.flush() }) {
-                failAll(RedisError.connection("redis client is shut down"))
-            }
+            enqueue(Request(bytes: command.bytes, replies: 1, waiter: .one(continuation)))
+        }
+    }
+
+    /// Sends one command and decodes its reply straight from hiredis' reply
+    /// tree on the connection thread (see ``RedisConnection/readReply(decode:)``).
+    func send<T: Sendable>(_ command: RESPCommand, decode: @escaping @Sendable (UnsafeMutablePointer<redisReply>) throws -> T) async throws -> T {
+        let value = try await withCheckedThrowingContinuation { continuation in
+            enqueue(Request(bytes: command.bytes, replies: 1, waiter: .decoded({ try decode($0) }, continuation)))
+        }
+        return value as! T
+    }
+
+    /// Sends commands back to back, with no other caller's command in between
+    /// (for `MULTI … EXEC`); returns every reply, server errors included.
+    public func send(_ pipeline: RESPPipeline) async throws -> [RedisValue] {
+        guard pipeline.count > 0 else { return [] }
+        return try await withCheckedThrowingContinuation { continuation in
+            enqueue(Request(bytes: pipeline.bytes, replies: pipeline.count, waiter: .all(continuation)))
+        }
+    }
+
+    private func enqueue(_ request: Request) {
+        let schedule = queue.withLock { state -> Bool in
+            state.requests.append(request)
+            if state.flushScheduled { return false }
+            state.flushScheduled = true
+            return true
+        }
+        if schedule, !thread.execute({ self.flush() }) {
+            failAll(RedisError.connection("redis client is shut down"))
         }
     }
 
@@ -86,7 +130,7 @@ public final class RedisClient: Sendable {
             defer { state.requests = []; state.flushScheduled = false }
             return state.requests
         }
-        for request in requests { request.continuation.resume(throwing: error) }
+        for request in requests { request.fail(error) }
     }
 
     /// Runs on the connection thread until the queue is empty.
@@ -97,9 +141,12 @@ public final class RedisClient: Sendable {
                     state.flushScheduled = false
                     return []
                 }
-                let count = min(state.requests.count, maxBatch)
-                let batch = Array(state.requests.prefix(count))
-                state.requests.removeFirst(count)
+                if state.requests.count <= maxBatch {
+                    defer { state.requests.removeAll(keepingCapacity: true) }
+                    return state.requests
+                }
+                let batch = Array(state.requests.prefix(maxBatch))
+                state.requests.removeFirst(maxBatch)
                 return batch
             }
             if batch.isEmpty { return }
@@ -108,18 +155,36 @@ public final class RedisClient: Sendable {
     }
 
     private func execute(_ batch: [Request]) {
+        var answered = 0
         do {
             let connection = try connected()
-            let replies = try connection.pipeline(batch.map { $0.args })
-            health?.reportSuccess()
-            for (request, reply) in zip(batch, replies) {
-                request.continuation.resume(returning: reply)
+            for request in batch { try connection.write(request.bytes) }
+            for request in batch {
+                switch request.waiter {
+                case .one(let continuation):
+                    let reply = try connection.readReply()
+                    answered += 1
+                    continuation.resume(returning: reply)
+                case .decoded(let decode, let continuation):
+                    // A decoding error is this request's alone; a broken connection fails the rest.
+                    let result = Result { try connection.readReply(decode: decode) }
+                    if case .failure(let error as RedisError) = result, error.kind == .connection { throw error }
+                    answered += 1
+                    continuation.resume(with: result)
+                case .all(let continuation):
+                    var replies: [RedisValue] = []
+                    replies.reserveCapacity(request.replies)
+                    for _ in 0..<request.replies { replies.append(try connection.readReply()) }
+                    answered += 1
+                    continuation.resume(returning: replies)
+                }
             }
+            health?.reportSuccess()
         } catch {
             box.connection = nil
             let redisError = error as? RedisError ?? .connection("\(error)")
             health?.reportFailure(redisError)
-            for request in batch { request.continuation.resume(throwing: redisError) }
+            for request in batch.dropFirst(answered) { request.fail(redisError) }
         }
     }
 

@@ -47,32 +47,45 @@ final class RedisConnection {
 
     /// One command, one round trip.
     func command(_ args: [[UInt8]]) throws -> RedisValue {
-        try pipeline([args])[0]
+        try write(RESPCommand(bytes: args).bytes)
+        return try readReply()
     }
 
-    /// Writes every command, then reads every reply: one round trip for all.
+    /// Queues encoded commands in hiredis' output buffer; nothing is sent
+    /// until the first ``readReply()``, so a pipeline costs one round trip.
+    func write(_ bytes: [UInt8]) throws {
+        let status = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) {
+                redisAppendFormattedCommand(context, $0.baseAddress, $0.count)
+            }
+        }
+        if status != REDIS_OK {
+            throw RedisError.connection(Self.errorString(context))
+        }
+    }
+
+    /// Reads the next reply and hands hiredis' reply tree to `decode`, which
+    /// must copy out what it keeps: the tree is freed when it returns. For
+    /// large replies (a batch of stream entries) this skips building a
+    /// ``RedisValue`` tree only to take it apart again.
+    func readReply<T>(decode: (UnsafeMutablePointer<redisReply>) throws -> T) throws -> T {
+        var reply: UnsafeMutableRawPointer?
+        if redisGetReply(context, &reply) != REDIS_OK || reply == nil {
+            throw RedisError.connection(Self.errorString(context))
+        }
+        defer { freeReplyObject(reply) }
+        return try decode(reply!.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Flushes what was written and reads the next reply.
     /// A broken connection throws; the caller must drop this connection.
-    func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisValue] {
-        for args in commands {
-            let status = Self.withArgv(args) { argc, argv, lengths in
-                redisAppendCommandArgv(context, argc, argv, lengths)
-            }
-            if status != REDIS_OK {
-                throw RedisError.connection(Self.errorString(context))
-            }
+    func readReply() throws -> RedisValue {
+        var reply: UnsafeMutableRawPointer?
+        if redisGetReply(context, &reply) != REDIS_OK || reply == nil {
+            throw RedisError.connection(Self.errorString(context))
         }
-        var replies: [RedisValue] = []
-        replies.reserveCapacity(commands.count)
-        for _ in commands {
-            var reply: UnsafeMutableRawPointer?
-            if redisGetReply(context, &reply) != REDIS_OK || reply == nil {
-                throw RedisError.connection(Self.errorString(context))
-            }
-            let typed = reply!.assumingMemoryBound(to: redisReply.self)
-            replies.append(Self.decode(typed))
-            freeReplyObject(reply)
-        }
-        return replies
+        defer { freeReplyObject(reply) }
+        return Self.decode(reply!.assumingMemoryBound(to: redisReply.self))
     }
 
     private static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
@@ -116,38 +129,6 @@ final class RedisConnection {
             let bytes = raw.prefix { $0 != 0 }
             let text = String(decoding: bytes, as: UTF8.self)
             return text.isEmpty ? "error \(context.pointee.err)" : text
-        }
-    }
-
-    /// Hands hiredis argv/argvlen arrays that point into `args` for the call's duration.
-    private static func withArgv<R>(
-        _ args: [[UInt8]],
-        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
-    ) -> R {
-        var lengths: [Int] = []
-        lengths.reserveCapacity(args.count)
-        var total = 0
-        for arg in args {
-            lengths.append(arg.count)
-            total += arg.count
-        }
-        var joined: [UInt8] = []
-        joined.reserveCapacity(total)
-        for arg in args { joined.append(contentsOf: arg) }
-        return joined.withUnsafeBufferPointer { buffer in
-            let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(args.count)
-            var offset = 0
-            for length in lengths {
-                pointers.append((base + offset).assumingMemoryBound(to: CChar.self))
-                offset += length
-            }
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { lens in
-                    body(Int32(args.count), argv.baseAddress!, lens.baseAddress!)
-                }
-            }
         }
     }
 }

@@ -17,10 +17,19 @@ public struct RedisScript: Sendable {
     /// Runs the script; error replies are thrown as ``RedisError``.
     @discardableResult
     public func run(on client: RedisClient, keys: [String], args: [String]) async throws -> RedisValue {
-        let tail = [String(keys.count)] + keys + args
-        let reply = try await client.send(["EVALSHA", sha1] + tail)
+        func command(_ head: String) -> RESPCommand {
+            var all: [String] = []
+            all.reserveCapacity(3 + keys.count + args.count)
+            all.append(head)
+            all.append(head == "EVALSHA" ? sha1 : source)
+            all.append(String(keys.count))
+            all.append(contentsOf: keys)
+            all.append(contentsOf: args)
+            return RESPCommand(all)
+        }
+        let reply = try await client.send(command("EVALSHA"))
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
-            return try await client.send(["EVAL", source] + tail).throwingServerError()
+            return try await client.send(command("EVAL")).throwingServerError()
         }
         return try reply.throwingServerError()
     }

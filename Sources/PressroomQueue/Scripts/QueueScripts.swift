@@ -2,50 +2,6 @@
 /// in Redis, so a crash between two steps can never lose or duplicate a job.
 /// All keys of one queue share a hash tag, so they also run on Redis Cluster.
 enum QueueScripts {
-    /// Decides whether a delivered job runs. KEYS: done, lease. ARGV: consumer, lease ms.
-    /// Returns {"done", outcome} for a finished job, {"busy", holder} when another
-    /// live consumer runs the same job id, or {"run"} after taking the lease.
-    static let begin = RedisScript(name: "begin", source: """
-        local done = redis.call('GET', KEYS[1])
-        if done then return {'done', done} end
-        local holder = redis.call('GET', KEYS[2])
-        if holder and holder ~= ARGV[1] then return {'busy', holder} end
-        redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-        return {'run'}
-        """)
-
-    /// ``begin`` for a batch. KEYS: done1, lease1, done2, lease2, ... ARGV: consumer, lease ms.
-    /// Returns one verdict per job: "done", "busy" or "run".
-    static let beginBatch = RedisScript(name: "begin-batch", source: """
-        local out = {}
-        for i = 1, #KEYS, 2 do
-            if redis.call('EXISTS', KEYS[i]) == 1 then
-                out[#out + 1] = 'done'
-            else
-                local holder = redis.call('GET', KEYS[i + 1])
-                if holder and holder ~= ARGV[1] then
-                    out[#out + 1] = 'busy'
-                else
-                    redis.call('SET', KEYS[i + 1], ARGV[1], 'PX', ARGV[2])
-                    out[#out + 1] = 'run'
-                end
-            end
-        end
-        return out
-        """)
-
-    /// Records success. KEYS: stream, done, lease, events.
-    /// ARGV: group, entry id, done ttl seconds, outcome, events maxlen, event field pairs...
-    static let complete = RedisScript(name: "complete", source: """
-        local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-        redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[3])
-        redis.call('DEL', KEYS[3])
-        if acked == 1 and tonumber(ARGV[5]) > 0 then
-            redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', unpack(ARGV, 6))
-        end
-        return acked
-        """)
-
     /// Schedules a retry. KEYS: stream, delayed, lease, events.
     /// ARGV: group, entry id, due ms, member, events maxlen, event field pairs...
     /// Only the consumer whose XACK succeeds schedules it, so a job that two

@@ -12,6 +12,11 @@ import Synchronization
 /// always add up to the process CPU spent while jobs ran. CPU spent with no
 /// job in flight is kept in ``unattributedCPU``. Give I/O-bound lanes a low
 /// weight (e.g. 0.1 for fulfilment) so they do not dilute CPU-bound lanes.
+///
+/// Reading the process clock is a system call; with `readingInterval` set,
+/// it is read at most that often and CPU spent since the last reading goes to
+/// the jobs in flight at the next one. Shares of jobs much shorter than the
+/// interval are then approximate; the total is still exact.
 public final class CPUTimeAttributor: Sendable {
     /// Identifies one running job between ``begin(weight:)`` and ``end(_:)``.
     public struct Token: Hashable, Sendable {
@@ -29,6 +34,7 @@ public final class CPUTimeAttributor: Sendable {
         var running: [UInt64: Running] = [:]
         var totalWeight: Double = 0
         var lastReading: Duration
+        var lastReadAt: ContinuousClock.Instant
         var unattributed: Duration = .zero
         /// CPU seconds each unit of weight has been given since start: a job's
         /// share is the growth of this sum while it ran times its weight, so
@@ -38,11 +44,15 @@ public final class CPUTimeAttributor: Sendable {
 
     private let state: Mutex<State>
     private let clock: @Sendable () -> Duration
+    private let readingInterval: Duration
 
-    /// - Parameter clock: the CPU clock; tests pass a scripted one.
-    public init(clock: @escaping @Sendable () -> Duration = ProcessCPUTime.now) {
+    /// - Parameters:
+    ///   - clock: the CPU clock; tests pass a scripted one.
+    ///   - readingInterval: the least wall time between two clock readings.
+    public init(clock: @escaping @Sendable () -> Duration = ProcessCPUTime.now, readingInterval: Duration = .zero) {
         self.clock = clock
-        self.state = Mutex(State(lastReading: clock()))
+        self.readingInterval = readingInterval
+        self.state = Mutex(State(lastReading: clock(), lastReadAt: .now))
     }
 
     /// Marks a job as running from now on.
@@ -87,7 +97,7 @@ public final class CPUTimeAttributor: Sendable {
     /// CPU time the process spent while no job was in flight.
     public var unattributedCPU: Duration {
         state.withLock { state in
-            advance(&state)
+            advance(&state, force: true)
             return state.unattributed
         }
     }
@@ -97,7 +107,12 @@ public final class CPUTimeAttributor: Sendable {
         state.withLock { $0.running.count }
     }
 
-    private func advance(_ state: inout State) {
+    private func advance(_ state: inout State, force: Bool = false) {
+        if readingInterval > .zero {
+            let wall = ContinuousClock.now
+            if !force && wall - state.lastReadAt < readingInterval { return }
+            state.lastReadAt = wall
+        }
         let now = clock()
         let delta = now - state.lastReading
         state.lastReading = now

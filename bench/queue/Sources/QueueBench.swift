@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PressroomAdmin
+import PressroomSupport
 import PressroomQueue
 import Synchronization
 
@@ -29,6 +30,7 @@ struct QueueBench {
         try await QueueAdmin.ensureGroup(keys: rawKeys, client: client)
         let batch = 128
         var consumed = 0
+        let rawRedis0 = try await redisCPU(client)
         let start = ContinuousClock.now
         while consumed < jobs {
             let reply = try await client.call(["XREADGROUP", "GROUP", QueueKeys.group, "raw", "COUNT", String(batch), "STREAMS", rawKeys.stream, ">"])
@@ -38,7 +40,9 @@ struct QueueBench {
             consumed += ids.count
         }
         let rawConsume = Double(consumed) / (ContinuousClock.now - start).seconds
-        print(String(format: "%-44@ %10.0f jobs/s", "raw consume (XREADGROUP COUNT \(batch) + XACK)" as NSString, rawConsume))
+        let rawRedisPerJob = (try await redisCPU(client) - rawRedis0) / Double(max(1, consumed)) * 1e6
+        print(String(format: "%-44@ %10.0f jobs/s   (CPU per job: redis-server %.1f µs)",
+                     "raw consume (XREADGROUP COUNT \(batch) + XACK)" as NSString, rawConsume, rawRedisPerJob))
         try await cleanup(client, rawKeys)
 
         var best = 0.0
@@ -60,14 +64,19 @@ struct QueueBench {
             let task = Task { try await worker.run() }
             while worker.phase != .ready { try await Task.sleep(for: .milliseconds(5)) }
             let t0 = ContinuousClock.now
+            let cpu0 = ProcessCPUTime.now()
+            let redis0 = try await redisCPU(client)
             while done.load(ordering: .relaxed) < jobs { try await Task.sleep(for: .milliseconds(2)) }
             // Wait for the last acknowledgements too: the figure is for finished jobs.
             while (try await client.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int ?? 1) > 0 {
                 try await Task.sleep(for: .milliseconds(2))
             }
             let rate = Double(jobs) / (ContinuousClock.now - t0).seconds
+            let cpuPerJob = (ProcessCPUTime.now() - cpu0).seconds / Double(jobs) * 1e6
+            let redisPerJob = (try await redisCPU(client) - redis0) / Double(jobs) * 1e6
             best = max(best, rate)
-            print(String(format: "%-44@ %10.0f jobs/s", "pressroom no-op, concurrency \(concurrency)" as NSString, rate))
+            print(String(format: "%-44@ %10.0f jobs/s   (CPU per job: pressroom %.1f µs, redis-server %.1f µs)",
+                         "pressroom no-op, concurrency \(concurrency)" as NSString, rate, cpuPerJob, redisPerJob))
             worker.stop()
             _ = try await task.value
             try await cleanup(client, keys)
@@ -95,6 +104,19 @@ struct QueueBench {
             sent += n
         }
         return (ContinuousClock.now - start).seconds
+    }
+
+    /// redis-server's CPU seconds so far (user + system), from INFO.
+    static func redisCPU(_ client: RedisClient) async throws -> Double {
+        let info = try await client.call(["INFO", "cpu"]).string ?? ""
+        var total = 0.0
+        for line in info.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: ":")
+            if parts.count == 2, parts[0] == "used_cpu_sys" || parts[0] == "used_cpu_user" {
+                total += Double(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0
+            }
+        }
+        return total
     }
 
     static func cleanup(_ client: RedisClient, _ keys: QueueKeys) async throws {
