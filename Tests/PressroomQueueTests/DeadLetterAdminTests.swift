@@ -58,7 +58,7 @@ struct DeadLetterAdminTests {
         let letter = try #require(try await admin.list(.init(queue: "a")).first)
         let jobID = try #require(letter.jobID)
         // A completed-id record for the same job must not swallow the replay.
-        try await h.client.call(["SET", h.keys("a").done(jobID), "{}"])
+        try await h.client.call(["SET", h.keys("a").job(jobID), #"{"status":"succeeded"}"#])
         #expect(try await admin.replay(letter) == .replayed)
         #expect(try await admin.replay(letter) == .gone)
         try await eventually { recorder.count(jobID) == 2 }

@@ -123,7 +123,7 @@ public struct DeadLetterAdmin: Sendable {
         let k = keys(letter.queue)
         let reply = try await DeadLetterScripts.replay.run(
             on: client,
-            keys: [k.dead, k.stream, k.done(letter.jobID ?? "-"), k.lease(letter.jobID ?? "-")],
+            keys: [k.dead, k.stream, k.job(letter.jobID ?? "-")],
             args: [letter.id, String(Int64(Date().timeIntervalSince1970 * 1000))])
         switch reply.int {
         case 1: return .replayed
@@ -174,7 +174,7 @@ public struct DeadLetterStats: Sendable, Codable, Equatable {
 }
 
 enum DeadLetterScripts {
-    /// KEYS: dead, stream, done, lease. ARGV: dead entry id, now ms.
+    /// KEYS: dead, stream, job state. ARGV: dead entry id, now ms.
     /// Rebuilds the original job (producer fields only, attempts reset), adds
     /// it to its queue, deletes the dead letter and the completed-id record
     /// (so the job really runs again). Returns 1, 0 (gone) or -1 (nothing to replay).
@@ -200,7 +200,7 @@ enum DeadLetterScripts {
         out[#out + 1] = ARGV[2]
         redis.call('XADD', KEYS[2], '*', unpack(out))
         redis.call('XDEL', KEYS[1], ARGV[1])
-        redis.call('DEL', KEYS[3], KEYS[4])
+        redis.call('DEL', KEYS[3])
         return 1
         """)
 }

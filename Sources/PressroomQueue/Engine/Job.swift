@@ -55,13 +55,39 @@ public struct Job: Sendable {
 /// What a handler gets: the job and a logger carrying its metadata.
 public struct JobContext: Sendable {
     public let job: Job
-    public var logger: Logger
     public let consumer: String
+    private let laneLogger: Logger
+    private var ownLogger: Logger?
+
+    /// The worker's logger with the job's id, type and attempt as metadata.
+    /// Made on each read until set, because most jobs never log: copy it into
+    /// a local once when a handler logs several times.
+    public var logger: Logger {
+        get { ownLogger ?? Self.jobLogger(laneLogger, job) }
+        set { ownLogger = newValue }
+    }
 
     public init(job: Job, logger: Logger, consumer: String) {
         self.job = job
-        self.logger = logger
+        self.laneLogger = logger
+        self.ownLogger = logger
         self.consumer = consumer
+    }
+
+    /// A context whose logger gets the job's metadata only when first read.
+    init(job: Job, laneLogger: Logger, consumer: String) {
+        self.job = job
+        self.laneLogger = laneLogger
+        self.ownLogger = nil
+        self.consumer = consumer
+    }
+
+    static func jobLogger(_ logger: Logger, _ job: Job) -> Logger {
+        var logger = logger
+        logger[metadataKey: "job_id"] = "\(job.id)"
+        logger[metadataKey: "type"] = "\(job.type)"
+        logger[metadataKey: "attempt"] = "\(job.attempt)"
+        return logger
     }
 }
 

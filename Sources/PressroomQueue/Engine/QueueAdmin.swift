@@ -34,7 +34,8 @@ public enum QueueAdmin {
 
     /// The completed-id record of a job, if it finished within the TTL.
     public static func completedRecord(keys: QueueKeys, client: RedisClient, jobID: String) async throws -> String? {
-        try await client.call(["GET", keys.done(jobID)]).string
+        guard let state = try await client.call(["GET", keys.job(jobID)]).string, !JobState.isRunning(state) else { return nil }
+        return state
     }
 
     /// Per-queue numbers for `pressroom status` and the metrics gauges.

@@ -25,10 +25,12 @@ public struct QueueKeys: Sendable, Equatable {
     /// The consumer group every Pressroom process joins.
     public static let group = "pressroom"
 
-    /// Outcome of a finished job id; its presence makes redeliveries no-ops.
-    public func done(_ jobID: String) -> String { prefix + "done:" + jobID }
-    /// Held by the consumer running a job id; keeps duplicates from running concurrently.
-    public func lease(_ jobID: String) -> String { prefix + "lease:" + jobID }
+    /// State of a job id: ``JobState/running(consumer:)`` (with a TTL of
+    /// claimMinIdle, refreshed while it runs) keeps duplicates from running
+    /// concurrently; the outcome of a finished job (TTL completedTTL) makes
+    /// redeliveries and duplicate enqueues no-ops. One key for both, so
+    /// admitting a job is one `SET NX GET` and finishing it one `SET`.
+    public func job(_ jobID: String) -> String { prefix + "job:" + jobID }
 
     /// Process-wide key that makes a consumer name exclusive to one live process.
     public static func consumerLock(namespace: String, consumer: String) -> String {

@@ -1,3 +1,4 @@
+import CHiredis
 import Foundation
 import Logging
 import Metrics
@@ -44,6 +45,8 @@ final class QueueLane: Sendable {
     private let slots: LaneSlots
     private let running = Mutex(Running())
     private let metrics: LaneMetrics
+    /// This consumer's value in the state key of a job it runs.
+    private let runningMarker: String
     private let completions = CompletionBuffer()
     private let cpu: CPUTimeAttributor
 
@@ -61,6 +64,7 @@ final class QueueLane: Sendable {
         self.logger = logger
         self.stopSignal = stopSignal
         self.slots = LaneSlots(capacity: options.concurrency)
+        self.runningMarker = JobState.running(consumer: consumer)
         self.metrics = LaneMetrics(queue: options.name, types: registry.types(on: options.name))
     }
 
@@ -195,43 +199,34 @@ final class QueueLane: Sendable {
         return admissions
     }
 
-    /// Asks Redis about `jobs` with plain commands in one round trip: per job
-    /// `SET lease consumer NX GET PX` (take the lease unless another consumer
-    /// holds it), then one `MGET` of the completed-id records. Taking the lease
-    /// before looking for the record is what makes this safe without a script:
-    /// a job finishes by writing its record and dropping its lease in one
-    /// transaction, so a lease found free is either never taken or already
-    /// backed by a record the `MGET` sees.
+    /// Asks Redis about `jobs` in one round trip: per job one
+    /// `SET {…}:job:<id> <running marker> NX GET PX claimMinIdle`. An absent
+    /// key is taken (run it); this consumer's own marker (a redelivery after a
+    /// restart) means run it; another consumer's marker means it runs there;
+    /// anything else is a finished job's record.
     private func admission(for jobs: [Job]) async throws -> [Admission] {
         var pipeline = RESPPipeline()
-        let leaseMs = String(options.claimMinIdle.milliseconds)
+        let leaseMs = options.claimMinIdle.milliseconds
         for job in jobs {
-            pipeline.append(["SET", keys.lease(job.id), consumer, "NX", "GET", "PX", leaseMs])
-        }
-        pipeline.append(["MGET"] + jobs.map { keys.done($0.id) })
-        let replies = try await commands.send(pipeline)
-        guard replies.count == jobs.count + 1 else { throw RedisError.connection("short reply to the admission pipeline") }
-        for reply in replies { try reply.throwingServerError() }
-        let records = replies[jobs.count].array ?? []
-        var verdicts: [Admission] = []
-        verdicts.reserveCapacity(jobs.count)
-        var unneededLeases: [String] = []
-        for (index, job) in jobs.enumerated() {
-            let holder = replies[index]
-            let tookLease = holder.isNull
-            if index < records.count, !records[index].isNull {
-                verdicts.append(.done)
-                if tookLease { unneededLeases.append(keys.lease(job.id)) }
-            } else if tookLease || holder.string == consumer {
-                verdicts.append(.run)
-            } else {
-                verdicts.append(.busy)
+            pipeline.append(argumentCount: 7) {
+                $0.add("SET"); $0.add(keys.job(job.id)); $0.add(runningMarker); $0.add("NX"); $0.add("GET"); $0.add("PX"); $0.add(leaseMs)
             }
         }
-        if !unneededLeases.isEmpty {
-            _ = try? await commands.call(["DEL"] + unneededLeases)
+        let marker = Array(runningMarker.utf8)
+        let running = Array(JobState.runningPrefix.utf8)
+        let verdicts = try await commands.send(pipeline) { pointer -> Result<Admission, RedisError> in
+            let reply = pointer.pointee
+            switch reply.type {
+            case REDIS_REPLY_NIL: return .success(.run)
+            case REDIS_REPLY_ERROR: return .failure(.server(RawReply.text(reply)))
+            default:
+                return .success(RawReply.withBytes(reply) { state in
+                    if state.elementsEqual(marker) { return .run }
+                    return state.starts(with: running) ? .busy : .done
+                })
+            }
         }
-        return verdicts
+        return try verdicts.map { try $0.get() }
     }
 
     private func releaseClaims<S: Sequence>(_ jobIDs: S) where S.Element == String {
@@ -352,10 +347,8 @@ final class QueueLane: Sendable {
         // This entry's claim on the job id ends here unless a success hands it to the recorder.
         var claimHeld = admission == .run || admission == .askAlone
         defer { if claimHeld { releaseClaims(CollectionOfOne(job.id)) } }
-        var logger = self.logger
-        logger[metadataKey: "job_id"] = "\(job.id)"
-        logger[metadataKey: "type"] = "\(job.type)"
-        logger[metadataKey: "attempt"] = "\(job.attempt)"
+        // The job's logger is made only on the paths that log.
+        var jobLogger: Logger { JobContext.jobLogger(self.logger, job) }
         guard let registered = registry.entry(for: job.type), registered.options.queue == options.name else {
             let known = registry.types(on: options.name).joined(separator: ", ")
             await deadLetter(entryID: entry.id, fields: fields, job: job, errorClass: .permanent,
@@ -375,7 +368,7 @@ final class QueueLane: Sendable {
             if verdict != .run { claimHeld = false; releaseClaims(CollectionOfOne(job.id)) }
         }
         if verdict != .run {
-            logger.info(verdict == .done ? "job already completed; acknowledging duplicate" : "job id running on another consumer; acknowledging duplicate",
+            jobLogger.info(verdict == .done ? "job already completed; acknowledging duplicate" : "job id running on another consumer; acknowledging duplicate",
                         metadata: ["entry": "\(entry.id)"])
             _ = try? await withRedisRetry { try await self.commands.call(["XACK", self.keys.stream, QueueKeys.group, entry.id]) }
             typeMetrics.duplicates.increment()
@@ -391,7 +384,7 @@ final class QueueLane: Sendable {
 
         let started = ContinuousClock.now
         let cpuToken = cpu.begin(weight: options.cpuWeight)
-        let context = JobContext(job: job, logger: logger, consumer: consumer)
+        let context = JobContext(job: job, laneLogger: logger, consumer: consumer)
         let outcome: Result<Data?, Error> = await run(registered, context: context)
         let elapsed = ContinuousClock.now - started
         typeMetrics.duration.recordNanoseconds(elapsed.nanoseconds)
@@ -407,18 +400,18 @@ final class QueueLane: Sendable {
             return true
         case .failure(let error):
             if Task.isCancelled || (error is CancellationError && stopSignal.isStopped) {
-                logger.warning("job interrupted by shutdown; left pending for another consumer")
+                jobLogger.warning("job interrupted by shutdown; left pending for another consumer")
                 return false
             }
             let classified = error as? JobError ?? .transient(String(describing: error))
             typeMetrics.failed(classified.errorClass).increment()
             if classified.errorClass == .transient && job.attempt < registered.options.retry.maxAttempts {
-                await scheduleRetry(job: job, fields: fields, error: classified, policy: registered.options.retry, logger: logger)
+                await scheduleRetry(job: job, fields: fields, error: classified, policy: registered.options.retry, logger: jobLogger)
             } else {
                 let reason = classified.errorClass == .permanent
                     ? classified.message
                     : "gave up after \(job.attempt) attempts: \(classified.message)"
-                logger.error("dead-lettering job", metadata: ["error_class": "\(classified.errorClass.rawValue)", "error": "\(classified.message)"])
+                jobLogger.error("dead-lettering job", metadata: ["error_class": "\(classified.errorClass.rawValue)", "error": "\(classified.message)"])
                 await deadLetter(entryID: entry.id, fields: fields, job: job, errorClass: classified.errorClass, reason: reason)
             }
             return false
@@ -462,16 +455,16 @@ final class QueueLane: Sendable {
         }
     }
 
-    /// Records successes in one transaction: XACK, drop the leases, write the
-    /// completed-id records, publish the events. All of it or nothing, so a
+    /// Records successes in one transaction: XACK, replace the running
+    /// markers with the completed-id records, publish the events. All of it or nothing, so a
     /// crash can never leave a job acknowledged without its record and event.
     private func record(_ batch: [CompletionBuffer.Item], on recorder: RedisClient) async {
         var remaining = batch
         var backoff = Backoff()
         while !remaining.isEmpty {
             do {
-                let replies = try await recorder.send(completion(remaining))
-                if let exec = replies.last { try exec.throwingServerError() }
+                let errors = try await recorder.send(completion(remaining)) { RawReply.firstError($0) }
+                if let error = errors.lazy.compactMap({ $0 }).first { throw RedisError.server(error) }
                 break
             } catch let error as RedisError where error.kind == .connection {
                 if (stopSignal.isStopped && backoff.attempts >= 3) || Task.isCancelled {
@@ -501,23 +494,32 @@ final class QueueLane: Sendable {
     }
 
     private func completion(_ batch: [CompletionBuffer.Item]) -> RESPPipeline {
-        let now = String(Self.nowMs())
-        let ttl = String(max(1, options.completedTTL.milliseconds / 1000))
+        let now = Self.nowMs()
+        let ttl = max(1, options.completedTTL.milliseconds / 1000)
         var pipeline = RESPPipeline(capacity: batch.count * 400)
         pipeline.append(CollectionOfOne("MULTI"))
         pipeline.append(["XACK", keys.stream, QueueKeys.group] + batch.map(\.job.entryID))
-        pipeline.append(["DEL"] + batch.map { keys.lease($0.job.id) })
         for item in batch {
-            let outcome = #"{"status":"succeeded","attempt":\#(item.job.attempt),"finished_at":\#(now),"result":\#(item.result)}"#
-            pipeline.append(["SET", keys.done(item.job.id), outcome, "EX", ttl])
+            let outcome = JobState.succeeded(attempt: item.job.attempt, finishedAt: now, result: item.result)
+            pipeline.append(argumentCount: 5) {
+                $0.add("SET"); $0.add(keys.job(item.job.id)); $0.add(outcome); $0.add("EX"); $0.add(ttl)
+            }
         }
         if options.eventsMaxLength > 0 {
-            let maxLength = String(options.eventsMaxLength)
             for item in batch {
-                pipeline.append(["XADD", keys.events, "MAXLEN", "~", maxLength, "*",
-                                 "event", "succeeded", "id", item.job.id, "type", item.job.type, "queue", options.name,
-                                 "entry", item.job.entryID, "attempt", String(item.job.attempt), "consumer", consumer,
-                                 "at", now, "duration_ms", String(item.durationMs), "result", item.result])
+                pipeline.append(argumentCount: 26) {
+                    $0.add("XADD"); $0.add(keys.events); $0.add("MAXLEN"); $0.add("~"); $0.add(options.eventsMaxLength); $0.add("*")
+                    $0.add("event"); $0.add("succeeded")
+                    $0.add("id"); $0.add(item.job.id)
+                    $0.add("type"); $0.add(item.job.type)
+                    $0.add("queue"); $0.add(options.name)
+                    $0.add("entry"); $0.add(item.job.entryID)
+                    $0.add("attempt"); $0.add(item.job.attempt)
+                    $0.add("consumer"); $0.add(consumer)
+                    $0.add("at"); $0.add(now)
+                    $0.add("duration_ms"); $0.add(item.durationMs)
+                    $0.add("result"); $0.add(item.result)
+                }
             }
         }
         pipeline.append(CollectionOfOne("EXEC"))
@@ -556,8 +558,8 @@ final class QueueLane: Sendable {
         let member = Self.jsonArray(retryFields.flatMap { [$0.0, $0.1] })
         var event = eventFields("retrying", job: job, now: now)
         event += ["error_class", error.errorClass.rawValue, "error", error.message, "next_attempt_at", String(due)]
-        let args = [QueueKeys.group, job.entryID, String(due), member, String(options.eventsMaxLength)] + event
-        let scriptKeys = [keys.stream, keys.delayed, keys.lease(job.id), keys.events]
+        let args = [QueueKeys.group, job.entryID, String(due), member, String(options.eventsMaxLength), runningMarker] + event
+        let scriptKeys = [keys.stream, keys.delayed, keys.job(job.id), keys.events]
         do {
             try await withRedisRetry {
                 try await QueueScripts.retry.run(on: self.commands, keys: scriptKeys, args: args)
@@ -591,9 +593,9 @@ final class QueueLane: Sendable {
             event = ["event", "dead_lettered", "id", fieldMap[WireFormat.Field.id] ?? "", "type", fieldMap[WireFormat.Field.type] ?? "",
                      "queue", options.name, "entry", entryID, "error_class", errorClass.rawValue, "error", reason, "at", String(now)]
         }
-        let lease = job.map { keys.lease($0.id) } ?? keys.lease("-")
-        let args = [QueueKeys.group, entryID, requireAck ? "1" : "0", String(options.eventsMaxLength), String(dead.count)] + dead + event
-        let scriptKeys = [keys.stream, keys.dead, lease, keys.events]
+        let state = keys.job(job?.id ?? "-")
+        let args = [QueueKeys.group, entryID, requireAck ? "1" : "0", String(options.eventsMaxLength), runningMarker, String(dead.count)] + dead + event
+        let scriptKeys = [keys.stream, keys.dead, state, keys.events]
         do {
             let acked = try await withRedisRetry {
                 try await QueueScripts.deadLetter.run(on: self.commands, keys: scriptKeys, args: args)

@@ -244,8 +244,9 @@ public final class QueueWorker: Service, Sendable {
         do {
             let reply = try await QueueScripts.touch.run(
                 on: commands,
-                keys: [lane.keys.stream] + running.map { lane.keys.lease($0.jobID) },
-                args: [QueueKeys.group, configuration.consumer, String(lane.options.claimMinIdle.milliseconds)] + running.map(\.entryID))
+                keys: [lane.keys.stream] + running.map { lane.keys.job($0.jobID) },
+                args: [QueueKeys.group, configuration.consumer, String(lane.options.claimMinIdle.milliseconds),
+                       JobState.running(consumer: configuration.consumer)] + running.map(\.entryID))
             let lost = reply.array?.compactMap(\.string) ?? []
             if !lost.isEmpty {
                 logger.warning("running jobs were taken over by another consumer (this process stalled longer than claim-min-idle)",

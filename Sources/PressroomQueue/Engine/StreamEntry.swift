@@ -69,9 +69,6 @@ public struct StreamEntry: Sendable {
     }
 
     private static func text(_ reply: redisReply) -> String {
-        guard let pointer = reply.str, reply.len > 0 else { return "" }
-        return pointer.withMemoryRebound(to: UInt8.self, capacity: reply.len) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: reply.len), as: UTF8.self)
-        }
+        RawReply.text(reply)
     }
 }

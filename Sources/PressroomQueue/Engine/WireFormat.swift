@@ -30,14 +30,15 @@ public enum WireFormat {
 
     /// Validates an entry and turns it into a ``Job``.
     public static func parse(entryID: String, fields pairs: [(String, String)], queue: String) -> Result<Job, Malformed> {
-        var fields: [String: String] = [:]
+        var fields: [String: String] = Dictionary(minimumCapacity: pairs.count)
         for (key, value) in pairs where fields[key] == nil { fields[key] = value }
         func fail(_ reason: String) -> Result<Job, Malformed> { .failure(Malformed(reason: "malformed entry: " + reason)) }
 
         guard let version = fields[Field.version] else { return fail("missing field 'v' (schema version; this worker reads v=\(WireFormat.version))") }
         guard version == WireFormat.version else { return fail("unsupported schema version v=\(version) (this worker reads v=\(WireFormat.version))") }
         guard let id = fields[Field.id], !id.isEmpty else { return fail("missing field 'id' (the producer's job id)") }
-        guard id.count <= maxJobIDLength, id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+        guard id.utf8.count <= maxJobIDLength * 4, id.count <= maxJobIDLength,
+              id.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
             return fail("field 'id' must be 1-\(maxJobIDLength) printable characters without spaces")
         }
         guard let type = fields[Field.type], !type.isEmpty else { return fail("missing field 'type'") }

@@ -36,9 +36,62 @@ public struct RESPPipeline: Sendable {
         count += 1
     }
 
+    /// Appends one command of `argumentCount` arguments written by `body`,
+    /// straight into the pipeline: no array of argument strings, no strings
+    /// for numbers.
+    public mutating func append(argumentCount: Int, _ body: (inout RESPArguments) -> Void) {
+        RESP.appendHeader(UInt8(ascii: "*"), argumentCount, to: &bytes)
+        var arguments = RESPArguments()
+        swap(&arguments.bytes, &bytes)
+        body(&arguments)
+        swap(&arguments.bytes, &bytes)
+        precondition(arguments.written == argumentCount, "RESP command declared \(argumentCount) arguments, wrote \(arguments.written)")
+        count += 1
+    }
+
     public mutating func append(_ command: RESPCommand) {
         bytes.append(contentsOf: command.bytes)
         count += 1
+    }
+}
+
+/// The arguments of one command being written into a ``RESPPipeline``.
+public struct RESPArguments {
+    fileprivate var bytes: [UInt8] = []
+    fileprivate var written = 0
+
+    public mutating func add(_ text: String) {
+        RESP.appendHeader(UInt8(ascii: "$"), text.utf8.count, to: &bytes)
+        bytes.append(contentsOf: text.utf8)
+        bytes.append(13)
+        bytes.append(10)
+        written += 1
+    }
+
+    public mutating func add(_ number: Int64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes on the stack: room for any Int64
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            var rest = number.magnitude
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            if number < 0 {
+                index -= 1
+                buffer[index] = UInt8(ascii: "-")
+            }
+            RESP.appendHeader(UInt8(ascii: "$"), buffer.count - index, to: &bytes)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
+        }
+        bytes.append(13)
+        bytes.append(10)
+        written += 1
+    }
+
+    public mutating func add(_ number: Int) {
+        add(Int64(number))
     }
 }
 

@@ -17,6 +17,7 @@ public final class RedisClient: Sendable {
         case one(CheckedContinuation<RedisValue, Error>)
         case all(CheckedContinuation<[RedisValue], Error>)
         case decoded(@Sendable (UnsafeMutablePointer<redisReply>) throws -> any Sendable, CheckedContinuation<any Sendable, Error>)
+        case decodedAll(@Sendable (UnsafeMutablePointer<redisReply>) -> any Sendable, CheckedContinuation<[any Sendable], Error>)
     }
 
     private struct Request: Sendable {
@@ -30,6 +31,7 @@ public final class RedisClient: Sendable {
             case .one(let continuation): continuation.resume(throwing: error)
             case .all(let continuation): continuation.resume(throwing: error)
             case .decoded(_, let continuation): continuation.resume(throwing: error)
+            case .decodedAll(_, let continuation): continuation.resume(throwing: error)
             }
         }
     }
@@ -96,6 +98,16 @@ public final class RedisClient: Sendable {
             enqueue(Request(bytes: command.bytes, replies: 1, waiter: .decoded({ try decode($0) }, continuation)))
         }
         return value as! T
+    }
+
+    /// Sends commands back to back (see ``send(_:)-pipeline``) and decodes
+    /// each reply straight from hiredis' reply tree on the connection thread.
+    func send<T: Sendable>(_ pipeline: RESPPipeline, decode: @escaping @Sendable (UnsafeMutablePointer<redisReply>) -> T) async throws -> [T] {
+        guard pipeline.count > 0 else { return [] }
+        let values = try await withCheckedThrowingContinuation { continuation in
+            enqueue(Request(bytes: pipeline.bytes, replies: pipeline.count, waiter: .decodedAll({ decode($0) }, continuation)))
+        }
+        return values.map { $0 as! T }
     }
 
     /// Sends commands back to back, with no other caller's command in between
@@ -171,6 +183,12 @@ public final class RedisClient: Sendable {
                     if case .failure(let error as RedisError) = result, error.kind == .connection { throw error }
                     answered += 1
                     continuation.resume(with: result)
+                case .decodedAll(let decode, let continuation):
+                    var replies: [any Sendable] = []
+                    replies.reserveCapacity(request.replies)
+                    for _ in 0..<request.replies { replies.append(try connection.readReply(decode: decode)) }
+                    answered += 1
+                    continuation.resume(returning: replies)
                 case .all(let continuation):
                     var replies: [RedisValue] = []
                     replies.reserveCapacity(request.replies)

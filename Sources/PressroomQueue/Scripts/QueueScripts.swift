@@ -2,8 +2,10 @@
 /// in Redis, so a crash between two steps can never lose or duplicate a job.
 /// All keys of one queue share a hash tag, so they also run on Redis Cluster.
 enum QueueScripts {
-    /// Schedules a retry. KEYS: stream, delayed, lease, events.
-    /// ARGV: group, entry id, due ms, member, events maxlen, event field pairs...
+    /// Schedules a retry. KEYS: stream, delayed, job state, events.
+    /// ARGV: group, entry id, due ms, member, events maxlen, running marker,
+    /// event field pairs... The state key is dropped only while it still says
+    /// this consumer runs the job (never a finished job's record).
     /// Only the consumer whose XACK succeeds schedules it, so a job that two
     /// consumers both finished is never retried twice.
     static let retry = RedisScript(name: "retry", source: """
@@ -11,29 +13,32 @@ enum QueueScripts {
         if acked == 1 then
             redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
             if tonumber(ARGV[5]) > 0 then
-                redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', unpack(ARGV, 6))
+                redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', unpack(ARGV, 7))
             end
         end
-        redis.call('DEL', KEYS[3])
+        if redis.call('GET', KEYS[3]) == ARGV[6] then redis.call('DEL', KEYS[3]) end
         return acked
         """)
 
-    /// Dead-letters an entry. KEYS: stream, dead, lease, events.
-    /// ARGV: group, entry id, require ack (1/0), events maxlen, dead field count,
-    /// dead field pairs..., event field pairs...
+    /// Dead-letters an entry. KEYS: stream, dead, job state, events.
+    /// ARGV: group, entry id, require ack (1/0), events maxlen, running marker,
+    /// dead field count, dead field pairs..., event field pairs...
     /// ACK and XADD happen together or not at all: never lost, never duplicated.
     static let deadLetter = RedisScript(name: "dead-letter", source: """
         local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+        local function release()
+            if redis.call('GET', KEYS[3]) == ARGV[5] then redis.call('DEL', KEYS[3]) end
+        end
         if acked == 0 and ARGV[3] == '1' then
-            redis.call('DEL', KEYS[3])
+            release()
             return 0
         end
-        local n = tonumber(ARGV[5])
-        redis.call('XADD', KEYS[2], '*', unpack(ARGV, 6, 5 + n))
-        if tonumber(ARGV[4]) > 0 and #ARGV > 5 + n then
-            redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 6 + n))
+        local n = tonumber(ARGV[6])
+        redis.call('XADD', KEYS[2], '*', unpack(ARGV, 7, 6 + n))
+        if tonumber(ARGV[4]) > 0 and #ARGV > 6 + n then
+            redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 7 + n))
         end
-        redis.call('DEL', KEYS[3])
+        release()
         return 1
         """)
 
@@ -108,17 +113,23 @@ enum QueueScripts {
         """)
 
     /// Keeps in-flight jobs from looking idle, so XAUTOCLAIM never steals a job
-    /// from a live consumer. KEYS: stream, lease keys... ARGV: group, consumer,
-    /// lease ms, entry ids... (same order as the lease keys).
+    /// from a live consumer, and keeps their state keys saying so.
+    /// KEYS: stream, job state keys... ARGV: group, consumer, lease ms,
+    /// running marker, entry ids... (same order as the state keys).
     /// Returns the entry ids this consumer no longer owns.
     static let touch = RedisScript(name: "touch", source: """
         local lost = {}
-        for i = 4, #ARGV do
+        for i = 5, #ARGV do
             local id = ARGV[i]
             local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
             if p[1] and p[1][2] == ARGV[2] then
                 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'JUSTID')
-                redis.call('SET', KEYS[i - 2], ARGV[2], 'PX', ARGV[3])
+                local state = redis.call('GET', KEYS[i - 3])
+                if state == ARGV[4] then
+                    redis.call('PEXPIRE', KEYS[i - 3], ARGV[3])
+                elseif not state then
+                    redis.call('SET', KEYS[i - 3], ARGV[4], 'PX', ARGV[3])
+                end
             else
                 lost[#lost + 1] = id
             end

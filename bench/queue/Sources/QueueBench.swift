@@ -45,6 +45,50 @@ struct QueueBench {
                      "raw consume (XREADGROUP COUNT \(batch) + XACK)" as NSString, rawConsume, rawRedisPerJob))
         try await cleanup(client, rawKeys)
 
+        // The same loop doing the Redis work Pressroom does per job (the job
+        // state key's SET NX GET on admission, then one MULTI with XACK, the
+        // completed-id record and the event), still with no job logic: the
+        // ceiling of the protocol itself, to tell engine overhead from it.
+        let protocolKeys = QueueKeys(namespace: "bench-proto-\(UUID().uuidString.prefix(6))", queue: "q")
+        _ = try await fill(client, keys: protocolKeys, count: jobs)
+        try await QueueAdmin.ensureGroup(keys: protocolKeys, client: client)
+        consumed = 0
+        let protocolRedis0 = try await redisCPU(client)
+        let protocolStart = ContinuousClock.now
+        while consumed < jobs {
+            let reply = try await client.call(["XREADGROUP", "GROUP", QueueKeys.group, "proto", "COUNT", String(batch), "STREAMS", protocolKeys.stream, ">"])
+            let entries = (reply.array?.first?.array?[1].array ?? []).compactMap { entry -> (String, String)? in
+                guard let id = entry.array?.first?.string, let fields = entry.array?.last?.fieldPairs,
+                      let jobID = fields.first(where: { $0.0 == "id" })?.1 else { return nil }
+                return (id, jobID)
+            }
+            if entries.isEmpty { break }
+            var admit = RESPPipeline()
+            for (_, jobID) in entries {
+                admit.append(["SET", protocolKeys.job(jobID), #"{"status":"running","consumer":"proto"}"#, "NX", "GET", "PX", "60000"])
+            }
+            _ = try await client.send(admit)
+            var complete = RESPPipeline()
+            complete.append(["MULTI"])
+            complete.append(["XACK", protocolKeys.stream, QueueKeys.group] + entries.map(\.0))
+            let now = String(Int64(Date().timeIntervalSince1970 * 1000))
+            for (_, jobID) in entries {
+                complete.append(["SET", protocolKeys.job(jobID), #"{"status":"succeeded","attempt":1,"finished_at":\#(now),"result":null}"#, "EX", "604800"])
+            }
+            for (id, jobID) in entries {
+                complete.append(["XADD", protocolKeys.events, "MAXLEN", "~", "100000", "*", "event", "succeeded", "id", jobID, "type", "noop",
+                                 "queue", "q", "entry", id, "attempt", "1", "consumer", "proto", "at", now, "duration_ms", "0", "result", "null"])
+            }
+            complete.append(["EXEC"])
+            _ = try await client.send(complete)
+            consumed += entries.count
+        }
+        let protocolRate = Double(consumed) / (ContinuousClock.now - protocolStart).seconds
+        let protocolRedisPerJob = (try await redisCPU(client) - protocolRedis0) / Double(max(1, consumed)) * 1e6
+        print(String(format: "%-44@ %10.0f jobs/s   (CPU per job: redis-server %.1f µs)",
+                     "same loop + Pressroom's Redis work per job" as NSString, protocolRate, protocolRedisPerJob))
+        try await cleanup(client, protocolKeys)
+
         var best = 0.0
         for concurrency in concurrencies {
             let keys = QueueKeys(namespace: "bench-pr-\(UUID().uuidString.prefix(6))", queue: "q")

@@ -1,0 +1,102 @@
+import Foundation
+@testable import PressroomQueue
+import Synchronization
+import Testing
+
+/// The job state key (`{ns:queue}:job:<id>`): one key says "running on
+/// consumer X" while a job runs and holds its outcome once it finished.
+@Suite("Job state key against a real redis-server")
+struct JobStateTests {
+    @Test func runningMarkerWhileRunningOutcomeAfter() async throws {
+        let h = try await Harness(namespace: TestRedis.namespace(), queues: [QueueOptions(name: "q", concurrency: 2)])
+        let gate = Gate()
+        let w = h.worker(consumer: "c1", registry: registry([("t", "q")]) { _ in
+            await gate.wait()
+            return Data(#"{"ok":true}"#.utf8)
+        })
+        try await w.waitReady()
+        try await h.enqueue("q", id: "slow")
+        let key = h.keys("q").job("slow")
+        try await eventually("running marker") {
+            try await h.client.call(["GET", key]).string == #"{"status":"running","consumer":"c1"}"#
+        }
+        #expect(try await QueueAdmin.completedRecord(keys: h.keys("q"), client: h.client, jobID: "slow") == nil)
+        let ttl = try await h.client.call(["PTTL", key]).int ?? -1
+        #expect(ttl > 0 && ttl <= 60_000, "the marker expires with claimMinIdle if its consumer dies")
+        gate.open()
+        try await eventually("outcome") {
+            try await QueueAdmin.completedRecord(keys: h.keys("q"), client: h.client, jobID: "slow")?.contains(#""result":{"ok":true}"#) == true
+        }
+        let recordTTL = try await h.client.call(["TTL", key]).int ?? -1
+        #expect(recordTTL > 86_400, "the record lives for completedTTL (7 days by default)")
+        await w.stop()
+    }
+
+    @Test func concurrentDuplicatesRunOnceAcrossConsumers() async throws {
+        let h = try await Harness(namespace: TestRedis.namespace(), queues: [QueueOptions(name: "q", concurrency: 8)])
+        let recorder = Recorder()
+        let gate = Gate()
+        let handler: @Sendable (JobContext) async throws -> Data? = { ctx in
+            recorder.record(ctx.job.id + "@" + ctx.consumer)
+            await gate.wait()
+            return nil
+        }
+        let w1 = h.worker(consumer: "c1", registry: registry([("t", "q")], handler: handler))
+        let w2 = h.worker(consumer: "c2", registry: registry([("t", "q")], handler: handler))
+        try await w1.waitReady()
+        try await w2.waitReady()
+        // The same id enqueued six times while the first copy runs.
+        for _ in 0..<6 { try await h.enqueue("q", id: "twice") }
+        try await eventually("all copies delivered") {
+            let status = try await QueueAdmin.status(keys: h.keys("q"), client: h.client)
+            return status.lag == 0 && status.pending <= 1
+        }
+        gate.open()
+        try await eventually("acknowledged") {
+            try await QueueAdmin.status(keys: h.keys("q"), client: h.client).pending == 0
+        }
+        #expect(recorder.total == 1, "one run, wherever it landed")
+        await w1.stop()
+        await w2.stop()
+    }
+
+    @Test func aFailedAttemptReleasesTheMarkerSoTheRetryRuns() async throws {
+        let h = try await Harness(namespace: TestRedis.namespace(), queues: [QueueOptions(name: "q", concurrency: 2)])
+        let recorder = Recorder()
+        let w = h.worker(consumer: "c1", registry: registry([("t", "q")]) { ctx in
+            recorder.record(ctx.job.id)
+            if ctx.job.attempt == 1 { throw JobError.transient("try again") }
+            return nil
+        })
+        try await w.waitReady()
+        try await h.enqueue("q", id: "again")
+        try await eventually { try await QueueAdmin.completedRecord(keys: h.keys("q"), client: h.client, jobID: "again") != nil }
+        #expect(recorder.count("again") == 2)
+        await w.stop()
+    }
+}
+
+/// Holds handlers until opened.
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let proceed = state.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if proceed { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
