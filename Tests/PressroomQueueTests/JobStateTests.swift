@@ -15,10 +15,10 @@ struct JobStateTests {
             return Data(#"{"ok":true}"#.utf8)
         })
         try await w.waitReady()
-        try await h.enqueue("q", id: "slow")
+        let entry = try await h.enqueue("q", id: "slow")
         let key = h.keys("q").job("slow")
         try await eventually("running marker") {
-            try await h.client.call(["GET", key]).string == #"{"status":"running","consumer":"c1"}"#
+            try await h.client.call(["GET", key]).string == #"{"status":"running","consumer":"c1","entry":"\#(entry)"}"#
         }
         #expect(try await QueueAdmin.completedRecord(keys: h.keys("q"), client: h.client, jobID: "slow") == nil)
         let ttl = try await h.client.call(["PTTL", key]).int ?? -1
@@ -58,6 +58,48 @@ struct JobStateTests {
         #expect(recorder.total == 1, "one run, wherever it landed")
         await w1.stop()
         await w2.stop()
+    }
+
+    /// A consumer died mid-job: its marker for the entry may outlive the
+    /// entry's idle time by a moment. The consumer taking the entry over must
+    /// run it, not mistake it for a duplicate and acknowledge it unrun.
+    @Test func aTakenOverEntryRunsDespiteTheDeadConsumersMarker() async throws {
+        let h = try await Harness(namespace: TestRedis.namespace(),
+                                  queues: [QueueOptions(name: "q", concurrency: 2, claimMinIdle: .milliseconds(300))])
+        let keys = h.keys("q")
+        try await QueueAdmin.ensureGroup(keys: keys, client: h.client)
+        let entry = try await h.enqueue("q", id: "orphan")
+        // "dead" took delivery, marked the job running, then vanished; its marker lives on.
+        try await h.client.call(["XREADGROUP", "GROUP", QueueKeys.group, "dead", "COUNT", "10", "STREAMS", keys.stream, ">"])
+        try await h.client.call(["SET", keys.job("orphan"), JobState.running(consumer: "dead", entry: entry), "PX", "600000"])
+        let recorder = Recorder()
+        let w = h.worker(consumer: "c1", registry: registry([("t", "q")]) { ctx in
+            recorder.record(ctx.job.id)
+            return nil
+        })
+        try await w.waitReady()
+        try await eventually(timeout: .seconds(10), "taken over and run") { recorder.count("orphan") == 1 }
+        try await eventually { try await QueueAdmin.completedRecord(keys: keys, client: h.client, jobID: "orphan") != nil }
+        await w.stop()
+    }
+
+    /// A duplicate enqueue of a job another consumer runs is acknowledged unrun.
+    @Test func aDuplicateOfAJobRunningElsewhereIsAcknowledgedUnrun() async throws {
+        let h = try await Harness(namespace: TestRedis.namespace(), queues: [QueueOptions(name: "q", concurrency: 2)])
+        let keys = h.keys("q")
+        try await QueueAdmin.ensureGroup(keys: keys, client: h.client)
+        try await h.client.call(["SET", keys.job("elsewhere"), JobState.running(consumer: "other", entry: "1-1"), "PX", "600000"])
+        let recorder = Recorder()
+        let w = h.worker(consumer: "c1", registry: registry([("t", "q")]) { ctx in
+            recorder.record(ctx.job.id)
+            return nil
+        })
+        try await w.waitReady()
+        try await h.enqueue("q", id: "elsewhere")
+        try await eventually("acknowledged") { try await QueueAdmin.status(keys: keys, client: h.client).pending == 0 }
+        #expect(recorder.total == 0)
+        #expect(try await h.client.call(["GET", keys.job("elsewhere")]).string?.contains(#""consumer":"other""#) == true)
+        await w.stop()
     }
 
     @Test func aFailedAttemptReleasesTheMarkerSoTheRetryRuns() async throws {

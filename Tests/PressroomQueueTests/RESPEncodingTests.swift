@@ -22,10 +22,13 @@ import Testing
     }
 
     @Test func runningMarkersAreValidJSON() throws {
-        let marker = JobState.running(consumer: "host \"a\"\\\n\u{1}")
+        let marker = JobState.running(consumer: "host \"a\"\\\n\u{1}", entry: "17-3")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(marker.utf8)) as? [String: String])
         #expect(object["consumer"] == "host \"a\"\\\n\u{1}")
+        #expect(object["entry"] == "17-3")
         #expect(JobState.isRunning(marker))
+        #expect(JobState.isRunning(marker, entry: "17-3"))
+        #expect(!JobState.isRunning(marker, entry: "17-30"))
     }
 }
 

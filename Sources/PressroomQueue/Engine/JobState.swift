@@ -1,9 +1,16 @@
 /// Values of a job id's state key (``QueueKeys/job(_:)``): JSON objects, so a
 /// producer can `GET` the key and read `status` either way.
 enum JobState {
-    /// What the consumer running a job keeps in its state key.
-    static func running(consumer: String) -> String {
-        #"{"status":"running","consumer":"# + jsonString(consumer) + "}"
+    /// What the consumer running a job keeps in its state key. The entry id
+    /// tells a duplicate enqueue (another entry: leave it to the runner) from
+    /// the same entry taken over from a dead consumer (run it).
+    static func running(consumer: String, entry: String) -> String {
+        #"{"status":"running","consumer":"# + jsonString(consumer) + #","entry":"# + jsonString(entry) + "}"
+    }
+
+    /// Whether a running marker is for `entry`, whoever holds it.
+    static func isRunning(_ value: String, entry: String) -> Bool {
+        isRunning(value) && value.hasSuffix(#","entry":"# + jsonString(entry) + "}")
     }
 
     static let runningPrefix = #"{"status":"running""#

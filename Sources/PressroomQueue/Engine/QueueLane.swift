@@ -45,8 +45,6 @@ final class QueueLane: Sendable {
     private let slots: LaneSlots
     private let running = Mutex(Running())
     private let metrics: LaneMetrics
-    /// This consumer's value in the state key of a job it runs.
-    private let runningMarker: String
     private let completions = CompletionBuffer()
     private let cpu: CPUTimeAttributor
 
@@ -64,7 +62,6 @@ final class QueueLane: Sendable {
         self.logger = logger
         self.stopSignal = stopSignal
         self.slots = LaneSlots(capacity: options.concurrency)
-        self.runningMarker = JobState.running(consumer: consumer)
         self.metrics = LaneMetrics(queue: options.name, types: registry.types(on: options.name))
     }
 
@@ -199,34 +196,56 @@ final class QueueLane: Sendable {
         return admissions
     }
 
+    /// This consumer's value in the state key of a job it runs from `entry`.
+    private func runningMarker(_ entry: String) -> String {
+        JobState.running(consumer: consumer, entry: entry)
+    }
+
     /// Asks Redis about `jobs` in one round trip: per job one
     /// `SET {…}:job:<id> <running marker> NX GET PX claimMinIdle`. An absent
-    /// key is taken (run it); this consumer's own marker (a redelivery after a
-    /// restart) means run it; another consumer's marker means it runs there;
-    /// anything else is a finished job's record.
+    /// key is taken: run it. A running marker for the same entry means the
+    /// entry came back (a restart replay, or a takeover from a dead
+    /// consumer): take the marker over and run it. A running marker for
+    /// another entry is a duplicate enqueue running elsewhere; anything else
+    /// is a finished job's record.
     private func admission(for jobs: [Job]) async throws -> [Admission] {
         var pipeline = RESPPipeline()
         let leaseMs = options.claimMinIdle.milliseconds
         for job in jobs {
+            let marker = runningMarker(job.entryID)
             pipeline.append(argumentCount: 7) {
-                $0.add("SET"); $0.add(keys.job(job.id)); $0.add(runningMarker); $0.add("NX"); $0.add("GET"); $0.add("PX"); $0.add(leaseMs)
+                $0.add("SET"); $0.add(keys.job(job.id)); $0.add(marker); $0.add("NX"); $0.add("GET"); $0.add("PX"); $0.add(leaseMs)
             }
         }
-        let marker = Array(runningMarker.utf8)
-        let running = Array(JobState.runningPrefix.utf8)
-        let verdicts = try await commands.send(pipeline) { pointer -> Result<Admission, RedisError> in
+        let states = try await commands.send(pipeline) { pointer -> Result<String?, RedisError> in
             let reply = pointer.pointee
             switch reply.type {
-            case REDIS_REPLY_NIL: return .success(.run)
+            case REDIS_REPLY_NIL: return .success(nil)
             case REDIS_REPLY_ERROR: return .failure(.server(RawReply.text(reply)))
-            default:
-                return .success(RawReply.withBytes(reply) { state in
-                    if state.elementsEqual(marker) { return .run }
-                    return state.starts(with: running) ? .busy : .done
-                })
+            default: return .success(RawReply.text(reply))
             }
         }
-        return try verdicts.map { try $0.get() }
+        var verdicts: [Admission] = []
+        verdicts.reserveCapacity(jobs.count)
+        var takeOver = RESPPipeline()
+        for (job, result) in zip(jobs, states) {
+            guard let state = try result.get() else {
+                verdicts.append(.run)
+                continue
+            }
+            if JobState.isRunning(state, entry: job.entryID) {
+                verdicts.append(.run)
+                if state != runningMarker(job.entryID) {
+                    takeOver.append(["SET", keys.job(job.id), runningMarker(job.entryID), "PX", String(leaseMs)])
+                }
+            } else {
+                verdicts.append(JobState.isRunning(state) ? .busy : .done)
+            }
+        }
+        if takeOver.count > 0 {
+            for reply in try await commands.send(takeOver) { try reply.throwingServerError() }
+        }
+        return verdicts
     }
 
     private func releaseClaims<S: Sequence>(_ jobIDs: S) where S.Element == String {
@@ -558,7 +577,7 @@ final class QueueLane: Sendable {
         let member = Self.jsonArray(retryFields.flatMap { [$0.0, $0.1] })
         var event = eventFields("retrying", job: job, now: now)
         event += ["error_class", error.errorClass.rawValue, "error", error.message, "next_attempt_at", String(due)]
-        let args = [QueueKeys.group, job.entryID, String(due), member, String(options.eventsMaxLength), runningMarker] + event
+        let args = [QueueKeys.group, job.entryID, String(due), member, String(options.eventsMaxLength), runningMarker(job.entryID)] + event
         let scriptKeys = [keys.stream, keys.delayed, keys.job(job.id), keys.events]
         do {
             try await withRedisRetry {
@@ -594,7 +613,7 @@ final class QueueLane: Sendable {
                      "queue", options.name, "entry", entryID, "error_class", errorClass.rawValue, "error", reason, "at", String(now)]
         }
         let state = keys.job(job?.id ?? "-")
-        let args = [QueueKeys.group, entryID, requireAck ? "1" : "0", String(options.eventsMaxLength), runningMarker, String(dead.count)] + dead + event
+        let args = [QueueKeys.group, entryID, requireAck ? "1" : "0", String(options.eventsMaxLength), runningMarker(entryID), String(dead.count)] + dead + event
         let scriptKeys = [keys.stream, keys.dead, state, keys.events]
         do {
             let acked = try await withRedisRetry {

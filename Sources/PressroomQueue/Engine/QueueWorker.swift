@@ -245,8 +245,8 @@ public final class QueueWorker: Service, Sendable {
             let reply = try await QueueScripts.touch.run(
                 on: commands,
                 keys: [lane.keys.stream] + running.map { lane.keys.job($0.jobID) },
-                args: [QueueKeys.group, configuration.consumer, String(lane.options.claimMinIdle.milliseconds),
-                       JobState.running(consumer: configuration.consumer)] + running.map(\.entryID))
+                args: [QueueKeys.group, configuration.consumer, String(lane.options.claimMinIdle.milliseconds)]
+                    + running.flatMap { [$0.entryID, JobState.running(consumer: configuration.consumer, entry: $0.entryID)] })
             let lost = reply.array?.compactMap(\.string) ?? []
             if !lost.isEmpty {
                 logger.warning("running jobs were taken over by another consumer (this process stalled longer than claim-min-idle)",

@@ -114,21 +114,21 @@ enum QueueScripts {
 
     /// Keeps in-flight jobs from looking idle, so XAUTOCLAIM never steals a job
     /// from a live consumer, and keeps their state keys saying so.
-    /// KEYS: stream, job state keys... ARGV: group, consumer, lease ms,
-    /// running marker, entry ids... (same order as the state keys).
+    /// KEYS: stream, job state keys... ARGV: group, consumer, lease ms, then
+    /// per running job its entry id and running marker (same order as the keys).
     /// Returns the entry ids this consumer no longer owns.
     static let touch = RedisScript(name: "touch", source: """
         local lost = {}
-        for i = 5, #ARGV do
-            local id = ARGV[i]
+        for i = 4, #ARGV, 2 do
+            local id, marker, key = ARGV[i], ARGV[i + 1], KEYS[(i - 4) / 2 + 2]
             local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
             if p[1] and p[1][2] == ARGV[2] then
                 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'JUSTID')
-                local state = redis.call('GET', KEYS[i - 3])
-                if state == ARGV[4] then
-                    redis.call('PEXPIRE', KEYS[i - 3], ARGV[3])
+                local state = redis.call('GET', key)
+                if state == marker then
+                    redis.call('PEXPIRE', key, ARGV[3])
                 elseif not state then
-                    redis.call('SET', KEYS[i - 3], ARGV[4], 'PX', ARGV[3])
+                    redis.call('SET', key, marker, 'PX', ARGV[3])
                 end
             else
                 lost[#lost + 1] = id

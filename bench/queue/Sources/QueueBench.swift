@@ -21,29 +21,36 @@ struct QueueBench {
         _ = try await client.call(["PING"])
         print("redis: \(endpoint)  jobs per run: \(jobs)")
 
-        // Raw ceiling 1: pipelined XADD.
-        let rawKeys = QueueKeys(namespace: "bench-raw-\(UUID().uuidString.prefix(6))", queue: "q")
-        let produce = try await fill(client, keys: rawKeys, count: jobs)
-        print(String(format: "%-44@ %10.0f entries/s", "raw produce (pipelined XADD)" as NSString, Double(jobs) / produce))
-
-        // Raw ceiling 2: XREADGROUP COUNT n + XACK, no job logic.
-        try await QueueAdmin.ensureGroup(keys: rawKeys, client: client)
+        // Raw ceiling 1: pipelined XADD. Raw ceiling 2: XREADGROUP COUNT n +
+        // XACK, no job logic. A ceiling is the best of three runs: on a shared
+        // machine single runs of this serial loop swing by a factor of two.
         let batch = 128
+        var rawConsume = 0.0, rawProduce = 0.0, rawRedisPerJob = 0.0
         var consumed = 0
-        let rawRedis0 = try await redisCPU(client)
-        let start = ContinuousClock.now
-        while consumed < jobs {
-            let reply = try await client.call(["XREADGROUP", "GROUP", QueueKeys.group, "raw", "COUNT", String(batch), "STREAMS", rawKeys.stream, ">"])
-            let ids = (reply.array?.first?.array?[1].array ?? []).compactMap { $0.array?.first?.string }
-            if ids.isEmpty { break }
-            try await client.call(["XACK", rawKeys.stream, QueueKeys.group] + ids)
-            consumed += ids.count
+        for _ in 0..<3 {
+            let rawKeys = QueueKeys(namespace: "bench-raw-\(UUID().uuidString.prefix(6))", queue: "q")
+            rawProduce = max(rawProduce, Double(jobs) / (try await fill(client, keys: rawKeys, count: jobs)))
+            try await QueueAdmin.ensureGroup(keys: rawKeys, client: client)
+            consumed = 0
+            let rawRedis0 = try await redisCPU(client)
+            let start = ContinuousClock.now
+            while consumed < jobs {
+                let reply = try await client.call(["XREADGROUP", "GROUP", QueueKeys.group, "raw", "COUNT", String(batch), "STREAMS", rawKeys.stream, ">"])
+                let ids = (reply.array?.first?.array?[1].array ?? []).compactMap { $0.array?.first?.string }
+                if ids.isEmpty { break }
+                try await client.call(["XACK", rawKeys.stream, QueueKeys.group] + ids)
+                consumed += ids.count
+            }
+            let rate = Double(consumed) / (ContinuousClock.now - start).seconds
+            if rate > rawConsume {
+                rawConsume = rate
+                rawRedisPerJob = (try await redisCPU(client) - rawRedis0) / Double(max(1, consumed)) * 1e6
+            }
+            try await cleanup(client, rawKeys)
         }
-        let rawConsume = Double(consumed) / (ContinuousClock.now - start).seconds
-        let rawRedisPerJob = (try await redisCPU(client) - rawRedis0) / Double(max(1, consumed)) * 1e6
+        print(String(format: "%-44@ %10.0f entries/s", "raw produce (pipelined XADD, best of 3)" as NSString, rawProduce))
         print(String(format: "%-44@ %10.0f jobs/s   (CPU per job: redis-server %.1f µs)",
-                     "raw consume (XREADGROUP COUNT \(batch) + XACK)" as NSString, rawConsume, rawRedisPerJob))
-        try await cleanup(client, rawKeys)
+                     "raw consume (XREADGROUP COUNT \(batch) + XACK, best of 3)" as NSString, rawConsume, rawRedisPerJob))
 
         // The same loop doing the Redis work Pressroom does per job (the job
         // state key's SET NX GET on admission, then one MULTI with XACK, the
