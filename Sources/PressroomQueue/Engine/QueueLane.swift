@@ -159,7 +159,10 @@ final class QueueLane: Sendable {
         await withDiscardingTaskGroup { group in
             for (entry, job) in zip(entries, parsed) {
                 let admission = (try? job.get()).flatMap { admissions[$0.entryID] }
-                group.addTask {
+                // Started right here, on this thread, until the handler first
+                // suspends: a job that finishes without waiting (a duplicate, a
+                // quick handler) never goes through the executor's queue.
+                group.addImmediateTask {
                     // A success hands its slot to the recorder, which frees it once recorded.
                     if await !self.process(entry, parsed: job, admission: admission) {
                         self.slots.release()

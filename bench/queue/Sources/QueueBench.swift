@@ -172,13 +172,14 @@ struct QueueBench {
 
     static func cleanup(_ client: RedisClient, _ keys: QueueKeys) async throws {
         try await client.call(["DEL", keys.stream, keys.events, keys.dead, keys.delayed])
-        // Completed-id records: remove them so repeated runs do not fill Redis.
+        // Job state keys: remove them so repeated runs do not fill Redis. DEL,
+        // not UNLINK: freeing in the background would eat into the next run.
         var cursor = "0"
         repeat {
             let reply = try await client.call(["SCAN", cursor, "MATCH", "{\(keys.namespace):\(keys.queue)}:*", "COUNT", "1000"])
             cursor = reply.array?[0].string ?? "0"
             let found = reply.array?[1].array?.compactMap(\.string) ?? []
-            if !found.isEmpty { try await client.call(["UNLINK"] + found) }
+            if !found.isEmpty { try await client.call(["DEL"] + found) }
         } while cursor != "0"
     }
 }
