@@ -5,7 +5,13 @@ enum JobState {
     /// tells a duplicate enqueue (another entry: leave it to the runner) from
     /// the same entry taken over from a dead consumer (run it).
     static func running(consumer: String, entry: String) -> String {
-        #"{"status":"running","consumer":"# + jsonString(consumer) + #","entry":"# + jsonString(entry) + "}"
+        markerPrefix(consumer: consumer) + jsonString(entry) + "}"
+    }
+
+    /// A marker up to its entry id, to make markers per entry without
+    /// escaping the consumer name again each time.
+    static func markerPrefix(consumer: String) -> String {
+        #"{"status":"running","consumer":"# + jsonString(consumer) + #","entry":"#
     }
 
     /// Whether a running marker is for `entry`, whoever holds it.

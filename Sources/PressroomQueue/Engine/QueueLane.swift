@@ -45,6 +45,8 @@ final class QueueLane: Sendable {
     private let slots: LaneSlots
     private let running = Mutex(Running())
     private let metrics: LaneMetrics
+    /// ``JobState/markerPrefix(consumer:)`` of this consumer.
+    private let markerPrefix: String
     private let completions = CompletionBuffer()
     private let cpu: CPUTimeAttributor
 
@@ -62,6 +64,7 @@ final class QueueLane: Sendable {
         self.logger = logger
         self.stopSignal = stopSignal
         self.slots = LaneSlots(capacity: options.concurrency)
+        self.markerPrefix = JobState.markerPrefix(consumer: consumer)
         self.metrics = LaneMetrics(queue: options.name, types: registry.types(on: options.name))
     }
 
@@ -201,7 +204,10 @@ final class QueueLane: Sendable {
 
     /// This consumer's value in the state key of a job it runs from `entry`.
     private func runningMarker(_ entry: String) -> String {
-        JobState.running(consumer: consumer, entry: entry)
+        // Stream entry ids are digits and a dash: nothing to escape.
+        entry.utf8.allSatisfy { $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            ? markerPrefix + "\"" + entry + "\"}"
+            : JobState.running(consumer: consumer, entry: entry)
     }
 
     /// Asks Redis about `jobs` in one round trip: per job one

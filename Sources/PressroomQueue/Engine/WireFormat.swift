@@ -37,7 +37,8 @@ public enum WireFormat {
         guard let version = fields[Field.version] else { return fail("missing field 'v' (schema version; this worker reads v=\(WireFormat.version))") }
         guard version == WireFormat.version else { return fail("unsupported schema version v=\(version) (this worker reads v=\(WireFormat.version))") }
         guard let id = fields[Field.id], !id.isEmpty else { return fail("missing field 'id' (the producer's job id)") }
-        guard id.utf8.count <= maxJobIDLength * 4, id.count <= maxJobIDLength,
+        // Counting characters walks grapheme clusters; only needed past the byte limit.
+        guard id.utf8.count <= maxJobIDLength || (id.utf8.count <= maxJobIDLength * 4 && id.count <= maxJobIDLength),
               id.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
             return fail("field 'id' must be 1-\(maxJobIDLength) printable characters without spaces")
         }

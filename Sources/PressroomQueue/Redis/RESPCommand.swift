@@ -61,10 +61,7 @@ public struct RESPArguments {
     fileprivate var written = 0
 
     public mutating func add(_ text: String) {
-        RESP.appendHeader(UInt8(ascii: "$"), text.utf8.count, to: &bytes)
-        bytes.append(contentsOf: text.utf8)
-        bytes.append(13)
-        bytes.append(10)
+        RESP.appendBulk(text, to: &bytes)
         written += 1
     }
 
@@ -106,11 +103,18 @@ enum RESP {
         // reserving exactly here would reallocate it on every command.
         appendHeader(UInt8(ascii: "*"), args.count, to: &bytes)
         for arg in args {
-            appendHeader(UInt8(ascii: "$"), arg.utf8.count, to: &bytes)
-            bytes.append(contentsOf: arg.utf8)
-            bytes.append(13)
-            bytes.append(10)
+            appendBulk(arg, to: &bytes)
         }
+    }
+
+    static func appendBulk(_ text: String, to bytes: inout [UInt8]) {
+        appendHeader(UInt8(ascii: "$"), text.utf8.count, to: &bytes)
+        // Native strings hand out their UTF-8 buffer: one copy, no per-byte loop.
+        if text.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
+            bytes.append(contentsOf: text.utf8)
+        }
+        bytes.append(13)
+        bytes.append(10)
     }
 
     static func appendBulk(_ arg: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {

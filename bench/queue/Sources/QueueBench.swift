@@ -16,18 +16,20 @@ struct QueueBench {
         let env = ProcessInfo.processInfo.environment
         let endpoint = try RedisEndpoint(url: env["BENCH_REDIS_URL"] ?? "redis://127.0.0.1:6399")
         let jobs = Int(env["BENCH_JOBS"] ?? "100000") ?? 100_000
-        let concurrencies = (env["BENCH_CONCURRENCY"] ?? "8,32,128").split(separator: ",").compactMap { Int($0) }
+        let concurrencies = (env["BENCH_CONCURRENCY"] ?? "8,32,128,512").split(separator: ",").compactMap { Int($0) }
         let client = RedisClient(endpoint: endpoint, name: "bench")
         _ = try await client.call(["PING"])
         print("redis: \(endpoint)  jobs per run: \(jobs)")
 
         // Raw ceiling 1: pipelined XADD. Raw ceiling 2: XREADGROUP COUNT n +
-        // XACK, no job logic. A ceiling is the best of three runs: on a shared
+        // XACK, no job logic, n = 128 and 512 (Pressroom reads up to its free
+        // slots at once). A ceiling is the best of the runs: on a shared
         // machine single runs of this serial loop swing by a factor of two.
-        let batch = 128
-        var rawConsume = 0.0, rawProduce = 0.0, rawRedisPerJob = 0.0
+        var batch = 128
+        var rawConsume = 0.0, rawProduce = 0.0, rawRedisPerJob = 0.0, rawBatch = 0
         var consumed = 0
-        for _ in 0..<3 {
+        for run in 0..<4 {
+            let batch = run % 2 == 0 ? 128 : 512
             let rawKeys = QueueKeys(namespace: "bench-raw-\(UUID().uuidString.prefix(6))", queue: "q")
             rawProduce = max(rawProduce, Double(jobs) / (try await fill(client, keys: rawKeys, count: jobs)))
             try await QueueAdmin.ensureGroup(keys: rawKeys, client: client)
@@ -44,13 +46,15 @@ struct QueueBench {
             let rate = Double(consumed) / (ContinuousClock.now - start).seconds
             if rate > rawConsume {
                 rawConsume = rate
+                rawBatch = batch
                 rawRedisPerJob = (try await redisCPU(client) - rawRedis0) / Double(max(1, consumed)) * 1e6
             }
             try await cleanup(client, rawKeys)
         }
-        print(String(format: "%-44@ %10.0f entries/s", "raw produce (pipelined XADD, best of 3)" as NSString, rawProduce))
+        print(String(format: "%-44@ %10.0f entries/s", "raw produce (pipelined XADD, best of 4)" as NSString, rawProduce))
         print(String(format: "%-44@ %10.0f jobs/s   (CPU per job: redis-server %.1f µs)",
-                     "raw consume (XREADGROUP COUNT \(batch) + XACK, best of 3)" as NSString, rawConsume, rawRedisPerJob))
+                     "raw consume (XREADGROUP COUNT 128|512 + XACK, best of 4: COUNT \(rawBatch))" as NSString, rawConsume, rawRedisPerJob))
+        batch = rawBatch
 
         // The same loop doing the Redis work Pressroom does per job (the job
         // state key's SET NX GET on admission, then one MULTI with XACK, the
