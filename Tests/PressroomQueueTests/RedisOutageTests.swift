@@ -87,3 +87,62 @@ struct RedisOutageTests {
         #expect(await running.stop() == nil)
     }
 }
+
+extension RedisOutageTests {
+    /// Every connection of the worker is killed again and again while it
+    /// works: mid-read, mid-admission, mid-`MULTI/EXEC`. Each job must still
+    /// run exactly once and be recorded (record and event) exactly once: a
+    /// transaction whose reply was lost is not sent again, one that never ran
+    /// is, and entries delivered by a read whose reply was lost are taken
+    /// back after claimMinIdle.
+    @Test func killedConnectionsNeitherLoseNorRepeatJobs() async throws {
+        let redis = try PrivateRedis()
+        try await redis.start()
+        let recorder = Recorder()
+        var reg = JobRegistry()
+        reg.register(JobTypeOptions(type: "t", queue: "q"), handler: ClosureJobHandler { ctx in
+            recorder.record(ctx.job.id)
+            try await Task.sleep(for: .milliseconds(Int.random(in: 1...8)))
+            return nil
+        })
+        let keys = QueueKeys(namespace: "kill", queue: "q")
+        let worker = QueueWorker(
+            configuration: .init(endpoint: redis.endpoint, namespace: "kill", consumer: "c",
+                                 queues: [QueueOptions(name: "q", concurrency: 16, block: .milliseconds(100), claimMinIdle: .milliseconds(1500))]),
+            registry: reg, logger: TestRedis.logger)
+        let running = RunningWorker(worker)
+        try await running.waitReady()
+        let admin = RedisClient(endpoint: redis.endpoint, name: "admin")
+        defer { admin.shutdown() }
+        let jobs = 1500
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<jobs {
+                group.addTask { _ = try await QueueAdmin.enqueue(keys: keys, client: admin, id: "k-\(i)", type: "t", payload: "{}") }
+            }
+            try await group.waitForAll()
+        }
+        var killsWhileBusy = 0
+        while recorder.total < jobs * 3 / 4 {
+            try await Task.sleep(for: .milliseconds(25))
+            let killed = (try? await admin.call(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]))?.int ?? 0
+            if killed > 0 && recorder.total < jobs { killsWhileBusy += 1 }
+        }
+        #expect(killsWhileBusy >= 3, "the connections were killed while jobs ran")
+        try await eventually(timeout: .seconds(30), "every job recorded") {
+            var done = 0
+            for i in 0..<jobs where (try await QueueAdmin.completedRecord(keys: keys, client: admin, jobID: "k-\(i)")) != nil { done += 1 }
+            return done == jobs
+        }
+        try await eventually(timeout: .seconds(10), "nothing pending") {
+            try await admin.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int == 0
+        }
+        #expect(recorder.total == jobs, "each job ran once")
+        for i in 0..<jobs where recorder.count("k-\(i)") != 1 {
+            Issue.record("k-\(i) ran \(recorder.count("k-\(i)")) times")
+        }
+        let events = try await admin.call(["XRANGE", keys.events, "-", "+"])
+        let succeeded = StreamEntry.parseEntries(events).filter { $0.fields?.contains { $0 == ("event", "succeeded") } == true }
+        #expect(succeeded.count == jobs, "one succeeded event per job")
+        #expect(await running.stop() == nil)
+    }
+}
