@@ -146,3 +146,51 @@ extension RedisOutageTests {
         #expect(await running.stop() == nil)
     }
 }
+
+extension RedisOutageTests {
+    /// Admission held up (CLIENT PAUSE WRITE) and its connection killed: the
+    /// entry waits for Redis on its own while its job id is claimed here. When
+    /// Redis answers again, the lane's own takeover scan may hand the same
+    /// entry back; that copy must be left alone (not acknowledged as a
+    /// duplicate), or the first attempt's retry would find nothing to retry
+    /// and the job would vanish.
+    @Test func anEntryDeliveredTwiceToItsOwnLaneIsNotLost() async throws {
+        let redis = try PrivateRedis()
+        try await redis.start()
+        let recorder = Recorder()
+        var reg = JobRegistry()
+        reg.register(JobTypeOptions(type: "t", queue: "q", retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(200))),
+                     handler: ClosureJobHandler { ctx in
+            recorder.record(ctx.job.id)
+            if ctx.job.attempt == 1 { throw JobError.transient("first attempt fails") }
+            return nil
+        })
+        let keys = QueueKeys(namespace: "twice", queue: "q")
+        let worker = QueueWorker(
+            configuration: .init(endpoint: redis.endpoint, namespace: "twice", consumer: "c",
+                                 queues: [QueueOptions(name: "q", concurrency: 8, block: .milliseconds(100), claimMinIdle: .milliseconds(300))]),
+            registry: reg, logger: TestRedis.logger)
+        let running = RunningWorker(worker)
+        try await running.waitReady()
+        let admin = RedisClient(endpoint: redis.endpoint, name: "admin")
+        defer { admin.shutdown() }
+        let trials = 3
+        for i in 0..<trials {
+            var pipeline = RESPPipeline()
+            let fields = WireFormat.fields(id: "twice-\(i)", type: "t", payload: "{}")
+            pipeline.append(["XADD", keys.stream, "*"] + fields.flatMap { [$0.0, $0.1] })
+            pipeline.append(["CLIENT", "PAUSE", "1000", "WRITE"])
+            _ = try await admin.send(pipeline)
+            try await Task.sleep(for: .milliseconds(50))
+            _ = try await admin.send(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
+            try await Task.sleep(for: .milliseconds(1500))
+        }
+        for i in 0..<trials {
+            try await eventually(timeout: .seconds(15), "twice-\(i) finished") {
+                try await QueueAdmin.completedRecord(keys: keys, client: admin, jobID: "twice-\(i)") != nil
+            }
+        }
+        #expect(try await admin.call(["XLEN", keys.dead]).int == 0)
+        #expect(await running.stop() == nil)
+    }
+}

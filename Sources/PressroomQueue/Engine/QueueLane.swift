@@ -22,13 +22,18 @@ final class QueueLane: Sendable {
         case run, done, busy
         /// Redis could not be asked for the batch; the entry asks on its own, with retries.
         case askAlone
+        /// This very entry is already in hand here (delivered again by this
+        /// lane's own takeover scan), or another consumer took it over: leave
+        /// it alone, and above all do not acknowledge it.
+        case elsewhere
     }
 
     private struct Running {
-        /// Entries whose handler runs now, by entry id (for the idle-time refresher).
-        var entries: [String: InFlight] = [:]
-        /// Job ids claimed in this lane, from admission until the outcome is recorded.
-        var claimed: Set<String> = []
+        /// Job ids claimed in this lane, with the entry each came from, from
+        /// admission until the outcome is recorded. The idle-time refresher
+        /// keeps all of these entries (and their running markers) fresh, so
+        /// none is taken over while it waits for Redis or for its record.
+        var claimed: [String: String] = [:]
     }
 
     let options: QueueOptions
@@ -134,7 +139,9 @@ final class QueueLane: Sendable {
             }
             if slots.inUse > 0 {
                 logger.warning("drain timeout: leaving unfinished jobs pending for another consumer", metadata: ["in_flight": "\(slots.inUse)"])
-                completions.close(discard: true)
+                // Successes already finished still get recorded (one more
+                // transaction, abandoned at once if Redis is unreachable).
+                completions.close()
                 group.cancelAll()
             } else {
                 completions.close()
@@ -144,7 +151,7 @@ final class QueueLane: Sendable {
 
     /// Entries whose handler is running, for the idle-time refresher.
     func inFlightEntries() -> [InFlight] {
-        running.withLock { Array($0.entries.values) }
+        running.withLock { $0.claimed.map { InFlight(entryID: $0.value, jobID: $0.key) } }
     }
 
     /// Takes slots for `entries` and runs them in a task of their own, so the
@@ -184,7 +191,13 @@ final class QueueLane: Sendable {
         running.withLock { running in
             for job in jobs where registry.entry(for: job.type)?.options.queue == options.name {
                 // The same id twice in this process (a duplicate enqueue): the first one runs.
-                if running.claimed.insert(job.id).inserted { ask.append(job) } else { admissions[job.entryID] = .busy }
+                if let holder = running.claimed[job.id] {
+                    // The same entry again is this lane's own; another entry is a duplicate enqueue.
+                    admissions[job.entryID] = holder == job.entryID ? .elsewhere : .busy
+                } else {
+                    running.claimed[job.id] = job.entryID
+                    ask.append(job)
+                }
             }
         }
         guard !ask.isEmpty else { return admissions }
@@ -236,30 +249,46 @@ final class QueueLane: Sendable {
         }
         var verdicts: [Admission] = []
         verdicts.reserveCapacity(jobs.count)
-        var takeOver = RESPPipeline()
         for (job, result) in zip(jobs, states) {
             guard let state = try result.get() else {
                 verdicts.append(.run)
                 continue
             }
-            if JobState.isRunning(state, entry: job.entryID) {
+            let marker = runningMarker(job.entryID)
+            if state == marker {
                 verdicts.append(.run)
-                if state != runningMarker(job.entryID) {
-                    takeOver.append(["SET", keys.job(job.id), runningMarker(job.entryID), "PX", String(leaseMs)])
-                }
+            } else if JobState.isRunning(state, entry: job.entryID) {
+                verdicts.append(try await takeOver(job, from: state, marker: marker, leaseMs: leaseMs))
             } else {
                 verdicts.append(JobState.isRunning(state) ? .busy : .done)
             }
         }
-        if takeOver.count > 0 {
-            for reply in try await commands.send(takeOver) { try reply.throwingServerError() }
-        }
         return verdicts
+    }
+
+    /// This entry came back with another consumer's running marker: a
+    /// takeover from a consumer that stopped refreshing it. Takes the marker
+    /// over only if the entry is still pending to this consumer and the
+    /// marker is unchanged (one script), so a record written meanwhile by the
+    /// old owner is never overwritten and two live consumers never both run it.
+    private func takeOver(_ job: Job, from state: String, marker: String, leaseMs: Int64) async throws -> Admission {
+        let reply = try await QueueScripts.takeOver.run(
+            on: commands, keys: [keys.stream, keys.job(job.id)],
+            args: [QueueKeys.group, job.entryID, consumer, state, marker, String(leaseMs)])
+        let parts = reply.array ?? []
+        switch parts.first?.string {
+        case "run": return .run
+        case "state":
+            let current = parts.count > 1 ? parts[1].string ?? "" : ""
+            if JobState.isRunning(current, entry: job.entryID) { return .elsewhere }
+            return JobState.isRunning(current) ? .busy : .done
+        default: return .elsewhere
+        }
     }
 
     private func releaseClaims<S: Sequence>(_ jobIDs: S) where S.Element == String {
         running.withLock { running in
-            for id in jobIDs { running.claimed.remove(id) }
+            for id in jobIDs { running.claimed.removeValue(forKey: id) }
         }
     }
 
@@ -395,6 +424,10 @@ final class QueueLane: Sendable {
             }
             if verdict != .run { claimHeld = false; releaseClaims(CollectionOfOne(job.id)) }
         }
+        if verdict == .elsewhere {
+            jobLogger.debug("entry already in hand or taken over by another consumer; leaving it", metadata: ["entry": "\(entry.id)"])
+            return false
+        }
         if verdict != .run {
             jobLogger.info(verdict == .done ? "job already completed; acknowledging duplicate" : "job id running on another consumer; acknowledging duplicate",
                         metadata: ["entry": "\(entry.id)"])
@@ -407,8 +440,6 @@ final class QueueLane: Sendable {
         if let enqueuedAt = job.enqueuedAt, job.attempt == 1 {
             metrics.queueWait.recordSeconds(max(0, Date().timeIntervalSince(enqueuedAt)))
         }
-        running.withLock { $0.entries[entry.id] = InFlight(entryID: entry.id, jobID: job.id) }
-        defer { running.withLock { _ = $0.entries.removeValue(forKey: entry.id) } }
 
         let started = ContinuousClock.now
         let cpuToken = cpu.begin(weight: options.cpuWeight)
@@ -484,30 +515,38 @@ final class QueueLane: Sendable {
     }
 
     /// Records successes in one transaction: XACK, replace the running
-    /// markers with the completed-id records, publish the events. All of it or nothing, so a
-    /// crash can never leave a job acknowledged without its record and event.
+    /// markers with the completed-id records, publish the events. All of it or
+    /// nothing, so a crash can never leave a job acknowledged without its
+    /// record and event.
+    ///
+    /// After a failure the transaction may or may not have run (a reply lost
+    /// with its connection; a command failing inside `EXEC`). Before sending
+    /// again, each job's state key is read: a job that already has its record
+    /// is done, so a transaction that ran is never repeated (no second event)
+    /// and one that did not is sent again until it lands or the process stops.
     private func record(_ batch: [CompletionBuffer.Item], on recorder: RedisClient) async {
         var remaining = batch
         var backoff = Backoff()
+        var reported = false
         while !remaining.isEmpty {
             do {
                 let errors = try await recorder.send(completion(remaining)) { RawReply.firstError($0) }
                 if let error = errors.lazy.compactMap({ $0 }).first { throw RedisError.server(error) }
                 break
-            } catch let error as RedisError where error.kind == .connection {
+            } catch {
                 if (stopSignal.isStopped && backoff.attempts >= 3) || Task.isCancelled {
                     logger.warning("could not record successes before shutdown; the jobs stay pending and will be redelivered",
                                    metadata: ["jobs": "\(remaining.count)"])
                     return
                 }
+                // Server errors (LOADING, OOM under noeviction, READONLY during a
+                // failover, ...) pass like outages: logged once per batch, retried.
+                if let redisError = error as? RedisError, redisError.kind == .server, !reported {
+                    reported = true
+                    logger.error("recording successes failed; retrying", metadata: ["jobs": "\(remaining.count)", "error": "\(redisError.message)"])
+                }
                 await stopSignal.sleep(backoff.next())
-                // The transaction may have run just before the connection broke:
-                // only entries still pending to this consumer need it again.
-                remaining = await stillPending(remaining, on: recorder)
-            } catch {
-                logger.error("could not record successes; the jobs stay pending and will be redelivered",
-                             metadata: ["jobs": "\(remaining.count)", "error": "\(error)"])
-                return
+                remaining = await unrecorded(remaining, on: recorder)
             }
         }
         for item in batch {
@@ -554,15 +593,22 @@ final class QueueLane: Sendable {
         return pipeline
     }
 
-    /// The items whose entries are still pending to this consumer; on a
-    /// connection error, all of them (the caller retries).
-    private func stillPending(_ items: [CompletionBuffer.Item], on recorder: RedisClient) async -> [CompletionBuffer.Item] {
+    /// The items whose job has no completed record yet. A state key that
+    /// cannot be read (an error reply, a broken connection) counts as not
+    /// recorded: the caller tries again.
+    private func unrecorded(_ items: [CompletionBuffer.Item], on recorder: RedisClient) async -> [CompletionBuffer.Item] {
         var pipeline = RESPPipeline()
         for item in items {
-            pipeline.append(["XPENDING", keys.stream, QueueKeys.group, item.job.entryID, item.job.entryID, "1", consumer])
+            pipeline.append(["GET", keys.job(item.job.id)])
         }
-        guard let replies = try? await recorder.send(pipeline), replies.count == items.count else { return items }
-        return zip(items, replies).filter { !($0.1.array ?? []).isEmpty }.map(\.0)
+        guard let states = try? await recorder.send(pipeline) { pointer -> Bool in
+            let reply = pointer.pointee
+            switch reply.type {
+            case REDIS_REPLY_NIL, REDIS_REPLY_ERROR: return false
+            default: return RawReply.withBytes(reply) { !$0.starts(with: JobState.runningPrefix.utf8) }
+            }
+        }, states.count == items.count else { return items }
+        return zip(items, states).filter { !$0.1 }.map(\.0)
     }
 
     private func scheduleRetry(job: Job, fields: [(String, String)], error: JobError, policy: RetryPolicy, logger: Logger) async {
@@ -589,8 +635,13 @@ final class QueueLane: Sendable {
         let args = [QueueKeys.group, job.entryID, String(due), member, String(options.eventsMaxLength), runningMarker(job.entryID)] + event
         let scriptKeys = [keys.stream, keys.delayed, keys.job(job.id), keys.events]
         do {
-            try await withRedisRetry {
+            let acked = try await withRedisRetry {
                 try await QueueScripts.retry.run(on: self.commands, keys: scriptKeys, args: args)
+            }
+            guard acked.int == 1 else {
+                logger.warning("job failed, but its entry was no longer pending here (taken over or acknowledged elsewhere); no retry scheduled",
+                               metadata: ["error": "\(error.message)"])
+                return
             }
             metrics.type(job.type).retried.increment()
             logger.info("job failed; retry scheduled", metadata: ["error": "\(error.message)", "retry_in_ms": "\(delay.milliseconds)"])

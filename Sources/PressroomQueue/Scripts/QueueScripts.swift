@@ -2,6 +2,22 @@
 /// in Redis, so a crash between two steps can never lose or duplicate a job.
 /// All keys of one queue share a hash tag, so they also run on Redis Cluster.
 enum QueueScripts {
+    /// Takes over the running marker of an entry that came back to this
+    /// consumer. KEYS: stream, job state. ARGV: group, entry id, consumer,
+    /// expected marker, new marker, lease ms. Returns {"run"} after taking it,
+    /// {"elsewhere"} when the entry is no longer pending to this consumer, or
+    /// {"state", current} when the state key changed meanwhile.
+    static let takeOver = RedisScript(name: "take-over", source: """
+        local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+        if not p[1] or p[1][2] ~= ARGV[3] then return {'elsewhere'} end
+        local current = redis.call('GET', KEYS[2])
+        if current == ARGV[4] or not current then
+            redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[6])
+            return {'run'}
+        end
+        return {'state', current}
+        """)
+
     /// Schedules a retry. KEYS: stream, delayed, job state, events.
     /// ARGV: group, entry id, due ms, member, events maxlen, running marker,
     /// event field pairs... The state key is dropped only while it still says
