@@ -142,3 +142,25 @@ final class Gate: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 }
+
+extension JobStateTests {
+    /// The retry script run twice (its reply lost with the connection, then
+    /// retried) schedules one retry and reports success both times.
+    @Test func aRetryScriptRunTwiceSchedulesOnce() async throws {
+        let h = try await Harness(namespace: TestRedis.namespace(), queues: [QueueOptions(name: "q")])
+        let keys = h.keys("q")
+        try await QueueAdmin.ensureGroup(keys: keys, client: h.client)
+        let entry = try await h.enqueue("q", id: "r")
+        try await h.client.call(["XREADGROUP", "GROUP", QueueKeys.group, "c", "COUNT", "1", "STREAMS", keys.stream, ">"])
+        let marker = JobState.running(consumer: "c", entry: entry)
+        try await h.client.call(["SET", keys.job("r"), marker, "PX", "60000"])
+        let args = [QueueKeys.group, entry, "9999999999999", #"["v","1","id","r","type","t","payload","{}","attempt","2"]"#, "1000", marker,
+                    "event", "retrying", "id", "r"]
+        let scriptKeys = [keys.stream, keys.delayed, keys.job("r"), keys.events]
+        #expect(try await QueueScripts.retry.run(on: h.client, keys: scriptKeys, args: args).int == 1)
+        #expect(try await QueueScripts.retry.run(on: h.client, keys: scriptKeys, args: args).int == 1)
+        #expect(try await h.client.call(["ZCARD", keys.delayed]).int == 1)
+        #expect(try await h.client.call(["XLEN", keys.events]).int == 1)
+        #expect(try await h.client.call(["EXISTS", keys.job("r")]).int == 0, "the running marker is released")
+    }
+}

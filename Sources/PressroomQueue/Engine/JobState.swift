@@ -16,7 +16,12 @@ enum JobState {
 
     /// Whether a running marker is for `entry`, whoever holds it.
     static func isRunning(_ value: String, entry: String) -> Bool {
-        isRunning(value) && value.hasSuffix(#","entry":"# + jsonString(entry) + "}")
+        isRunning(value) && value.hasSuffix(entrySuffix(entry))
+    }
+
+    /// How every running marker for `entry` ends.
+    static func entrySuffix(_ entry: String) -> String {
+        #","entry":"# + jsonString(entry) + "}"
     }
 
     static let runningPrefix = #"{"status":"running""#

@@ -254,11 +254,10 @@ final class QueueLane: Sendable {
                 verdicts.append(.run)
                 continue
             }
-            let marker = runningMarker(job.entryID)
-            if state == marker {
+            if state == runningMarker(job.entryID) {
                 verdicts.append(.run)
             } else if JobState.isRunning(state, entry: job.entryID) {
-                verdicts.append(try await takeOver(job, from: state, marker: marker, leaseMs: leaseMs))
+                verdicts.append(try await admitOne(job))
             } else {
                 verdicts.append(JobState.isRunning(state) ? .busy : .done)
             }
@@ -266,21 +265,21 @@ final class QueueLane: Sendable {
         return verdicts
     }
 
-    /// This entry came back with another consumer's running marker: a
-    /// takeover from a consumer that stopped refreshing it. Takes the marker
-    /// over only if the entry is still pending to this consumer and the
-    /// marker is unchanged (one script), so a record written meanwhile by the
-    /// old owner is never overwritten and two live consumers never both run it.
-    private func takeOver(_ job: Job, from state: String, marker: String, leaseMs: Int64) async throws -> Admission {
-        let reply = try await QueueScripts.takeOver.run(
+    /// One entry through ``QueueScripts/admitOne``: only while it is pending
+    /// to this consumer, so a record written meanwhile by an old owner is
+    /// never overwritten and a consumer that lost the entry to another one
+    /// does not run it too.
+    private func admitOne(_ job: Job) async throws -> Admission {
+        let marker = runningMarker(job.entryID)
+        let reply = try await QueueScripts.admitOne.run(
             on: commands, keys: [keys.stream, keys.job(job.id)],
-            args: [QueueKeys.group, job.entryID, consumer, state, marker, String(leaseMs)])
+            args: [QueueKeys.group, job.entryID, consumer, marker, JobState.entrySuffix(job.entryID),
+                   String(options.claimMinIdle.milliseconds)])
         let parts = reply.array ?? []
         switch parts.first?.string {
         case "run": return .run
         case "state":
             let current = parts.count > 1 ? parts[1].string ?? "" : ""
-            if JobState.isRunning(current, entry: job.entryID) { return .elsewhere }
             return JobState.isRunning(current) ? .busy : .done
         default: return .elsewhere
         }
@@ -418,7 +417,7 @@ final class QueueLane: Sendable {
         var verdict = admission ?? .askAlone
         if verdict == .askAlone {
             do {
-                verdict = try await withRedisRetry { try await self.admission(for: [job]) }.first ?? .askAlone
+                verdict = try await withRedisRetry { try await self.admitOne(job) }
             } catch {
                 return false  // stopped while Redis was down: the entry stays pending
             }
@@ -504,9 +503,16 @@ final class QueueLane: Sendable {
     /// The lane's recorder: writes gathered successes to Redis in batches and
     /// frees their slots once recorded, so a drain waits for the records too.
     private func recordCompletions(on recorder: RedisClient) async {
+        var batchesAfterCancel = 0
         while true {
             let batch = await completions.next(limit: Self.completionBatchLimit)
             if batch.isEmpty { return }
+            // Past the drain timeout: one more attempt, not one per batch, so a
+            // hung Redis cannot hold the exit past the stop timeout.
+            if Task.isCancelled {
+                batchesAfterCancel += 1
+                if batchesAfterCancel > 1 { return }
+            }
             await record(batch, on: recorder)
             releaseClaims(batch.lazy.map(\.job.id))
             slots.release(batch.count)
@@ -534,7 +540,9 @@ final class QueueLane: Sendable {
                 if let error = errors.lazy.compactMap({ $0 }).first { throw RedisError.server(error) }
                 break
             } catch {
-                if (stopSignal.isStopped && backoff.attempts >= 3) || Task.isCancelled {
+                // Draining: keep trying within the drain timeout, which cancels
+                // this task when it runs out; then the jobs stay pending.
+                if Task.isCancelled {
                     logger.warning("could not record successes before shutdown; the jobs stay pending and will be redelivered",
                                    metadata: ["jobs": "\(remaining.count)"])
                     return
@@ -545,7 +553,11 @@ final class QueueLane: Sendable {
                     reported = true
                     logger.error("recording successes failed; retrying", metadata: ["jobs": "\(remaining.count)", "error": "\(redisError.message)"])
                 }
-                await stopSignal.sleep(backoff.next())
+                if stopSignal.isStopped {
+                    try? await Task.sleep(for: min(backoff.next(), .milliseconds(250)))
+                } else {
+                    await stopSignal.sleep(backoff.next())
+                }
                 remaining = await unrecorded(remaining, on: recorder)
             }
         }

@@ -2,17 +2,23 @@
 /// in Redis, so a crash between two steps can never lose or duplicate a job.
 /// All keys of one queue share a hash tag, so they also run on Redis Cluster.
 enum QueueScripts {
-    /// Takes over the running marker of an entry that came back to this
-    /// consumer. KEYS: stream, job state. ARGV: group, entry id, consumer,
-    /// expected marker, new marker, lease ms. Returns {"run"} after taking it,
-    /// {"elsewhere"} when the entry is no longer pending to this consumer, or
-    /// {"state", current} when the state key changed meanwhile.
-    static let takeOver = RedisScript(name: "take-over", source: """
+    /// Admits one entry with an ownership check, for the rare paths: an entry
+    /// whose batch admission failed, and an entry that came back with a
+    /// running marker naming it (a takeover, or a restart replay).
+    /// KEYS: stream, job state. ARGV: group, entry id, consumer, this
+    /// consumer's marker for the entry, the marker's ending that names the
+    /// entry, lease ms. Takes the state key when the entry is pending to this
+    /// consumer and the key is absent, ours, or a running marker for the same
+    /// entry; returns {"run"}. Returns {"elsewhere"} when the entry is not
+    /// pending to this consumer (another one took it over), else
+    /// {"state", current} (a finished record, or a duplicate running).
+    static let admitOne = RedisScript(name: "admit-one", source: """
         local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
         if not p[1] or p[1][2] ~= ARGV[3] then return {'elsewhere'} end
         local current = redis.call('GET', KEYS[2])
-        if current == ARGV[4] or not current then
-            redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[6])
+        local running = current and string.sub(current, 1, 19) == '{"status":"running"'
+        if not current or current == ARGV[4] or (running and string.sub(current, -#ARGV[5]) == ARGV[5]) then
+            redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[6])
             return {'run'}
         end
         return {'state', current}
@@ -26,7 +32,10 @@ enum QueueScripts {
     /// consumers both finished is never retried twice.
     static let retry = RedisScript(name: "retry", source: """
         local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-        if acked == 1 then
+        if acked == 0 and redis.call('ZSCORE', KEYS[2], ARGV[4]) then
+            -- Run again after its reply was lost: the retry is already scheduled.
+            acked = 1
+        elseif acked == 1 then
             redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
             if tonumber(ARGV[5]) > 0 then
                 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', unpack(ARGV, 7))
@@ -132,7 +141,7 @@ enum QueueScripts {
     /// from a live consumer, and keeps their state keys saying so.
     /// KEYS: stream, job state keys... ARGV: group, consumer, lease ms, then
     /// per running job its entry id and running marker (same order as the keys).
-    /// Returns the entry ids this consumer no longer owns.
+    /// Returns the entry ids another consumer has taken over.
     static let touch = RedisScript(name: "touch", source: """
         local lost = {}
         for i = 4, #ARGV, 2 do
@@ -146,7 +155,9 @@ enum QueueScripts {
                 elseif not state then
                     redis.call('SET', key, marker, 'PX', ARGV[3])
                 end
-            else
+            elseif p[1] then
+                -- Pending to another consumer: taken over. (Not pending at all
+                -- means it was just recorded, before its claim was released.)
                 lost[#lost + 1] = id
             end
         end
