@@ -284,8 +284,8 @@ struct QueueEngineTests {
         try await QueueAdmin.ensureGroup(keys: keys, client: h.client)
         for i in 0..<300 { try await h.enqueue("q", id: "e-\(i)") }
         // 200 delivered: the first 10 stay pending, the rest acknowledged; 100 never delivered.
-        let read = try await h.client.call(["XREADGROUP", "GROUP", QueueKeys.group, "x", "COUNT", "200", "STREAMS", keys.stream, ">"])
-        let delivered = StreamEntry.parseReadReply(read).map(\.id)
+        let delivered = try await h.client.send(RESPCommand(["XREADGROUP", "GROUP", QueueKeys.group, "x", "COUNT", "200", "STREAMS", keys.stream, ">"]),
+                                                decode: StreamEntry.decodeReadReply).map(\.id)
         try await h.client.call(["XACK", keys.stream, QueueKeys.group] + Array(delivered.dropFirst(10)))
         _ = try await QueueScripts.trim.run(on: h.client, keys: [keys.stream], args: [QueueKeys.group, "maxlen", "5", "10000"])
         let remaining = Set(try await h.entries(keys.stream).map(\.id))

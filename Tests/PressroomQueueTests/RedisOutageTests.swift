@@ -43,6 +43,16 @@ final class PrivateRedis {
         self.process = nil
     }
 
+    /// A ready worker, consumer "c", running the one queue `queue` on this server.
+    func startWorker(namespace: String, queue: QueueOptions, registry: JobRegistry) async throws -> RunningWorker {
+        let worker = QueueWorker(
+            configuration: .init(endpoint: endpoint, namespace: namespace, consumer: "c", queues: [queue]),
+            registry: registry, logger: TestRedis.logger)
+        let running = RunningWorker(worker)
+        try await running.waitReady()
+        return running
+    }
+
     deinit {
         if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
@@ -54,18 +64,14 @@ struct RedisOutageTests {
         let redis = try PrivateRedis()
         try await redis.start()
         let recorder = Recorder()
-        var reg = JobRegistry()
-        reg.register(JobTypeOptions(type: "t", queue: "q"), handler: ClosureJobHandler { ctx in
-            recorder.record(ctx.job.id)
-            return nil
-        })
         let keys = QueueKeys(namespace: "outage", queue: "q")
-        let worker = QueueWorker(
-            configuration: .init(endpoint: redis.endpoint, namespace: "outage", consumer: "c",
-                                 queues: [QueueOptions(name: "q", concurrency: 2, block: .milliseconds(200))]),
-            registry: reg, logger: TestRedis.logger)
-        let running = RunningWorker(worker)
-        try await running.waitReady()
+        let running = try await redis.startWorker(
+            namespace: "outage", queue: QueueOptions(name: "q", concurrency: 2, block: .milliseconds(200)),
+            registry: registry([("t", "q")]) { ctx in
+                recorder.record(ctx.job.id)
+                return nil
+            })
+        let worker = running.worker
         let producer = RedisClient(endpoint: redis.endpoint, name: "producer")
         defer { producer.shutdown() }
         try await QueueAdmin.enqueue(keys: keys, client: producer, id: "before", type: "t", payload: "{}")
@@ -99,19 +105,14 @@ extension RedisOutageTests {
         let redis = try PrivateRedis()
         try await redis.start()
         let recorder = Recorder()
-        var reg = JobRegistry()
-        reg.register(JobTypeOptions(type: "t", queue: "q"), handler: ClosureJobHandler { ctx in
-            recorder.record(ctx.job.id)
-            try await Task.sleep(for: .milliseconds(Int.random(in: 1...8)))
-            return nil
-        })
         let keys = QueueKeys(namespace: "kill", queue: "q")
-        let worker = QueueWorker(
-            configuration: .init(endpoint: redis.endpoint, namespace: "kill", consumer: "c",
-                                 queues: [QueueOptions(name: "q", concurrency: 16, block: .milliseconds(100), claimMinIdle: .milliseconds(1500))]),
-            registry: reg, logger: TestRedis.logger)
-        let running = RunningWorker(worker)
-        try await running.waitReady()
+        let running = try await redis.startWorker(
+            namespace: "kill", queue: QueueOptions(name: "q", concurrency: 16, block: .milliseconds(100), claimMinIdle: .milliseconds(1500)),
+            registry: registry([("t", "q")]) { ctx in
+                recorder.record(ctx.job.id)
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...8)))
+                return nil
+            })
         let admin = RedisClient(endpoint: redis.endpoint, name: "admin")
         defer { admin.shutdown() }
         let jobs = 1500
@@ -158,20 +159,15 @@ extension RedisOutageTests {
         let redis = try PrivateRedis()
         try await redis.start()
         let recorder = Recorder()
-        var reg = JobRegistry()
-        reg.register(JobTypeOptions(type: "t", queue: "q", retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(200))),
-                     handler: ClosureJobHandler { ctx in
-            recorder.record(ctx.job.id)
-            if ctx.job.attempt == 1 { throw JobError.transient("first attempt fails") }
-            return nil
-        })
         let keys = QueueKeys(namespace: "twice", queue: "q")
-        let worker = QueueWorker(
-            configuration: .init(endpoint: redis.endpoint, namespace: "twice", consumer: "c",
-                                 queues: [QueueOptions(name: "q", concurrency: 8, block: .milliseconds(100), claimMinIdle: .milliseconds(300))]),
-            registry: reg, logger: TestRedis.logger)
-        let running = RunningWorker(worker)
-        try await running.waitReady()
+        // The default test registry retries after 50-200 ms, up to 3 attempts.
+        let running = try await redis.startWorker(
+            namespace: "twice", queue: QueueOptions(name: "q", concurrency: 8, block: .milliseconds(100), claimMinIdle: .milliseconds(300)),
+            registry: registry([("t", "q")]) { ctx in
+                recorder.record(ctx.job.id)
+                if ctx.job.attempt == 1 { throw JobError.transient("first attempt fails") }
+                return nil
+            })
         let admin = RedisClient(endpoint: redis.endpoint, name: "admin")
         defer { admin.shutdown() }
         let trials = 3

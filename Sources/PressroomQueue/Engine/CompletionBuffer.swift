@@ -51,11 +51,10 @@ final class CompletionBuffer: Sendable {
         }
     }
 
-    /// Ends ``next(limit:)`` once the buffer is empty (or at once, `discard`ing what is left).
-    func close(discard: Bool = false) {
+    /// Ends ``next(limit:)`` once the buffer is empty.
+    func close() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.closed = true
-            if discard { state.items = [] }
             defer { state.waiters = [] }
             return state.waiters
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Values of a job id's state key (``QueueKeys/job(_:)``): JSON objects, so a
 /// producer can `GET` the key and read `status` either way.
 enum JobState {
@@ -37,19 +39,9 @@ enum JobState {
 
     /// `text` as a JSON string literal.
     static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // Encoding a String cannot fail.
+        return String(decoding: try! encoder.encode(text), as: UTF8.self)
     }
 }

@@ -11,17 +11,6 @@ public struct StreamEntry: Sendable {
         self.fields = fields
     }
 
-    /// Parses `XREADGROUP`/`XREAD` replies: `[[stream, [[id, [k, v, ...]], ...]], ...]`.
-    static func parseReadReply(_ reply: RedisValue) -> [StreamEntry] {
-        guard let streams = reply.array else { return [] }
-        var entries: [StreamEntry] = []
-        for stream in streams {
-            guard let parts = stream.array, parts.count == 2 else { continue }
-            entries += parseEntries(parts[1])
-        }
-        return entries
-    }
-
     /// Parses `XRANGE`-shaped replies: `[[id, [k, v, ...]], ...]`.
     public static func parseEntries(_ reply: RedisValue) -> [StreamEntry] {
         guard let items = reply.array else { return [] }
