@@ -665,7 +665,11 @@ final class QueueLane: Sendable {
     private func deadLetter(entryID: String, fields: [(String, String)], job: Job?, errorClass: JobError.Class, reason: String, requireAck: Bool = true) async {
         let now = Self.nowMs()
         let fieldMap = Dictionary(fields, uniquingKeysWith: { first, _ in first })
-        var dead = fields.flatMap { [$0.0, $0.1] }
+        // The dead letter's own fields replace an earlier attempt's of the same
+        // name (a retried entry carries first/last_failure_at): one value per name.
+        let own: Set<String> = ["original_id", "queue", "dead_reason", "dead_error_class", "attempts",
+                                WireFormat.Field.firstFailureAt, WireFormat.Field.lastFailureAt, "consumer"]
+        var dead = fields.filter { !own.contains($0.0) }.flatMap { [$0.0, $0.1] }
         dead += [
             "original_id", entryID,
             "queue", options.name,
