@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "PressroomQueue", targets: ["PressroomQueue"]),
         .library(name: "PressroomImaging", targets: ["PressroomImaging"]),
         .library(name: "PressroomStorage", targets: ["PressroomStorage"]),
+        .library(name: "PressroomHTTP", targets: ["PressroomHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -78,10 +79,20 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        /// HTTP client over libcurl (S3 and vendor APIs): blocking calls on
+        /// its own threads, no redirects, http(s) only.
+        .target(
+            name: "PressroomHTTP",
+            dependencies: [
+                "CCurlShims",
+                "PressroomSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "PressroomStorage",
             dependencies: [
-                "CCurlShims",
+                "PressroomHTTP",
                 "PressroomSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

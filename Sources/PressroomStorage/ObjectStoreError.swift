@@ -1,3 +1,5 @@
+import PressroomHTTP
+
 /// A storage failure, classified so callers know whether to retry.
 ///
 /// A struct with a private code enum (as swift-jobs' `JobQueueError` and
@@ -71,5 +73,20 @@ public struct ObjectStoreError: Error, Sendable, Hashable, CustomStringConvertib
     public func hash(into hasher: inout Hasher) {
         hasher.combine(code)
         hasher.combine(message)
+    }
+}
+
+extension ObjectStoreError {
+    /// A transport failure in the store's terms: connection trouble is
+    /// transient, timeouts and stalls are `.timeout`, a bad URL is configuration.
+    init(error: HTTPClientError, operation: String) {
+        let code: Code
+        switch error.code {
+        case .connection: code = .transient
+        case .timeout: code = .timeout
+        case .invalidRequest: code = .invalidConfiguration
+        default: code = .io
+        }
+        self.init(code, "\(operation): \(error.message)")
     }
 }

@@ -104,3 +104,51 @@ struct ConfigurationTests {
         }
     }
 }
+
+/// `credential:`, `file:` and `env:` in secret fields (systemd LoadCredential).
+struct SecretSourceTests {
+    func directory(_ files: [String: String]) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-cred-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        return dir.path
+    }
+
+    @Test func secretFieldsAreReadFromTheCredentialsDirectoryFilesAndEnvironment() throws {
+        let creds = try directory(["redis-url": "redis://:s3cret@127.0.0.1:6390/0\n", "s3-secret": "wJalrXUtnFEMI"])
+        let keyFile = try directory(["key": "AKIDEXAMPLE\n"]) + "/key"
+        let loaded = try ConfigurationLoader().load(file: nil, environment: [
+            "CREDENTIALS_DIRECTORY": creds,
+            "PRESSROOM_REDIS_URL": "credential:redis-url",
+            "PRESSROOM_STORAGE_BACKEND": "s3",
+            "PRESSROOM_STORAGE_S3_BUCKET": "b",
+            "PRESSROOM_STORAGE_S3_ACCESS_KEY_ID": "file:\(keyFile)",
+            "PRESSROOM_STORAGE_S3_SECRET_ACCESS_KEY": "credential:s3-secret",
+            "PRESSROOM_STORAGE_S3_SESSION_TOKEN": "env:MY_TOKEN",
+            "MY_TOKEN": "tok-1",
+        ])
+        #expect(loaded.configuration.redis.url == "redis://:s3cret@127.0.0.1:6390/0")
+        #expect(loaded.configuration.storage.s3?.accessKeyID == "AKIDEXAMPLE")
+        #expect(loaded.configuration.storage.s3?.secretAccessKey == "wJalrXUtnFEMI")
+        #expect(loaded.configuration.storage.s3?.sessionToken == "tok-1")
+    }
+
+    @Test func aMissingCredentialNamesTheFieldButNeverAValue() throws {
+        let creds = try directory([:])
+        let cases: [([String: String], String)] = [
+            (["CREDENTIALS_DIRECTORY": creds, "PRESSROOM_REDIS_URL": "credential:redis-url"], "credential 'redis-url' in $CREDENTIALS_DIRECTORY cannot be read"),
+            (["PRESSROOM_REDIS_URL": "credential:redis-url"], "$CREDENTIALS_DIRECTORY is not set"),
+            (["PRESSROOM_REDIS_URL": "credential:../etc/passwd", "CREDENTIALS_DIRECTORY": creds], "without '/'"),
+            (["PRESSROOM_REDIS_URL": "file:relative/path"], "absolute path"),
+            (["PRESSROOM_REDIS_URL": "env:NOPE"], "NOPE, which is not set"),
+        ]
+        for (environment, expected) in cases {
+            #expect {
+                try ConfigurationLoader().load(file: nil, environment: environment)
+            } throws: { error in
+                let text = "\(error)"
+                return text.contains("'redis.url'") && text.contains(expected)
+            }
+        }
+    }
+}

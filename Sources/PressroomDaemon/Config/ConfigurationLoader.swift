@@ -71,9 +71,27 @@ public struct ConfigurationLoader {
             Self.set(&tree, path: path, value: typed)
             overrides[path.joined(separator: ".")] = name
         }
-        let configuration = try decode(tree)
+        var configuration = try decode(tree)
+        try resolveSecrets(&configuration, environment: environment)
         try validate(configuration)
         return Loaded(configuration: configuration, overrides: overrides, unmatched: unmatched)
+    }
+
+    /// Replaces `credential:`/`file:`/`env:` references in secret fields with
+    /// what they name (see ``SecretSource``). Every secret field is listed here.
+    func resolveSecrets(_ c: inout PressroomConfiguration, environment: [String: String]) throws {
+        func resolve(_ value: inout String, _ field: String) throws {
+            value = try SecretSource.resolve(value, field: field, environment: environment)
+        }
+        func resolve(_ value: inout String?, _ field: String) throws {
+            if let text = value { value = try SecretSource.resolve(text, field: field, environment: environment) }
+        }
+        try resolve(&c.redis.url, "redis.url")
+        if c.storage.s3 != nil {
+            try resolve(&c.storage.s3!.accessKeyID, "storage.s3.accessKeyID")
+            try resolve(&c.storage.s3!.secretAccessKey, "storage.s3.secretAccessKey")
+            try resolve(&c.storage.s3!.sessionToken, "storage.s3.sessionToken")
+        }
     }
 
     private func decode(_ tree: [String: Any]) throws -> PressroomConfiguration {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import PressroomHTTP
 import PressroomSupport
 
 /// ``ObjectStore`` on S3 or any S3-compatible server, over libcurl with
@@ -14,7 +15,7 @@ import PressroomSupport
 public final class S3ObjectStore: ObjectStore {
     public let configuration: S3Configuration
     private let signer: SigV4Signer
-    private let transport: CurlTransport
+    private let transport: HTTPClient
     /// Hashing files before upload is blocking I/O too; kept apart from the
     /// curl threads so hashing never holds a connection.
     private let ioPool: BlockingThreadPool
@@ -46,12 +47,13 @@ public final class S3ObjectStore: ObjectStore {
             basePath = ""
         }
         baseURL = "\(scheme)://\(host)"
-        transport = try CurlTransport(
+        transport = try HTTPClient(
             options: .init(
                 connectTimeoutMilliseconds: Int(configuration.connectTimeoutSeconds * 1000),
                 lowSpeedLimitBytesPerSecond: configuration.lowSpeedLimitBytesPerSecond,
                 lowSpeedTimeSeconds: configuration.lowSpeedTimeSeconds,
-                connections: configuration.connections
+                connections: configuration.connections,
+                name: "pressroom-s3"
             )
         )
         ioPool = BlockingThreadPool(name: "pressroom-s3-io", threads: 2)
@@ -242,7 +244,7 @@ public final class S3ObjectStore: ObjectStore {
 
     // MARK: Put internals
 
-    private func singlePut(_ key: String, body: CurlHTTPRequest.Body, digest: Data, contentType: String) async throws -> PutOutcome {
+    private func singlePut(_ key: String, body: HTTPRequest.Body, digest: Data, contentType: String) async throws -> PutOutcome {
         let checksum = digest.base64EncodedString()
         do {
             _ = try await send(
@@ -294,7 +296,7 @@ public final class S3ObjectStore: ObjectStore {
 
     private func multipartPut(
         _ key: String, size: Int64, digest: Data, contentType: String, partHashes: [String],
-        body: @escaping @Sendable ((offset: Int64, length: Int64)) -> CurlHTTPRequest.Body
+        body: @escaping @Sendable ((offset: Int64, length: Int64)) -> HTTPRequest.Body
     ) async throws -> PutOutcome {
         let checksum = digest.base64EncodedString()
         // Cheap check first: an identical object needs no upload at all.
@@ -398,10 +400,10 @@ public final class S3ObjectStore: ObjectStore {
     /// (a fresh signature and date on every attempt).
     private func send(
         _ method: String, key: String?, query: [(name: String, value: String)] = [],
-        headers: [(name: String, value: String)] = [], body: CurlHTTPRequest.Body = .none,
-        payloadHash: String? = nil, sink: CurlHTTPRequest.Sink = .memory, hashResponse: Bool = false,
-        verify: ((CurlHTTPResponse) throws -> Void)? = nil
-    ) async throws -> CurlHTTPResponse {
+        headers: [(name: String, value: String)] = [], body: HTTPRequest.Body = .none,
+        payloadHash: String? = nil, sink: HTTPRequest.Sink = .memory, hashResponse: Bool = false,
+        verify: ((HTTPResponse) throws -> Void)? = nil
+    ) async throws -> HTTPResponse {
         let path = basePath + "/" + (key ?? "")
         let operation = "\(method) \(configuration.bucket)/\(key ?? "")"
         let hash: String
@@ -420,7 +422,7 @@ public final class S3ObjectStore: ObjectStore {
             let signed = signer.signHeaders(request, payloadHash: hash, date: Date()).signedRequest
             var url = baseURL + signed.encodedPath
             if !signed.query.isEmpty { url += "?" + signed.encodedQuery }
-            let curlRequest = CurlHTTPRequest(
+            let curlRequest = HTTPRequest(
                 method: method, url: url, headers: signed.headers, body: body, sink: sink, hashResponse: hashResponse
             )
             let failure: ObjectStoreError
@@ -437,6 +439,8 @@ public final class S3ObjectStore: ObjectStore {
             } catch let error as ObjectStoreError {
                 failure = error.message.hasPrefix(operation) ? error
                     : ObjectStoreError(error.code, "\(operation): \(error.message)", serverCode: error.serverCode, httpStatus: error.httpStatus)
+            } catch let error as HTTPClientError {
+                failure = ObjectStoreError(error: error, operation: operation)
             }
             guard failure.isTransient, attempt < configuration.retry.maxAttempts else {
                 if failure.isTransient {
@@ -457,7 +461,7 @@ public final class S3ObjectStore: ObjectStore {
     }
 
     /// Maps an HTTP error to a classified error with S3's code and message.
-    private func error(for response: CurlHTTPResponse, operation: String, key: String?) -> ObjectStoreError {
+    private func error(for response: HTTPResponse, operation: String, key: String?) -> ObjectStoreError {
         let retryAfter = response.headers["retry-after"].flatMap(Self.parseRetryAfter)
         if let root = S3XMLNode.parse(response.body), root.name == "Error" {
             return error(from: root, status: response.status, operation: operation, key: key, retryAfter: retryAfter)
@@ -497,7 +501,7 @@ public final class S3ObjectStore: ObjectStore {
         return ObjectStoreError(code, message, serverCode: serverCode, httpStatus: status, retryAfter: retryAfter)
     }
 
-    private static func verify(_ response: CurlHTTPResponse, key: String) throws {
+    private static func verify(_ response: HTTPResponse, key: String) throws {
         guard let expected = storedChecksum(response.headers), let actual = response.bodySHA256 else { return }
         if expected != actual {
             throw ObjectStoreError(.checksumMismatch, "GET \(key): received bytes have sha256 \(actual), stored object has \(expected)")
@@ -512,7 +516,7 @@ public final class S3ObjectStore: ObjectStore {
         return nil
     }
 
-    private func metadata(key: String, response: CurlHTTPResponse) -> ObjectMetadata {
+    private func metadata(key: String, response: HTTPResponse) -> ObjectMetadata {
         ObjectMetadata(
             key: key,
             size: Int64(response.headers["content-length"] ?? "") ?? response.bodyLength,

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// The handle is reused request after request so its connection cache keeps
 /// connections to the endpoint alive: `curl_easy_reset` clears options but
-/// keeps live connections. Not thread-safe: ``CurlTransport`` lends each
+/// keeps live connections. Not thread-safe: ``HTTPClient`` lends each
 /// handle to one pool thread at a time.
 final class CurlEasyHandle {
     private let handle: UnsafeMutableRawPointer
@@ -15,7 +15,7 @@ final class CurlEasyHandle {
     init() throws {
         CurlEasyHandle.globalInit
         guard let handle = curl_easy_init() else {
-            throw ObjectStoreError(.io, "curl_easy_init failed")
+            throw HTTPClientError(.io, "curl_easy_init failed")
         }
         self.handle = handle
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -33,7 +33,7 @@ final class CurlEasyHandle {
     }()
 
     /// Runs one request to completion on the calling (blocking) thread.
-    func perform(_ request: CurlHTTPRequest, options: CurlTransport.Options) throws -> CurlHTTPResponse {
+    func perform(_ request: HTTPRequest, options: HTTPClient.Options) throws -> HTTPResponse {
         curl_easy_reset(handle)
         errorBuffer[0] = 0
         let transfer = CurlTransfer(request: request)
@@ -56,6 +56,14 @@ final class CurlEasyHandle {
         try check(pressroom_curl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1), "TCP_NODELAY")
         try check(pressroom_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1), "TCP_KEEPALIVE")
         try check(pressroom_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeoutMilliseconds), "CONNECTTIMEOUT_MS")
+        // Never follow a redirect, and speak nothing but HTTP(S): which hosts
+        // are called is configuration's decision, not a server's.
+        try check(pressroom_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0), "FOLLOWLOCATION")
+        try check(pressroom_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "PROTOCOLS_STR")
+        if let timeout = request.timeout {
+            let ms = max(1, Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000))
+            try check(pressroom_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, ms), "TIMEOUT_MS")
+        }
         // Stall detection instead of a total timeout: a 2 GB master may take
         // minutes, but a transfer below the limit for this long is stuck.
         try check(pressroom_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedLimitBytesPerSecond), "LOW_SPEED_LIMIT")
@@ -89,15 +97,17 @@ final class CurlEasyHandle {
 
         let code = withExtendedLifetime(transfer) { curl_easy_perform(handle) }
         if let localError = transfer.localError {
-            throw ObjectStoreError(.io, "\(request.method) transfer: \(localError)")
+            throw HTTPClientError(transfer.localErrorCode, "\(request.method) transfer: \(localError)")
         }
         guard code == CURLE_OK else {
-            throw classify(code, method: request.method)
+            var sent = 0
+            _ = pressroom_curl_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &sent)
+            throw classify(code, method: request.method, requestSent: sent > 0)
         }
         var status = 0
         _ = pressroom_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         let digest = transfer.hasher.map { Data($0.finalize()).base64EncodedString() }
-        return CurlHTTPResponse(
+        return HTTPResponse(
             status: status == 0 ? transfer.status : status,
             headers: transfer.headers,
             body: transfer.body,
@@ -108,26 +118,27 @@ final class CurlEasyHandle {
 
     private func check(_ code: CURLcode, _ option: String) throws {
         guard code == CURLE_OK else {
-            throw ObjectStoreError(.invalidConfiguration, "curl option \(option): \(String(cString: curl_easy_strerror(code)))")
+            throw HTTPClientError(.invalidRequest, "curl option \(option): \(String(cString: curl_easy_strerror(code)))")
         }
     }
 
-    /// Network failures are transient, stalls and connect timeouts are
-    /// `.timeout`, anything else (bad URL, local write error) is permanent.
-    private func classify(_ code: CURLcode, method: String) -> ObjectStoreError {
+    /// Network failures and timeouts may succeed when sent again; a bad URL
+    /// or a refused protocol never will; anything else is a local failure.
+    private func classify(_ code: CURLcode, method: String, requestSent: Bool) -> HTTPClientError {
         let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
         let message = "\(method) failed: \(detail) (curl error \(code.rawValue))"
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
-            return ObjectStoreError(.timeout, message)
-        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_SEND_ERROR,
-            CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_SSL_CONNECT_ERROR, CURLE_HTTP2,
+            return HTTPClientError(.timeout, message, requestSent: requestSent)
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return HTTPClientError(.connection, message, requestSent: false)
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_SSL_CONNECT_ERROR, CURLE_HTTP2,
             CURLE_HTTP2_STREAM, CURLE_SEND_FAIL_REWIND:
-            return ObjectStoreError(.transient, message)
+            return HTTPClientError(.connection, message, requestSent: requestSent)
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
-            return ObjectStoreError(.invalidConfiguration, message)
+            return HTTPClientError(.invalidRequest, message, requestSent: false)
         default:
-            return ObjectStoreError(.io, message)
+            return HTTPClientError(.io, message, requestSent: requestSent)
         }
     }
 }

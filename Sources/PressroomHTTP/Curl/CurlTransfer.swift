@@ -10,7 +10,7 @@ import Glibc
 /// Lives on the stack of ``CurlEasyHandle/perform(_:options:)`` and only on
 /// the thread running that transfer, so it needs no locking.
 final class CurlTransfer {
-    let request: CurlHTTPRequest
+    let request: HTTPRequest
     var status = 0
     var headers: [String: String] = [:]
     var body = Data()
@@ -21,11 +21,12 @@ final class CurlTransfer {
     var inputFD: Int32 = -1
     var outputFD: Int32 = -1
     var localError: String?
+    var localErrorCode: HTTPClientError.Code = .io
 
     /// Error bodies are small XML documents; never buffer more than this.
     static let maxErrorBody = 1 << 20
 
-    init(request: CurlHTTPRequest) {
+    init(request: HTTPRequest) {
         self.request = request
         if request.hashResponse { hasher = SHA256() }
     }
@@ -38,7 +39,7 @@ final class CurlTransfer {
     func openFiles() throws {
         if case .file(let path, _, _) = request.body {
             inputFD = open(path, O_RDONLY | O_CLOEXEC)
-            if inputFD < 0 { throw ObjectStoreError(.io, "open \(path): \(String(cString: strerror(errno)))") }
+            if inputFD < 0 { throw HTTPClientError(.io, "open \(path): \(String(cString: strerror(errno)))") }
         }
     }
 
@@ -61,6 +62,11 @@ final class CurlTransfer {
 
     func onData(_ chunk: UnsafeRawBufferPointer) -> Bool {
         bodyLength += Int64(chunk.count)
+        if let limit = request.maxResponseBytes, bodyLength > Int64(limit) {
+            localError = "response body exceeds \(limit) bytes"
+            localErrorCode = .responseTooLarge
+            return false
+        }
         let success = (200..<300).contains(status)
         if success, case .file(let path) = request.sink {
             if outputFD < 0 {
