@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PressroomImaging", targets: ["PressroomImaging"]),
         .library(name: "PressroomStorage", targets: ["PressroomStorage"]),
         .library(name: "PressroomHTTP", targets: ["PressroomHTTP"]),
+        .library(name: "PressroomFulfillment", targets: ["PressroomFulfillment"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -99,6 +100,19 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        /// Print vendors: config model, routing, circuit breaker, adapters,
+        /// order state in Redis (Lua), webhooks, reconciliation. Knows no
+        /// storage or imaging: the daemon hands it presigned asset URLs.
+        .target(
+            name: "PressroomFulfillment",
+            dependencies: [
+                "PressroomHTTP",
+                "PressroomQueue",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         /// Admin HTTP port (metrics, health, readiness) and the systemd notify protocol.
         .target(
             name: "PressroomAdmin",
@@ -118,6 +132,7 @@ let package = Package(
                 "PressroomQueue",
                 "PressroomImaging",
                 "PressroomStorage",
+                "PressroomFulfillment",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -182,7 +197,18 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon", "PressroomQueue", "PressroomStorage"]),
+        .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon", "PressroomQueue", "PressroomStorage", "PressroomFulfillment", "PressroomHTTP"]),
+        .testTarget(
+            name: "PressroomFulfillmentTests",
+            dependencies: [
+                "PressroomFulfillment",
+                "PressroomQueue",
+                "PressroomHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

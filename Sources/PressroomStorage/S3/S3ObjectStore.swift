@@ -522,8 +522,18 @@ public final class S3ObjectStore: ObjectStore {
             size: Int64(response.headers["content-length"] ?? "") ?? response.bodyLength,
             contentType: response.headers["content-type"],
             checksumSHA256: Self.storedChecksum(response.headers),
-            lastModified: response.headers["last-modified"].flatMap(Self.parseHTTPDate)
+            lastModified: response.headers["last-modified"].flatMap(Self.parseHTTPDate),
+            md5Hex: Self.plainMD5(etag: response.headers["etag"])
         )
+    }
+
+    /// A single-part object's ETag is the hex MD5 of its bytes; a multipart
+    /// one (`…-N`) or an encrypted one is not, and gives `nil`.
+    static func plainMD5(etag: String?) -> String? {
+        guard let etag else { return nil }
+        let hex = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"W/ ")).lowercased()
+        guard hex.count == 32, hex.allSatisfy({ $0.isHexDigit }) else { return nil }
+        return hex
     }
 
     static func parseRetryAfter(_ value: String) -> Double? {

@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import Metrics
+import PressroomHTTP
+
+/// What every adapter's calls share: the vendor's own HTTP client (as many
+/// connections as `maxInFlight`), credentials, the in-flight limit, the
+/// request timeout, metrics, and the classification of transport failures,
+/// 401, 409, 429 and 5xx. Adapters interpret 2xx and the other 4xx.
+public struct VendorHTTP: Sendable {
+    public let vendor: String
+    public let baseURL: String
+    public let client: HTTPClient
+    public let auth: VendorAuthenticator
+    public let limiter: AsyncSemaphore
+    public let timeout: Duration
+    public let extraHeaders: [(name: String, value: String)]
+    public let secrets: Redactor
+    let metrics: FulfillmentMetrics
+    /// Response bodies are small JSON documents.
+    static let maxResponseBytes = 4 << 20
+
+    public init(vendor: String, configuration: VendorConfiguration, defaultAuthHeader: String, metrics: FulfillmentMetrics) throws {
+        self.vendor = vendor
+        self.baseURL = configuration.baseURL.hasSuffix("/") ? String(configuration.baseURL.dropLast()) : configuration.baseURL
+        let connectMs = Int(configuration.timeouts.connect.duration.milliseconds)
+        self.client = try HTTPClient(options: .init(connectTimeoutMilliseconds: max(1, connectMs), lowSpeedLimitBytesPerSecond: 1,
+                                                    lowSpeedTimeSeconds: max(1, Int(configuration.timeouts.request.duration.components.seconds) + 1),
+                                                    connections: configuration.maxInFlight, name: "vendor-\(vendor)"))
+        self.timeout = configuration.timeouts.request.duration
+        self.auth = VendorAuthenticator(vendor: vendor, auth: configuration.auth, defaultHeader: defaultAuthHeader, client: client, timeout: timeout)
+        self.limiter = AsyncSemaphore(permits: configuration.maxInFlight)
+        var extra: [(name: String, value: String)] = []
+        if let store = configuration.storeID { extra.append(("X-PF-Store-Id", store)) }
+        self.extraHeaders = extra
+        self.secrets = Redactor(configuration.secrets)
+        self.metrics = metrics
+    }
+
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: Data
+        public var headers: [String: String]
+        public var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] }
+    }
+
+    /// Sends one request. Throws ``VendorCallError`` for everything that is
+    /// not the vendor's own answer about the order; returns 2xx and other 4xx.
+    public func send(_ method: String, _ path: String, json body: Data? = nil, headers: [(name: String, value: String)] = [],
+                     redact: Redactor, logger: Logger) async throws -> Response {
+        var refreshed = false
+        while true {
+            var all: [(name: String, value: String)] = [("Accept", "application/json")] + extraHeaders + headers
+            if body != nil { all.append(("Content-Type", "application/json")) }
+            all += try await auth.headers()
+            let request = HTTPRequest(method: method, url: baseURL + path, headers: all, body: body.map { .data($0) } ?? .none,
+                                      timeout: timeout, maxResponseBytes: Self.maxResponseBytes)
+            let started = ContinuousClock.now
+            let response: HTTPResponse
+            do {
+                response = try await limiter.run { try await client.perform(request) }
+            } catch let error as HTTPClientError {
+                let outcome = error.code == .timeout ? "timeout" : (error.requestSent ? "connection" : "not_sent")
+                metrics.request(vendor: vendor, outcome: outcome, since: started)
+                let kind: VendorCallError.Kind = error.requestSent ? .noAnswer : .notSent
+                throw VendorCallError(kind, vendor: vendor, message: "\(method) \(path): \(error.code): \(redact(secrets(error.message)))")
+            }
+            let status = response.status
+            metrics.request(vendor: vendor, outcome: Self.outcome(status), since: started)
+            switch status {
+            case 401:
+                if auth.canRefresh && !refreshed {
+                    refreshed = true
+                    auth.invalidate()
+                    logger.notice("vendor answered 401; refreshing the token once", metadata: ["vendor": "\(vendor)"])
+                    continue
+                }
+                throw VendorCallError(.unauthorized, vendor: vendor, httpStatus: 401,
+                                      message: "\(method) \(path): the vendor refused our credentials" + (refreshed ? " (also after a token refresh)" : ""))
+            case 409:
+                throw VendorCallError(.inFlight, vendor: vendor, httpStatus: 409, message: "\(method) \(path): the same request is still in flight at the vendor",
+                                      retryAfter: Self.retryAfter(response))
+            case 429:
+                throw VendorCallError(.rateLimited, vendor: vendor, httpStatus: 429, message: "\(method) \(path): rate limited",
+                                      retryAfter: Self.retryAfter(response) ?? .seconds(5))
+            case 500...599:
+                throw VendorCallError(.server, vendor: vendor, httpStatus: status,
+                                      message: "\(method) \(path): server error: \(redact(secrets(Self.snippet(response.body))))",
+                                      retryAfter: Self.retryAfter(response))
+            case 300...399:
+                throw VendorCallError(.badResponse, vendor: vendor, httpStatus: status, message: "\(method) \(path): redirect refused (redirects are never followed)")
+            default:
+                return Response(status: status, body: response.body, headers: response.headers)
+            }
+        }
+    }
+
+    static func outcome(_ status: Int) -> String {
+        switch status {
+        case 200..<300: return "ok"
+        case 401: return "unauthorized"
+        case 409: return "in_flight"
+        case 429: return "rate_limited"
+        case 400..<500: return "rejected"
+        default: return "server_error"
+        }
+    }
+
+    /// `Retry-After` in seconds or as an HTTP date, capped at an hour.
+    static func retryAfter(_ response: HTTPResponse) -> Duration? {
+        guard let value = response.headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
+        var seconds: Double?
+        if let number = Double(value) { seconds = number }
+        else {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE',' dd MMM yyyy HH':'mm':'ss 'GMT'"
+            seconds = formatter.date(from: value).map { $0.timeIntervalSinceNow }
+        }
+        guard let s = seconds else { return nil }
+        return .milliseconds(Int64(min(3600, max(0, s)) * 1000))
+    }
+
+    /// The start of a body, for messages (callers redact).
+    static func snippet(_ body: Data) -> String {
+        let text = String(decoding: body.prefix(300), as: UTF8.self)
+        return text.isEmpty ? "(empty body)" : text
+    }
+
+    /// Path-safe form of an id from a vendor or from us.
+    static func pathComponent(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~@")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
+    }
+}

@@ -1,0 +1,94 @@
+import PressroomQueue
+
+/// Lua for order records. Every key is passed in KEYS (one hash slot).
+enum OrderScripts {
+    /// The generic compare-and-set transition over a state machine table.
+    ///
+    /// KEYS: order, timeline, events, refs, jobs, then one index key per state
+    /// (in the order of the ARGV state table).
+    /// ARGV: now, order id, target state ('' = update fields only), expected
+    /// ('-' = create if missing, '' = any, else a comma list of states),
+    /// expected version ('' = any), queue name, events maxlen, timeline JSON
+    /// ('' = none), N, N × 'state:rank:terminal', then counted groups:
+    /// fields to set (pairs), fields to delete, refs to set (pairs), extra
+    /// event fields (pairs), job entry fields to XADD (pairs, 0 = none).
+    /// Returns {status, state, version, created_at, previous state}; status
+    /// is created, exists, applied, same, stale, conflict or missing.
+    static let transition = RedisScript(name: "order-transition", source: #"""
+        local now, id, target, expected, expectedVersion = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+        local queue, maxlen, timeline = ARGV[6], ARGV[7], ARGV[8]
+        local n = tonumber(ARGV[9])
+        local rank, terminal, index = {}, {}, {}
+        for i = 1, n do
+            local spec = ARGV[9 + i]
+            local a = string.find(spec, ':', 1, true)
+            local b = string.find(spec, ':', a + 1, true)
+            local name = string.sub(spec, 1, a - 1)
+            rank[name] = tonumber(string.sub(spec, a + 1, b - 1))
+            terminal[name] = string.sub(spec, b + 1) == '1'
+            index[name] = KEYS[5 + i]
+        end
+        local pos = 10 + n
+        local function group(pairs)
+            local count = tonumber(ARGV[pos])
+            local values = {}
+            local width = pairs and 2 or 1
+            for i = 1, count * width do values[i] = ARGV[pos + i] end
+            pos = pos + count * width + 1
+            return values
+        end
+        local sets, dels, refs, extra, job = group(true), group(false), group(true), group(true), group(true)
+
+        local current = redis.call('HGET', KEYS[1], 'state')
+        if not current then
+            if expected ~= '-' then return {'missing', '', '0', '0', ''} end
+            if not rank[target] then return redis.error_reply('unknown state ' .. target) end
+            redis.call('HSET', KEYS[1], 'id', id, 'state', target, 'version', 1, 'created_at', now, 'updated_at', now, 'state_at:' .. target, now)
+            if #sets > 0 then redis.call('HSET', KEYS[1], unpack(sets)) end
+            redis.call('ZADD', index[target], now, id)
+        else
+            if expected == '-' then
+                local v = redis.call('HMGET', KEYS[1], 'version', 'created_at')
+                return {'exists', current, v[1] or '0', v[2] or '0', current}
+            end
+            local version = redis.call('HGET', KEYS[1], 'version') or '0'
+            if expectedVersion ~= '' and expectedVersion ~= version then
+                return {'conflict', current, version, redis.call('HGET', KEYS[1], 'created_at') or '0', current}
+            end
+            if expected ~= '' then
+                local ok = false
+                for s in string.gmatch(expected, '[^,]+') do if s == current then ok = true end end
+                if not ok then return {'conflict', current, version, redis.call('HGET', KEYS[1], 'created_at') or '0', current} end
+            end
+            if target ~= '' then
+                if not rank[target] then return redis.error_reply('unknown state ' .. target) end
+                if target == current then
+                    return {'same', current, version, redis.call('HGET', KEYS[1], 'created_at') or '0', current}
+                end
+                if terminal[current] or (rank[current] or 0) > rank[target] then
+                    redis.call('HINCRBY', KEYS[1], 'ignored_transitions', 1)
+                    redis.call('HSET', KEYS[1], 'last_ignored', target .. '@' .. now)
+                    return {'stale', current, version, redis.call('HGET', KEYS[1], 'created_at') or '0', current}
+                end
+                redis.call('HSET', KEYS[1], 'state', target, 'state_at:' .. target, now)
+                if index[current] then redis.call('ZREM', index[current], id) end
+                redis.call('ZADD', index[target], now, id)
+            end
+            redis.call('HINCRBY', KEYS[1], 'version', 1)
+            redis.call('HSET', KEYS[1], 'updated_at', now)
+            if #sets > 0 then redis.call('HSET', KEYS[1], unpack(sets)) end
+            if #dels > 0 then redis.call('HDEL', KEYS[1], unpack(dels)) end
+        end
+        if #refs > 0 then redis.call('HSET', KEYS[4], unpack(refs)) end
+        if timeline ~= '' then redis.call('RPUSH', KEYS[2], timeline) end
+        local state = redis.call('HGET', KEYS[1], 'state')
+        local meta = redis.call('HMGET', KEYS[1], 'version', 'created_at')
+        local previous = current or ''
+        if state ~= previous then
+            redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'event', 'order.' .. state, 'id', id, 'type', 'order',
+                'queue', queue, 'at', now, 'state', state, 'from', previous, 'version', meta[1], 'created_at', meta[2], unpack(extra))
+        end
+        if #job > 0 then redis.call('XADD', KEYS[5], '*', unpack(job)) end
+        return {current and 'applied' or 'created', state, meta[1], meta[2], previous}
+        """#)
+}

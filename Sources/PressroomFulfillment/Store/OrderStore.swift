@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+import PressroomQueue
+
+/// Order records in Redis: create, compare-and-set transitions, reads, and
+/// the per-state indexes reconcile scans. Connection errors are retried with
+/// a capped backoff until `redisPatience` has passed (a Redis restart in the
+/// middle of a vendor call must not lose the vendor's answer).
+public struct OrderStore: Sendable {
+    public let keys: OrderKeys
+    public let machine: OrderStateMachine
+    public let client: RedisClient
+    public var eventsMaxLength: Int
+    public var redisPatience: Duration
+
+    public init(client: RedisClient, keys: OrderKeys, machine: OrderStateMachine = .standard, eventsMaxLength: Int = 100_000,
+                redisPatience: Duration = .seconds(120)) {
+        self.client = client
+        self.keys = keys
+        self.machine = machine
+        self.eventsMaxLength = eventsMaxLength
+        self.redisPatience = redisPatience
+    }
+
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Runs `body`, retrying Redis connection errors with backoff.
+    func retrying<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + redisPatience
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                return try await body()
+            } catch let error as RedisError where error.kind == .connection || error.serverCode == "LOADING" {
+                if ContinuousClock.now + delay > deadline { throw error }
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
+    }
+
+    /// Applies one transition atomically.
+    public func apply(_ t: OrderTransition, to id: String, now: Int64 = OrderStore.nowMs()) async throws -> TransitionOutcome {
+        let states = machine.entries
+        var keyList = [keys.order(id), keys.timeline(id), keys.events, keys.refs, keys.jobs]
+        keyList += states.map { keys.index($0.state) }
+        var args: [String] = [String(now), id, t.target?.rawValue ?? ""]
+        switch t.expected {
+        case .create: args.append("-")
+        case .any: args.append("")
+        case .states(let list): args.append(list.map(\.rawValue).joined(separator: ","))
+        }
+        args.append(t.expectedVersion.map(String.init) ?? "")
+        args.append(keys.queue.queue)
+        args.append(String(eventsMaxLength))
+        if let timeline = t.timeline {
+            var entry = timeline
+            entry["at"] = entry["at"] ?? String(now)
+            args.append(Self.json(entry))
+        } else {
+            args.append("")
+        }
+        args.append(String(states.count))
+        args += states.map { "\($0.state.rawValue):\($0.rank):\($0.terminal ? 1 : 0)" }
+        func pairs(_ list: [(String, String)]) {
+            args.append(String(list.count))
+            for (k, v) in list { args.append(k); args.append(v) }
+        }
+        pairs(t.set)
+        args.append(String(t.delete.count))
+        args += t.delete
+        pairs(t.refs)
+        pairs(t.eventFields)
+        pairs(t.job ?? [])
+        let finalArgs = args
+        let reply = try await retrying {
+            try await OrderScripts.transition.run(on: client, keys: keyList, args: finalArgs)
+        }
+        guard let values = reply.array, values.count == 5, let status = values[0].string.flatMap(TransitionOutcome.Status.init(rawValue:)) else {
+            throw RedisError.protocolViolation("order-transition returned \(reply)")
+        }
+        let previous = values[4].string ?? ""
+        return TransitionOutcome(status: status, state: OrderState(values[1].string ?? ""), version: Int(values[2].int ?? 0),
+                                 createdAt: values[3].int ?? 0, previous: previous.isEmpty ? nil : OrderState(previous))
+    }
+
+    /// The record and its timeline, or `nil` when there is no such order.
+    public func read(_ id: String) async throws -> OrderRecord? {
+        var pipeline = RESPPipeline()
+        pipeline.append(["HGETALL", keys.order(id)])
+        pipeline.append(["LRANGE", keys.timeline(id), "0", "-1"])
+        let finalPipeline = pipeline
+        let replies = try await retrying { try await client.send(finalPipeline) }
+        guard replies.count == 2 else { throw RedisError.protocolViolation("order read got \(replies.count) replies") }
+        try replies[0].throwingServerError()
+        let fields = Dictionary(replies[0].fieldPairs, uniquingKeysWith: { a, _ in a })
+        guard !fields.isEmpty else { return nil }
+        let timeline = (replies[1].array ?? []).compactMap { value -> [String: String]? in
+            guard let text = value.string, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
+            return object.mapValues { "\($0)" }
+        }
+        return OrderRecord(fields: fields, timeline: timeline)
+    }
+
+    /// Order ids in `state` that entered it before `before` (ms), oldest first.
+    public func orders(in state: OrderState, enteredBefore before: Int64, limit: Int) async throws -> [String] {
+        let reply = try await retrying {
+            try await client.call(["ZRANGEBYSCORE", keys.index(state), "-inf", "(\(before)", "LIMIT", "0", String(limit)])
+        }
+        return (reply.array ?? []).compactMap(\.string)
+    }
+
+    /// Orders per state (the gauge).
+    public func counts() async throws -> [OrderState: Int] {
+        var pipeline = RESPPipeline()
+        for entry in machine.entries { pipeline.append(["ZCARD", keys.index(entry.state)]) }
+        let finalPipeline = pipeline
+        let replies = try await retrying { try await client.send(finalPipeline) }
+        var counts: [OrderState: Int] = [:]
+        for (entry, reply) in zip(machine.entries, replies) { counts[entry.state] = Int(reply.int ?? 0) }
+        return counts
+    }
+
+    /// The order a vendor's id or our key at that vendor belongs to.
+    public func orderID(vendor: String, vendorOrderID: String?, key: String?) async throws -> String? {
+        var fields: [String] = []
+        if let vendorOrderID { fields.append(Self.ref(vendor: vendor, vendorOrderID: vendorOrderID)) }
+        if let key { fields.append(Self.ref(vendor: vendor, key: key)) }
+        guard !fields.isEmpty else { return nil }
+        let finalFields = fields
+        let reply = try await retrying { try await client.call(["HMGET", keys.refs] + finalFields) }
+        return (reply.array ?? []).compactMap(\.string).first
+    }
+
+    static func ref(vendor: String, vendorOrderID: String) -> String { "\(vendor)|id|\(vendorOrderID)" }
+    static func ref(vendor: String, key: String) -> String { "\(vendor)|key|\(key)" }
+
+    static func json(_ object: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+}

@@ -1,0 +1,22 @@
+import Crypto
+import Foundation
+
+/// The key that makes a vendor create exactly-once: derived from the shop's
+/// order id and the vendor's name only, so it is the same on every retry, in
+/// every process, after every restart. At most 32 characters of
+/// `[0-9A-Za-z_-]`, which fits every vendor (Printful's `external_id` is the
+/// tightest): a readable part of the order id, then 11 characters of a
+/// base64url SHA-256 of (vendor, order id) that keep it unique.
+public enum IdempotencyKey {
+    public static let maxLength = 32
+
+    public static func derive(orderID: String, vendor: String) -> String {
+        let readable = String(orderID.unicodeScalars.filter { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }
+            .map(Character.init).prefix(20))
+        let digest = SHA256.hash(data: Data("pressroom\u{0}\(vendor)\u{0}\(orderID)".utf8))
+        let hash = Data(digest).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let tail = String(hash.prefix(11))
+        return readable.isEmpty ? "pr-" + tail : readable + "-" + tail
+    }
+}
