@@ -12,13 +12,17 @@ command -v systemd-analyze >/dev/null || ensure_apt systemd
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp systemd/pressroom@.service systemd/pressroom.target "$work/"
-sed -i 's|^ExecStart=/usr/local/bin/pressroom |ExecStart=/bin/true |' "$work/pressroom@.service"
+cp systemd/pressroom@.service systemd/pressroom.target systemd/pressroom-reconcile.service systemd/pressroom-reconcile.timer "$work/"
+sed -i 's|^ExecStart=/usr/local/bin/pressroom |ExecStart=/bin/true |' "$work/pressroom@.service" "$work/pressroom-reconcile.service"
 grep -q '^ExecStart=/bin/true run --config ' "$work/pressroom@.service" \
     || { log "ExecStart in systemd/pressroom@.service is not '/usr/local/bin/pressroom run --config ...'"; exit 1; }
+grep -q '^ExecStart=/bin/true enqueue reconcile --config ' "$work/pressroom-reconcile.service" \
+    || { log "ExecStart in systemd/pressroom-reconcile.service is not '/usr/local/bin/pressroom enqueue reconcile --config ...'"; exit 1; }
+grep -q '^Unit=pressroom-reconcile.service' "$work/pressroom-reconcile.timer" \
+    || { log "systemd/pressroom-reconcile.timer does not start pressroom-reconcile.service"; exit 1; }
 
 status=0
-for unit in "pressroom@1.service" "pressroom.target"; do
+for unit in "pressroom@1.service" "pressroom.target" "pressroom-reconcile.service" "pressroom-reconcile.timer"; do
     if ! output="$(cd "$work" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "$work/$unit" 2>&1)"; then
         log "systemd-analyze verify $unit failed:"; printf '%s\n' "$output" >&2; status=1
     elif [ -n "$output" ]; then

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import PressroomAdmin
+import PressroomFulfillment
 import PressroomImaging
 import PressroomQueue
 import PressroomStorage
@@ -37,18 +38,31 @@ public struct PressroomDaemon: Sendable {
 
     static let imageJobTypes: Set<String> = [DeriveJob.type, RenderJob.type]
 
-    /// Loads policies, starts libvips and opens the object store, when a
-    /// configured job type needs them. Errors name the config field.
-    public func makeImageServices() throws -> ImageServices? {
-        guard configuration.jobTypeOptions.contains(where: { Self.imageJobTypes.contains($0.type) }) else { return nil }
+    func loadCatalog() throws -> PolicyCatalog {
         let settings = configuration.imaging
-        let catalog: PolicyCatalog
         do {
-            catalog = try PolicyCatalog.load(directory: URL(fileURLWithPath: settings.policies),
-                                             profilesDirectory: URL(fileURLWithPath: settings.profiles))
+            return try PolicyCatalog.load(directory: URL(fileURLWithPath: settings.policies),
+                                          profilesDirectory: URL(fileURLWithPath: settings.profiles))
         } catch {
             throw ConfigurationLoader.Invalid(field: "imaging.policies", problem: "\(error)")
         }
+    }
+
+    func makeStore() throws -> any ObjectStore {
+        do {
+            return MeteredObjectStore(try makeObjectStore(configuration: configuration.storage, logger: logger),
+                                      backend: configuration.storage.backend.rawValue)
+        } catch {
+            throw ConfigurationLoader.Invalid(field: "storage", problem: "\(error)")
+        }
+    }
+
+    /// Loads policies, starts libvips and opens the object store, when a
+    /// configured job type needs them. Errors name the config field.
+    public func makeImageServices(store existing: (any ObjectStore)? = nil) throws -> ImageServices? {
+        guard configuration.jobTypeOptions.contains(where: { Self.imageJobTypes.contains($0.type) }) else { return nil }
+        let settings = configuration.imaging
+        let catalog = try loadCatalog()
         if (try? catalog.policy(named: settings.previewPolicy)) == nil {
             throw ConfigurationLoader.Invalid(field: "imaging.previewPolicy", problem: "no policy named '\(settings.previewPolicy)' in \(settings.policies)")
         }
@@ -58,18 +72,39 @@ public struct PressroomDaemon: Sendable {
         } catch {
             throw ConfigurationLoader.Invalid(field: "imaging", problem: "\(error)")
         }
-        let store: any ObjectStore
+        return ImageServices(imaging: imaging, catalog: catalog, store: try existing ?? makeStore())
+    }
+
+    /// The vendors, order store and breakers, when vendors are configured.
+    /// `afterVendorAnswer` is a test hook (see ``run(metrics:)``).
+    public func makeFulfillmentJobs(store existing: (any ObjectStore)? = nil, catalog existingCatalog: PolicyCatalog? = nil) throws -> FulfillmentJobs? {
+        guard !configuration.vendors.isEmpty,
+              configuration.jobTypeOptions.contains(where: { FulfillmentJobs.types.contains($0.type) }) else { return nil }
+        let catalog = try existingCatalog ?? loadCatalog()
+        let queue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
+        let client = RedisClient(endpoint: try configuration.endpoint, name: "orders")
+        var fulfillment: Fulfillment
         do {
-            store = MeteredObjectStore(try makeObjectStore(configuration: configuration.storage, logger: logger),
-                                       backend: configuration.storage.backend.rawValue)
+            fulfillment = try Fulfillment.make(vendors: configuration.vendors, client: client,
+                                               keys: OrderKeys(queue: configuration.keys(forQueue: queue)), metrics: FulfillmentMetrics(),
+                                               consumer: configuration.consumerName,
+                                               eventsMaxLength: configuration.queues[queue]?.eventsMaxLength ?? 100_000)
         } catch {
-            throw ConfigurationLoader.Invalid(field: "storage", problem: "\(error)")
+            throw ConfigurationLoader.Invalid(field: "vendors", problem: "\(error)")
         }
-        return ImageServices(imaging: imaging, catalog: catalog, store: store)
+        // Test-only: SIGKILL this process right after a vendor's answer and
+        // before it is recorded, to prove that window loses nothing.
+        if let vendor = ProcessInfo.processInfo.environment["PRESSROOM_TEST_CRASH_AFTER_VENDOR_ANSWER"], !vendor.isEmpty {
+            fulfillment.afterVendorAnswer = { name in
+                if name == vendor { kill(getpid(), SIGKILL) }
+            }
+        }
+        return FulfillmentJobs(fulfillment: fulfillment, store: try existing ?? makeStore(),
+                               products: Set(catalog.products.map(\.name)), settings: configuration.fulfillment)
     }
 
     /// Registers a handler for every configured job type this build knows.
-    public func makeRegistry(images: ImageServices? = nil) throws -> JobRegistry {
+    public func makeRegistry(images: ImageServices? = nil, fulfillment: FulfillmentJobs? = nil) throws -> JobRegistry {
         var registry = JobRegistry()
         for options in configuration.jobTypeOptions {
             switch options.type {
@@ -79,8 +114,14 @@ public struct PressroomDaemon: Sendable {
                 registry.register(options, handler: DeriveJob(services: images!, settings: configuration.imaging))
             case RenderJob.type where images != nil:
                 registry.register(options, handler: RenderJob(services: images!, settings: configuration.imaging))
+            case FulfillJob.type where fulfillment != nil:
+                registry.register(options, handler: FulfillJob(jobs: fulfillment!))
+            case VendorEventJob.type where fulfillment != nil:
+                registry.register(options, handler: VendorEventJob(jobs: fulfillment!))
+            case ReconcileJob.type where fulfillment != nil:
+                registry.register(options, handler: ReconcileJob(jobs: fulfillment!))
             default:
-                throw ConfigurationLoader.Invalid(field: "jobs.\(options.type)", problem: "no handler for job type '\(options.type)' in this build (known: derive, render, and sleep with diagnostics: true)")
+                throw ConfigurationLoader.Invalid(field: "jobs.\(options.type)", problem: "no handler for job type '\(options.type)' in this build (known: derive, render, fulfill/vendor-event/reconcile with vendors configured, and sleep with diagnostics: true)")
             }
         }
         return registry
@@ -88,7 +129,9 @@ public struct PressroomDaemon: Sendable {
 
     /// Runs until SIGTERM/SIGINT, then drains and returns.
     public func run(metrics: PressroomMetrics) async throws {
-        let registry = try makeRegistry(images: try makeImageServices())
+        let images = try makeImageServices()
+        let fulfillment = try makeFulfillmentJobs(store: images?.store, catalog: images?.catalog)
+        let registry = try makeRegistry(images: images, fulfillment: fulfillment)
         let notifier = SystemdNotifier()
         let logger = self.logger
         let worker = QueueWorker(
@@ -115,6 +158,10 @@ public struct PressroomDaemon: Sendable {
         }
         services.append(.init(service: WatchdogService(notifier: notifier, isHealthy: { worker.health.isUp && worker.phase != .stopped }, logger: logger)))
         services.append(.init(service: SystemdStatusReporter(worker: worker, notifier: notifier)))
+        if let fulfillment {
+            services.append(.init(service: FulfillmentGaugeSampler(fulfillment: fulfillment.fulfillment,
+                                                                   interval: configuration.fulfillment.gaugeInterval.duration, logger: logger)))
+        }
         services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         // Our own signal sources, installed before anything can report ready:
@@ -143,6 +190,27 @@ public struct PressroomDaemon: Sendable {
         case .stopped: checks.append(.failing("draining", detail: "stopped"))
         }
         return Readiness(checks: checks)
+    }
+}
+
+/// Samples orders per state and vendor breakers into gauges.
+struct FulfillmentGaugeSampler: Service {
+    let fulfillment: Fulfillment
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        var failing = false
+        while !Task.isCancelledOrShuttingDown {
+            do {
+                try await fulfillment.sampleGauges()
+                failing = false
+            } catch {
+                if !failing { logger.warning("sampling order gauges failed", metadata: ["error": "\(error)"]) }
+                failing = true
+            }
+            try? await Task.sleep(for: interval)
+        }
     }
 }
 

@@ -15,6 +15,7 @@ struct PressroomCommand: AsyncParsableCommand {
             RenderCommand.self,
             InspectCommand.self,
             PolicyCommand.self,
+            OrderCommand.self,
         ]
     )
 }

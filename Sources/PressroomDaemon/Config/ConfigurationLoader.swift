@@ -1,4 +1,5 @@
 import Foundation
+import PressroomFulfillment
 import PressroomQueue
 import PressroomStorage
 import Yams
@@ -51,6 +52,7 @@ public struct ConfigurationLoader {
                 throw Invalid(field: "", problem: "\(file) is not valid YAML: \(error)")
             }
         }
+        try mergeVendorsFile(into: &tree, environment: environment)
         let defaults = (try? Yams.load(yaml: YAMLEncoder().encode(PressroomConfiguration()))) as? [String: Any] ?? [:]
         let exemplar = (try? Yams.load(yaml: YAMLEncoder().encode(Self.schemaExemplar))) as? [String: Any] ?? [:]
         let schema = Self.merge(defaults, exemplar)
@@ -77,6 +79,36 @@ public struct ConfigurationLoader {
         return Loaded(configuration: configuration, overrides: overrides, unmatched: unmatched)
     }
 
+    /// Reads the vendors file `fulfillment.vendors` names (the environment
+    /// may name it too) into the tree's `vendors` section, so its fields get
+    /// the same `PRESSROOM_VENDORS_<NAME>_<FIELD>` overrides, secret handling
+    /// and error style as the main file.
+    func mergeVendorsFile(into tree: inout [String: Any], environment: [String: String]) throws {
+        let section = tree["fulfillment"] as? [String: Any]
+        guard let path = environment["PRESSROOM_FULFILLMENT_VENDORS"] ?? section?["vendors"] as? String, !path.isEmpty else { return }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw Invalid(field: "fulfillment.vendors", problem: "cannot read \(path): \(error.localizedDescription)")
+        }
+        let loaded: Any?
+        do {
+            loaded = try Yams.load(yaml: text)
+        } catch {
+            throw Invalid(field: "fulfillment.vendors", problem: "\(path) is not valid YAML: \(error)")
+        }
+        guard let mapping = loaded as? [String: Any], let vendors = mapping["vendors"] as? [String: Any] else {
+            throw Invalid(field: "fulfillment.vendors", problem: "\(path) must be a mapping with a 'vendors:' section")
+        }
+        if let extra = mapping.keys.first(where: { $0 != "vendors" }) {
+            throw Invalid(field: "fulfillment.vendors", problem: "\(path): unknown top-level key '\(extra)' (only 'vendors')")
+        }
+        var merged = tree["vendors"] as? [String: Any] ?? [:]
+        for (name, vendor) in vendors { merged[name] = vendor }
+        tree["vendors"] = merged
+    }
+
     /// Replaces `credential:`/`file:`/`env:` references in secret fields with
     /// what they name (see ``SecretSource``). Every secret field is listed here.
     func resolveSecrets(_ c: inout PressroomConfiguration, environment: [String: String]) throws {
@@ -91,6 +123,15 @@ public struct ConfigurationLoader {
             try resolve(&c.storage.s3!.accessKeyID, "storage.s3.accessKeyID")
             try resolve(&c.storage.s3!.secretAccessKey, "storage.s3.secretAccessKey")
             try resolve(&c.storage.s3!.sessionToken, "storage.s3.sessionToken")
+        }
+        for name in c.vendors.keys.sorted() {
+            let path = "vendors.\(name)"
+            try resolve(&c.vendors[name]!.auth.apiKey, "\(path).auth.apiKey")
+            try resolve(&c.vendors[name]!.auth.token, "\(path).auth.token")
+            try resolve(&c.vendors[name]!.auth.clientSecret, "\(path).auth.clientSecret")
+            if c.vendors[name]!.webhooks != nil {
+                try resolve(&c.vendors[name]!.webhooks!.secret, "\(path).webhooks.secret")
+            }
         }
     }
 
@@ -179,6 +220,30 @@ public struct ConfigurationLoader {
             guard job.multiplier >= 1 else { throw Invalid(field: "jobs.\(type).multiplier", problem: "must be at least 1") }
             guard (0...1).contains(job.jitter) else { throw Invalid(field: "jobs.\(type).jitter", problem: "must be between 0 and 1") }
         }
+        try validateFulfillment(c)
+    }
+
+    func validateFulfillment(_ c: PressroomConfiguration) throws {
+        let f = c.fulfillment
+        guard f.presignExpiry.duration >= .seconds(60), f.presignExpiry.duration <= .seconds(7 * 86400) else {
+            throw Invalid(field: "fulfillment.presignExpiry", problem: "must be between 1m and 7d (the longest a SigV4 presigned URL lives)")
+        }
+        guard !f.masterPrefixes.isEmpty, !f.masterPrefixes.contains("") else {
+            throw Invalid(field: "fulfillment.masterPrefixes", problem: "list at least one non-empty prefix")
+        }
+        guard f.reconcile.limit >= 1 else { throw Invalid(field: "fulfillment.reconcile.limit", problem: "must be at least 1") }
+        guard f.gaugeInterval.duration >= .seconds(1) else { throw Invalid(field: "fulfillment.gaugeInterval", problem: "must be at least 1s") }
+        for name in c.vendors.keys.sorted() {
+            guard !name.isEmpty, name.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }) else {
+                throw Invalid(field: "vendors.\(name)", problem: "vendor names are lower-case letters, digits and '-'")
+            }
+            if let problem = c.vendors[name]!.problems().first {
+                throw Invalid(field: "vendors.\(name).\(problem.field)", problem: problem.problem)
+            }
+        }
+        if !c.vendors.isEmpty, c.queues[FulfillmentJobs.queue] == nil, c.jobs[FulfillJob.type] == nil {
+            throw Invalid(field: "queues.\(FulfillmentJobs.queue)", problem: "vendors are configured, so the fulfill queue is needed")
+        }
     }
 
     // MARK: Environment paths
@@ -195,6 +260,17 @@ public struct ConfigurationLoader {
         var job = PressroomConfiguration.JobType(queue: "x")
         job.timeout = DurationText(.seconds(1))
         c.jobs = ["x": job]
+        c.fulfillment.vendors = "x"
+        var vendor = VendorConfiguration(adapter: .idempotencyKey, baseURL: "x",
+                                         auth: .init(kind: .oauth2, header: "x", apiKey: "x", token: "x", tokenURL: "x", clientID: "x", clientSecret: "x", scope: "x"),
+                                         products: ["x": .init(sku: "x", sizing: "x", printArea: "x")], countries: ["x": .init(priority: 1, leadTimeDays: 1, cost: 1)],
+                                         breaker: .init(probeTimeout: .seconds(1)),
+                                         webhooks: .init(verify: .sharedSecret, secret: "x", header: "x", timestampHeader: "x"))
+        vendor.shippingMethods = ["x": "x"]
+        vendor.callbackURL = "x"
+        vendor.storeID = "x"
+        vendor.currency = "x"
+        c.vendors = ["x": vendor]
         c.storage = StorageConfiguration(
             backend: .s3, filesystem: FileSystemStoreConfiguration(root: "x"),
             s3: S3Configuration(bucket: "x", accessKeyID: "x", secretAccessKey: "x", sessionToken: "x", profile: "x"))

@@ -1,4 +1,5 @@
 import Foundation
+import PressroomFulfillment
 import PressroomQueue
 import PressroomStorage
 
@@ -110,6 +111,10 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
     /// filesystem (quick start) or any S3-compatible store.
     public var storage: StorageConfiguration = .quickStart
     public var imaging = ImagingSettings()
+    public var fulfillment = FulfillmentSettings()
+    /// Print vendors by name: read from the file `fulfillment.vendors` names
+    /// (config/vendors.yaml documents every field), or given inline.
+    public var vendors: [String: VendorConfiguration] = [:]
 
     public init() {}
 
@@ -126,6 +131,8 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         jobs = try c.decodeIfPresent([String: JobType].self, forKey: .jobs) ?? d.jobs
         storage = try c.decodeIfPresent(StorageConfiguration.self, forKey: .storage) ?? d.storage
         imaging = try c.decodeIfPresent(ImagingSettings.self, forKey: .imaging) ?? d.imaging
+        fulfillment = try c.decodeIfPresent(FulfillmentSettings.self, forKey: .fulfillment) ?? d.fulfillment
+        vendors = try c.decodeIfPresent([String: VendorConfiguration].self, forKey: .vendors) ?? d.vendors
     }
 }
 

@@ -32,6 +32,18 @@ extension PressroomConfiguration {
             let job = jobs[type]!
             return JobTypeOptions(type: type, queue: job.queue, retry: job.retryPolicy, timeout: job.timeout?.duration)
         }
+        // With vendors configured, the fulfilment types run on the fulfil queue
+        // unless `jobs:` says otherwise.
+        if !vendors.isEmpty {
+            let defaults: [(String, RetryPolicy, Duration?)] = [
+                (FulfillJob.type, RetryPolicy(maxAttempts: 12, initialBackoff: .seconds(2), maxBackoff: .seconds(600)), nil),
+                (VendorEventJob.type, RetryPolicy(maxAttempts: 8, initialBackoff: .seconds(5), maxBackoff: .seconds(300)), .seconds(120)),
+                (ReconcileJob.type, RetryPolicy(maxAttempts: 3, initialBackoff: .seconds(10), maxBackoff: .seconds(60)), .seconds(600)),
+            ]
+            for (type, retry, timeout) in defaults where jobs[type] == nil {
+                result.append(JobTypeOptions(type: type, queue: FulfillmentJobs.queue, retry: retry, timeout: timeout))
+            }
+        }
         if diagnostics, jobs[SleepJob.type] == nil, let first = queues.keys.sorted().first {
             result.append(JobTypeOptions(type: SleepJob.type, queue: first, retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(200))))
         }

@@ -1,3 +1,4 @@
+import PressroomFulfillment
 import PressroomImaging
 import PressroomQueue
 import Foundation
@@ -19,6 +20,8 @@ enum JobFailure {
                 return JobError.transient("\(doing): \(error)", retryAfter: error.retryAfter.map { .milliseconds(Int64($0 * 1000)) })
             }
             return JobError.permanent("\(doing): \(error)")
+        case let error as VendorCallError:
+            return error.jobError
         case is CancellationError:
             return error
         default:

@@ -1,0 +1,84 @@
+import Foundation
+@testable import PressroomFulfillment
+import PressroomQueue
+import Testing
+
+@Suite("order store and transition script")
+struct OrderStoreTests {
+    func store() async throws -> (OrderStore, RedisClient) {
+        let client = try await TestRedis.client()
+        return (OrderStore(client: client, keys: OrderKeys(namespace: TestRedis.namespace())), client)
+    }
+
+    func events(_ client: RedisClient, _ store: OrderStore) async throws -> [[String: String]] {
+        StreamEntry.parseEntries(try await client.call(["XRANGE", store.keys.events, "-", "+"])).map {
+            Dictionary($0.fields ?? [], uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    @Test func transitionsMoveForwardOnlyAndReplaysAreNoOps() async throws {
+        let (store, client) = try await store()
+        defer { client.shutdown() }
+        let created = try await store.apply(OrderTransition(target: .received, expected: .create, set: [("reference", "#1")]), to: "A1")
+        #expect(created.status == .created && created.version == 1)
+        #expect(try await store.apply(OrderTransition(target: .received, expected: .create), to: "A1").status == .exists)
+        #expect(try await store.apply(OrderTransition(target: .accepted, set: [("vendor_order_id", "v1")]), to: "A1").status == .applied)
+        #expect(try await store.apply(OrderTransition(target: .accepted, set: [("vendor_order_id", "v2")]), to: "A1").status == .same, "a replay changes nothing")
+        #expect(try await store.apply(OrderTransition(target: .shipped), to: "A1").status == .applied)
+        let late = try await store.apply(OrderTransition(target: .inProduction), to: "A1")
+        #expect(late.status == .stale && late.state == .shipped, "a late in_production after shipped is ignored")
+        #expect(try await store.apply(OrderTransition(target: .cancelled), to: "A1").status == .stale, "nothing leaves a terminal state")
+        let record = try #require(try await store.read("A1"))
+        #expect(record.state == .shipped)
+        #expect(record.vendorOrderID == "v1")
+        #expect(record.ignoredTransitions == 2)
+        #expect(record.stateTimes[.accepted] != nil && record.stateTimes[.shipped] != nil)
+        let kinds = try await events(client, store).map { $0["event"] ?? "" }
+        #expect(kinds == ["order.received", "order.accepted", "order.shipped"], "one event per applied transition, none for no-ops")
+        let shipped = try await events(client, store).last ?? [:]
+        #expect(shipped["id"] == "A1" && shipped["type"] == "order" && shipped["from"] == "accepted" && shipped["created_at"] != nil)
+        // The index holds the order under its current state only.
+        #expect(try await store.counts()[.shipped] == 1)
+        #expect(try await store.counts()[.accepted] == 0)
+        #expect(try await store.apply(OrderTransition(target: .accepted), to: "nope").status == .missing)
+    }
+
+    @Test func compareAndSetOnVersionAndState() async throws {
+        let (store, client) = try await store()
+        defer { client.shutdown() }
+        _ = try await store.apply(OrderTransition(target: .received, expected: .create), to: "B1")
+        let update = try await store.apply(OrderTransition(target: nil, expectedVersion: 1, set: [("intent:1", "{}")]), to: "B1")
+        #expect(update.status == .applied && update.version == 2)
+        #expect(try await store.apply(OrderTransition(target: nil, expectedVersion: 1, set: [("intent:1", "x")]), to: "B1").status == .conflict)
+        #expect(try await store.apply(OrderTransition(target: .accepted, expected: .states([.submitting])), to: "B1").status == .conflict)
+        #expect(try await store.read("B1")?.fields["intent:1"] == "{}")
+        #expect(try await events(client, store).count == 1, "field updates publish nothing")
+    }
+
+    @Test func workflowStatesSlotIntoTheTable() async throws {
+        // Issue 10's workflow adds states between received and routed.
+        let client = try await TestRedis.client()
+        defer { client.shutdown() }
+        let machine = OrderStateMachine.standard.adding([.init(OrderState("rendering"), rank: 20), .init(OrderState("masters_ready"), rank: 30)])
+        let store = OrderStore(client: client, keys: OrderKeys(namespace: TestRedis.namespace()), machine: machine)
+        _ = try await store.apply(OrderTransition(target: .received, expected: .create), to: "W1")
+        let fanIn = try await store.apply(OrderTransition(target: OrderState("rendering"), timeline: ["line": "0", "step": "render"],
+                                                          job: WireFormat.fields(id: "{W1}:fulfill", type: "fulfill", payload: "{}")), to: "W1")
+        #expect(fanIn.status == .applied)
+        #expect(try await store.apply(OrderTransition(target: OrderState("masters_ready")), to: "W1").status == .applied)
+        #expect(try await store.apply(OrderTransition(target: OrderState("rendering")), to: "W1").status == .stale)
+        #expect(try await client.call(["XLEN", store.keys.jobs]).int == 1, "the follow-up job was enqueued in the same script")
+        #expect(try await store.read("W1")?.timeline.first?["line"] == "0")
+    }
+
+    @Test func staleOrderScanFindsOldOnes() async throws {
+        let (store, client) = try await store()
+        defer { client.shutdown() }
+        let old = OrderStore.nowMs() - 3_600_000
+        _ = try await store.apply(OrderTransition(target: .received, expected: .create), to: "S1", now: old)
+        _ = try await store.apply(OrderTransition(target: .submitting), to: "S1", now: old)
+        _ = try await store.apply(OrderTransition(target: .received, expected: .create), to: "S2")
+        _ = try await store.apply(OrderTransition(target: .submitting), to: "S2")
+        #expect(try await store.orders(in: .submitting, enteredBefore: OrderStore.nowMs() - 60_000, limit: 10) == ["S1"])
+    }
+}
