@@ -76,7 +76,7 @@ public struct CircuitBreaker: Sendable {
         return redis.error_reply('unknown breaker op ' .. op)
         """#)
 
-    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    public static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Asks to make a call.
     public func acquire(now: Int64 = CircuitBreaker.nowMs()) async throws -> Admission {

@@ -22,7 +22,7 @@ public struct OrderStore: Sendable {
         self.redisPatience = redisPatience
     }
 
-    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    public static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Runs `body`, retrying Redis connection errors with backoff.
     func retrying<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
@@ -73,8 +73,9 @@ public struct OrderStore: Sendable {
         pairs(t.eventFields)
         pairs(t.job ?? [])
         let finalArgs = args
+        let finalKeys = keyList
         let reply = try await retrying {
-            try await OrderScripts.transition.run(on: client, keys: keyList, args: finalArgs)
+            try await OrderScripts.transition.run(on: client, keys: finalKeys, args: finalArgs)
         }
         guard let values = reply.array, values.count == 5, let status = values[0].string.flatMap(TransitionOutcome.Status.init(rawValue:)) else {
             throw RedisError.protocolViolation("order-transition returned \(reply)")

@@ -245,7 +245,7 @@ public struct Fulfillment: Sendable {
             return try await failed(record, seq: seq, vendor: vendor, error: error, started: started, logger: logger)
         }
         afterVendorAnswer?(vendor)
-        try? await breakers[vendor]?.recordSuccess()
+        _ = try? await breakers[vendor]?.recordSuccess()
         return .done(try await accepted(record.id, seq: seq, vendor: vendor, key: ticket.key, order: vendorOrder, started: started, logger: logger))
     }
 
@@ -255,7 +255,7 @@ public struct Fulfillment: Sendable {
                 logger.warning("vendor breaker opened", metadata: ["vendor": "\(vendor)", "error": "\(error.message)"])
             }
         } else {
-            try? await breakers[vendor]?.recordSuccess()
+            _ = try? await breakers[vendor]?.recordSuccess()
         }
         let result = SubmissionResult(seq: seq, outcome: error.outcome, at: Self.nowMs(), httpStatus: error.httpStatus, detail: error.message,
                                       durationMs: (ContinuousClock.now - started).milliseconds)
