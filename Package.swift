@@ -204,6 +204,7 @@ let package = Package(
                 "PressroomFulfillment",
                 "PressroomQueue",
                 "PressroomHTTP",
+                "PressroomStorage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -152,3 +152,64 @@ struct SecretSourceTests {
         }
     }
 }
+
+extension ConfigurationTests {
+    static let vendorSecrets = [
+        "PRINTLAB_EU_API_KEY": "pl-key-1", "PRINTLAB_EU_WEBHOOK_SECRET": "pl-wh-1", "PRODIGI_API_KEY": "pd-key-1",
+        "PRODIGI_WEBHOOK_TOKEN": "pd-wh-1", "PRINTFUL_TOKEN": "pf-tok-1", "PRINTFUL_WEBHOOK_SECRET": "pf-wh-1",
+        "GELATO_API_KEY": "gl-key-1", "GELATO_WEBHOOK_SECRET": "gl-wh-1",
+    ]
+
+    @Test func theShippedVendorsFileLoadsWithOverridesAndSecrets() throws {
+        var env = Self.vendorSecrets
+        env["PRESSROOM_FULFILLMENT_VENDORS"] = Self.root.appendingPathComponent("config/vendors.yaml").path
+        env["PRESSROOM_VENDORS_PRINTLAB_EU_BASE_URL"] = "https://eu.example/v2"
+        env["PRESSROOM_VENDORS_PRINTLAB_EU_MAX_IN_FLIGHT"] = "4"
+        env["PRESSROOM_VENDORS_GELATO_BREAKER_COOL_DOWN"] = "2m"
+        let loaded = try ConfigurationLoader().load(file: Self.root.appendingPathComponent("config/pressroom.example.yaml").path, environment: env)
+        let c = loaded.configuration
+        #expect(c.vendors.keys.sorted() == ["gelato", "printful", "printlab-eu", "prodigi"])
+        #expect(c.vendors["printlab-eu"]?.baseURL == "https://eu.example/v2")
+        #expect(c.vendors["printlab-eu"]?.maxInFlight == 4)
+        #expect(c.vendors["gelato"]?.breaker.coolDown.duration == .seconds(120))
+        #expect(c.vendors["printlab-eu"]?.auth.apiKey == "pl-key-1", "env: secrets are resolved")
+        #expect(c.vendors["printful"]?.webhooks?.secret == "pf-wh-1")
+        #expect(c.vendors["printful"]?.products["print-5x7"]?.sku == "19528")
+        #expect(c.vendors["printlab-eu"]?.products["canvas-16x20"]?.sizing == "fillPrintArea")
+        #expect(loaded.unmatched.isEmpty, "\(loaded.unmatched)")
+        #expect(Set(c.jobTypeOptions.filter { $0.queue == "fulfill" }.map(\.type)) == ["fulfill", "vendor-event", "reconcile"])
+    }
+
+    @Test func vendorProblemsNameTheField() throws {
+        var env = Self.vendorSecrets
+        env["PRESSROOM_FULFILLMENT_VENDORS"] = Self.root.appendingPathComponent("config/vendors.yaml").path
+        env.removeValue(forKey: "PRINTFUL_TOKEN")
+        #expect(throws: ConfigurationLoader.Invalid(field: "vendors.printful.auth.token", problem: "names environment variable PRINTFUL_TOKEN, which is not set")) {
+            _ = try ConfigurationLoader().load(file: nil, environment: env)
+        }
+        let bad = try write("""
+            vendors:
+              lab:
+                adapter: idempotency-key
+                baseURL: "ftp://lab.example"
+                auth: { kind: api-key, apiKey: k }
+                products: { print-4x6: P }
+                countries: { DE: { priority: 1 } }
+            """)
+        #expect(throws: ConfigurationLoader.Invalid(field: "vendors.lab.baseURL", problem: "must be an http(s) URL with a host")) {
+            _ = try ConfigurationLoader().load(file: nil, environment: ["PRESSROOM_FULFILLMENT_VENDORS": bad])
+        }
+        let country = try write("""
+            vendors:
+              lab:
+                adapter: gelato
+                baseURL: "https://lab.example"
+                auth: { kind: oauth2, tokenURL: "https://lab.example/token", clientID: c }
+                products: { print-4x6: P }
+                countries: { DE: { priority: 1 } }
+            """)
+        #expect(throws: ConfigurationLoader.Invalid(field: "vendors.lab.auth.clientSecret", problem: "is required for kind oauth2")) {
+            _ = try ConfigurationLoader().load(file: nil, environment: ["PRESSROOM_FULFILLMENT_VENDORS": country])
+        }
+    }
+}

@@ -267,7 +267,13 @@ public struct Fulfillment: Sendable {
             logger.warning("vendor never received the order; routing again", metadata: ["order_id": "\(record.id)", "vendor": "\(vendor)", "error": "\(error.message)"])
             return .reread("never received it (\(error.kind.rawValue))")
         case .ambiguous:
-            _ = try await store.apply(OrderTransition(target: nil, set: [("result:\(seq)", OrderStore.json(result))], timeline: timeline), to: record.id)
+            // The call is over: release its lease so a retry or reconcile may resume at once.
+            var set = [("result:\(seq)", OrderStore.json(result))]
+            if var intent = try await store.read(record.id)?.intents.first(where: { $0.seq == seq }) {
+                intent.leaseUntil = result.at
+                set.append(("intent:\(seq)", OrderStore.json(intent)))
+            }
+            _ = try await store.apply(OrderTransition(target: nil, set: set, timeline: timeline), to: record.id)
             throw error.jobError
         case .rejected:
             let reason = "\(vendor) rejected the order: \(error.message)"

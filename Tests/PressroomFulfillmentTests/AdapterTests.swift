@@ -1,0 +1,125 @@
+import Foundation
+@testable import PressroomFulfillment
+import PressroomQueue
+import Testing
+
+/// Every adapter against the strict test vendor: real HTTP, real Redis,
+/// masters downloaded by the vendor from ministack through presigned URLs.
+@Suite("adapters against the test vendor")
+struct AdapterTests {
+    static let adapters: [VendorConfiguration.Adapter] = [.idempotencyKey, .prodigi, .printful, .gelato]
+
+    /// Accept, then hang past our timeout (or drop the connection): the first
+    /// attempt cannot know, the retry resolves it, and the vendor holds one order.
+    @Test(arguments: adapters, ["hang-after-accept", "drop-after-accept"])
+    func theAmbiguousCaseMakesExactlyOneVendorOrder(adapter: VendorConfiguration.Adapter, fault: String) async throws {
+        let vendor = try TestVendor.running()
+        let account = try await vendor.account()
+        let h = try await Harness(vendors: ["lab": vendor.vendor(adapter, account, timeout: .milliseconds(1500))])
+        defer { h.client.shutdown() }
+        try await vendor.fault(account, ["operation": "create", "action": fault, "count": 1, "holdMs": 5000])
+        let order = Fixtures.order("amb-\(UUID().uuidString.prefix(6))")
+        let first = await h.attempt(order, 1)
+        #expect(first.error?.errorClass == .transient, "\(first)")
+        let pending = try await h.record(order.orderId)
+        #expect(pending.state == .submitting && pending.pendingIntent != nil, "the intent stays unresolved")
+        let second = try #require(await h.attempt(order, 2).value, "the retry resolves it")
+        #expect(second.state == .accepted)
+        let third = try #require(await h.attempt(order, 3).value)
+        #expect(third.how == "already accepted")
+        let key = IdempotencyKey.derive(orderID: order.orderId, vendor: "lab")
+        let stats = try await vendor.stats(account)
+        #expect(try await vendor.ordersCreated(account, key: key) == 1, "exactly one vendor order: \(stats)")
+        #expect(((try await vendor.stats(account))["ordersCreated"] as? NSNumber)?.intValue == 1)
+        let record = try await h.record(order.orderId)
+        #expect(record.vendorOrderID == second.vendorOrderId && record.pendingIntent == nil)
+        #expect(record.intents.count == 2 && record.results.map(\.outcome) == [.ambiguous, .accepted])
+        // The vendor downloaded and verified every master through its presigned URL.
+        let assets = try await vendor.orders(account).flatMap { $0["assets"] as? [[String: Any]] ?? [] }
+        #expect(!assets.isEmpty && assets.allSatisfy { ($0["downloaded"] as? Bool) == true })
+    }
+
+    @Test(arguments: adapters)
+    func validationErrorsAreDefiniteWithTheVendorsFieldPathsAndNoPersonalData(adapter: VendorConfiguration.Adapter) async throws {
+        let vendor = try TestVendor.running()
+        let account = try await vendor.account()
+        let h = try await Harness(vendors: ["lab": vendor.vendor(adapter, account)])
+        defer { h.client.shutdown() }
+        try await vendor.fault(account, ["operation": "create", "action": "validation", "count": 1])
+        let order = Fixtures.order("val-\(UUID().uuidString.prefix(6))")
+        let error = try #require(await h.attempt(order).error)
+        #expect(error.errorClass == .permanent, "\(error)")
+        #expect(error.message.contains("lab"), "\(error.message)")
+        for value in Fixtures.recipient.personalValues + account.secrets { #expect(!error.message.contains(value), "\(value) leaked: \(error.message)") }
+        let record = try await h.record(order.orderId)
+        #expect(record.state == .failed && record.failureReason?.contains("rejected") == true)
+        #expect(try await vendor.ordersCreated(account, key: IdempotencyKey.derive(orderID: order.orderId, vendor: "lab")) == 0)
+        #expect(await h.attempt(order, 2).error?.message.contains("failed earlier") == true, "a failed order is never resent")
+    }
+
+    @Test(arguments: adapters)
+    func rateLimitsDelayByRetryAfter(adapter: VendorConfiguration.Adapter) async throws {
+        let vendor = try TestVendor.running()
+        let account = try await vendor.account()
+        let h = try await Harness(vendors: ["lab": vendor.vendor(adapter, account)])
+        defer { h.client.shutdown() }
+        try await vendor.fault(account, ["operation": "any", "action": "rate-limit", "retryAfter": 7, "count": 1])
+        let order = Fixtures.order("rl-\(UUID().uuidString.prefix(6))")
+        let error = try #require(await h.attempt(order).error)
+        #expect(error.errorClass == .transient && error.retryAfter == .seconds(7), "\(error)")
+        #expect(await h.attempt(order, 2).value?.state == .accepted)
+        #expect(try await vendor.ordersCreated(account, key: IdempotencyKey.derive(orderID: order.orderId, vendor: "lab")) == 1)
+    }
+
+    @Test(arguments: adapters)
+    func serverErrorsAreTransientAndCountAgainstTheBreaker(adapter: VendorConfiguration.Adapter) async throws {
+        let vendor = try TestVendor.running()
+        let account = try await vendor.account()
+        let h = try await Harness(vendors: ["lab": vendor.vendor(adapter, account, breaker: .init(failureThreshold: 1, coolDown: .milliseconds(300)))])
+        defer { h.client.shutdown() }
+        try await vendor.fault(account, ["operation": "any", "action": "status", "status": 503, "count": 1])
+        let order = Fixtures.order("5xx-\(UUID().uuidString.prefix(6))")
+        #expect(await h.attempt(order).error?.errorClass == .transient)
+        #expect(try await h.fulfillment.breakers["lab"]!.snapshot().state == .open)
+        let waiting = try #require(await h.attempt(order, 2).error)
+        #expect(waiting.message.contains("never sent elsewhere"), "\(waiting.message)")
+        try await Task.sleep(for: .milliseconds(350))
+        #expect(await h.attempt(order, 3).value?.state == .accepted, "the probe succeeds and closes the breaker")
+        #expect(try await h.fulfillment.breakers["lab"]!.snapshot().state == .closed)
+        #expect(try await vendor.ordersCreated(account, key: IdempotencyKey.derive(orderID: order.orderId, vendor: "lab")) == 1)
+    }
+
+    @Test func oauthTokensAreRefreshedOnceAfterA401() async throws {
+        let vendor = try TestVendor.running()
+        let account = try await vendor.account()
+        let h = try await Harness(vendors: ["lab": vendor.vendor(.idempotencyKey, account, auth: .oauth2)])
+        defer { h.client.shutdown() }
+        let first = Fixtures.order("oa1-\(UUID().uuidString.prefix(6))")
+        #expect(await h.attempt(first).value?.state == .accepted)
+        try await vendor.fault(account, ["operation": "create", "action": "unauthorized", "count": 1])
+        let second = Fixtures.order("oa2-\(UUID().uuidString.prefix(6))")
+        #expect(await h.attempt(second).value?.state == .accepted, "refreshed and retried within one attempt")
+        let requests = try await vendor.stats(account)["requests"] as? [String: Any] ?? [:]
+        #expect((requests["token"] as? NSNumber)?.intValue == 2, "one token, then one refresh: \(requests)")
+        // Refused twice: permanent.
+        try await vendor.fault(account, ["operation": "create", "action": "unauthorized", "count": 2])
+        let third = Fixtures.order("oa3-\(UUID().uuidString.prefix(6))")
+        let error = try #require(await h.attempt(third).error)
+        #expect(error.errorClass == .permanent && error.message.contains("after a token refresh"), "\(error)")
+        #expect(!error.message.contains(account.clientSecret))
+    }
+
+    @Test func expiredTokensAreRefreshedBeforeUse() async throws {
+        let vendor = try TestVendor.running()
+        let account = try await vendor.account(tokenTTL: 2)
+        var configuration = vendor.vendor(.prodigi, account, auth: .oauth2)
+        configuration.auth.refreshBefore = .init(.seconds(1))
+        let h = try await Harness(vendors: ["lab": configuration])
+        defer { h.client.shutdown() }
+        #expect(await h.attempt(Fixtures.order("ex1-\(UUID().uuidString.prefix(6))")).value != nil)
+        try await Task.sleep(for: .milliseconds(1200))
+        #expect(await h.attempt(Fixtures.order("ex2-\(UUID().uuidString.prefix(6))")).value != nil)
+        let stats = try await vendor.stats(account)
+        #expect(((stats["statuses"] as? [String: Any])?["401"] as? NSNumber)?.intValue ?? 0 == 0, "no request was sent with a stale token: \(stats)")
+    }
+}
