@@ -226,11 +226,16 @@ extension DaemonProcessTests {
     final class OwnRedis {
         let port = Int.random(in: 40000...49999)
         private var process: Process?
+        /// With a directory, data survives restarts: AOF with an fsync per write.
+        let aofDirectory: URL?
+
+        init(aofDirectory: URL? = nil) { self.aofDirectory = aofDirectory }
 
         func start() async throws {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-            p.arguments = ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"]
+            p.arguments = ["--bind", "127.0.0.1", "--port", String(port), "--save", ""]
+                + (aofDirectory.map { ["--dir", $0.path, "--appendonly", "yes", "--appendfsync", "always"] } ?? ["--appendonly", "no"])
             p.standardOutput = FileHandle.nullDevice
             try p.run()
             process = p
