@@ -36,6 +36,12 @@ public struct HTTPRequest: Sendable {
     public var timeout: Duration?
     /// Give up on a response body larger than this (untrusted servers).
     public var maxResponseBytes: Int?
+    /// libcurl silently sends a request again on a fresh connection when a
+    /// reused one dies before any response byte arrives. That is harmless for
+    /// S3 PUTs under a create-only key, but a vendor create sent twice is two
+    /// printed orders: `false` makes that case fail with a connection error
+    /// (`requestSent: true`) so the caller decides, knowing it is ambiguous.
+    public var allowsResend = true
 
     public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: Body = .none,
                 sink: Sink = .memory, hashResponse: Bool = false, timeout: Duration? = nil, maxResponseBytes: Int? = nil) {

@@ -104,9 +104,10 @@ public struct GelatoAdapter: VendorAdapter {
         if type == "draft" { status = .draft }
         var shipment: VendorOrder.Shipment?
         if let s = JSONPick.object(json["shipment"]) {
+            let package = JSONPick.array(s["packages"]).first ?? s
             shipment = .init(carrier: JSONPick.string(s["shipmentMethodName"]) ?? JSONPick.string(s["carrier"]),
-                             trackingNumber: JSONPick.string(s["trackingCode"]) ?? JSONPick.string(s["trackingNumber"]),
-                             trackingURL: JSONPick.string(s["trackingUrl"]))
+                             trackingNumber: JSONPick.string(package["trackingCode"]) ?? JSONPick.string(package["trackingNumber"]),
+                             trackingURL: JSONPick.string(package["trackingUrl"]))
         } else if let f = JSONPick.array(json["items"]).flatMap({ JSONPick.array($0["fulfillments"]) }).first {
             shipment = .init(carrier: JSONPick.string(f["shipmentMethodName"]), trackingNumber: JSONPick.string(f["trackingCode"]),
                              trackingURL: JSONPick.string(f["trackingUrl"]))

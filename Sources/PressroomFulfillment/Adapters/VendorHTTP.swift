@@ -53,8 +53,10 @@ public struct VendorHTTP: Sendable {
             var all: [(name: String, value: String)] = [("Accept", "application/json")] + extraHeaders + headers
             if body != nil { all.append(("Content-Type", "application/json")) }
             all += try await auth.headers()
-            let request = HTTPRequest(method: method, url: baseURL + path, headers: all, body: body.map { .data($0) } ?? .none,
+            var request = HTTPRequest(method: method, url: baseURL + path, headers: all, body: body.map { .data($0) } ?? .none,
                                       timeout: timeout, maxResponseBytes: Self.maxResponseBytes)
+            // Never let libcurl resend a create behind our back (see HTTPRequest.allowsResend).
+            request.allowsResend = body == nil
             let started = ContinuousClock.now
             let response: HTTPResponse
             do {

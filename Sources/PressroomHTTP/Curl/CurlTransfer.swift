@@ -122,7 +122,9 @@ final class CurlTransfer {
     }
 
     func onSeek(offset: Int64, origin: Int32) -> Bool {
-        guard origin == SEEK_SET, offset >= 0, offset <= request.body.length else { return false }
+        // A rewind means libcurl is about to send the body again (its retry
+        // after a dead reused connection): refused when the caller says so.
+        guard request.allowsResend, origin == SEEK_SET, offset >= 0, offset <= request.body.length else { return false }
         readOffset = offset
         return true
     }
