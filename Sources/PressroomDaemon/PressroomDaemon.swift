@@ -194,10 +194,12 @@ public struct PressroomDaemon: Sendable {
 }
 
 /// Samples orders per state and vendor breakers into gauges.
-struct FulfillmentGaugeSampler: Service {
+struct FulfillmentGaugeSampler: Service, CustomStringConvertible {
     let fulfillment: Fulfillment
     let interval: Duration
     let logger: Logger
+
+    var description: String { "FulfillmentGaugeSampler(every \(DurationText(interval)))" }
 
     func run() async throws {
         var failing = false

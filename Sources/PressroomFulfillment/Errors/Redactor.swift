@@ -22,4 +22,6 @@ public struct Redactor: Sendable {
     }
 
     public func adding(_ more: [String]) -> Redactor { Redactor(values + more) }
+
+    var count: Int { values.count }
 }
