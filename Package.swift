@@ -180,6 +180,12 @@ let package = Package(
             dependencies: ["PressroomStorage", .product(name: "Logging", package: "swift-log")],
             path: "bench/StorageBench"
         ),
+        /// Tickets/s through a worker beside plain libcurl calls, for bench/fulfill.
+        .executableTarget(
+            name: "FulfillBench",
+            dependencies: ["PressroomFulfillment", "PressroomHTTP", "PressroomQueue", "PressroomStorage", .product(name: "Logging", package: "swift-log")],
+            path: "bench/fulfill/Sources"
+        ),
         /// Times derive/render for bench/imaging (release build).
         .executableTarget(
             name: "PressroomImagingBench",

@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+import PressroomFulfillment
+import PressroomHTTP
+import PressroomQueue
+import PressroomStorage
+
+/// bench/fulfill: print tickets per second through one `pressroom` worker
+/// process (running, started by bench/fulfill/run) beside a reference loop
+/// of plain libcurl requests (PressroomHTTP, no Redis) making the same vendor
+/// calls at the same concurrency against the same test vendor account.
+@main
+struct FulfillBench {
+    static let env = ProcessInfo.processInfo.environment
+
+    static func value(_ name: String) -> String {
+        guard let v = env[name], !v.isEmpty else { fatalError("\(name) is not set (run bench/fulfill/run)") }
+        return v
+    }
+
+    static func main() async throws {
+        let tickets = Int(env["BENCH_TICKETS"] ?? "") ?? 3000
+        let concurrency = Int(env["BENCH_CONCURRENCY"] ?? "") ?? 32
+        let vendorURL = value("BENCH_VENDOR_URL")
+        let redis = RedisClient(endpoint: try RedisEndpoint(url: value("BENCH_REDIS_URL")), name: "bench")
+        let namespace = value("BENCH_NAMESPACE")
+        let masters = value("BENCH_MASTERS").split(separator: ",").map(String.init)
+        let store = try S3ObjectStore(configuration: S3Configuration(
+            endpoint: value("BENCH_S3_ENDPOINT"), region: "us-east-1", bucket: value("BENCH_S3_BUCKET"), addressingStyle: .path,
+            accessKeyID: value("BENCH_S3_ACCESS_KEY"), secretAccessKey: value("BENCH_S3_SECRET_KEY")), logger: Logger(label: "bench"))
+        let http = try HTTPClient(options: .init(connections: 4, name: "bench-control"))
+
+        print("tickets: \(tickets) per run, concurrency \(concurrency), vendor latency \(value("BENCH_LATENCY_MS")) ms (generic dialect)")
+        let pressroom = try await runPressroom(tickets: tickets, redis: redis, namespace: namespace, masters: masters)
+        let pressroomStats = try await stats(http, vendorURL, value("BENCH_PRESSROOM_ACCOUNT"))
+        let raw = try await runRaw(tickets: tickets, concurrency: concurrency, vendorURL: vendorURL, apiKey: value("BENCH_RAW_API_KEY"),
+                                   masters: masters, store: store)
+        let rawStats = try await stats(http, vendorURL, value("BENCH_RAW_ACCOUNT"))
+
+        func line(_ name: String, _ r: Run, _ s: [String: Any]) {
+            let created = (s["ordersCreated"] as? NSNumber)?.intValue ?? -1
+            let duplicates = (s["duplicates"] as? NSNumber)?.intValue ?? -1
+            print(String(format: "%@: %d tickets in %.2f s = %.1f tickets/s; order-to-accepted p50 %.1f ms, p95 %.1f ms; vendor orders %d, duplicates %d",
+                         name, r.count, r.seconds, Double(r.count) / r.seconds, r.p(0.5), r.p(0.95), created, duplicates))
+        }
+        line("pressroom (1 worker process, fulfill lane 32)", pressroom, pressroomStats)
+        line("raw-http (PressroomHTTP loop, no Redis)     ", raw, rawStats)
+        let duplicates = [pressroomStats, rawStats].map { ($0["duplicates"] as? NSNumber)?.intValue ?? -1 }
+        let created = (pressroomStats["ordersCreated"] as? NSNumber)?.intValue ?? -1
+        guard duplicates[0] == 0, created == tickets else {
+            print("FAILED: pressroom made \(created) vendor orders for \(tickets) tickets, \(duplicates[0]) duplicates")
+            exit(1)
+        }
+        print("zero duplicate vendor orders: ok (\(created) orders for \(tickets) tickets)")
+        print(String(format: "pressroom/raw-http ticket ratio: %.2f", (Double(pressroom.count) / pressroom.seconds) / (Double(raw.count) / raw.seconds)))
+        redis.shutdown()
+    }
+
+    struct Run {
+        var count: Int
+        var seconds: Double
+        var latenciesMs: [Double]
+        func p(_ q: Double) -> Double {
+            let sorted = latenciesMs.sorted()
+            guard !sorted.isEmpty else { return .nan }
+            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
+        }
+    }
+
+    static func stats(_ http: HTTPClient, _ url: String, _ account: String) async throws -> [String: Any] {
+        let r = try await http.perform(HTTPRequest(method: "GET", url: "\(url)/_control/accounts/\(account)/stats", timeout: .seconds(10)))
+        return (try JSONSerialization.jsonObject(with: r.body) as? [String: Any]) ?? [:]
+    }
+
+    nonisolated(unsafe) static let recipient: [String: Any] = [
+        "name": "Bench Recipient", "email": "bench@example.org", "phone": "+49 30 0000000",
+        "address": ["lines": ["Benchstrasse 1"], "city": "Berlin", "postalCode": "10115", "countryCode": "DE"],
+    ]
+
+    /// Enqueues every ticket as a `fulfill` job (one pipelined XADD batch)
+    /// and waits for the order.accepted events; latency is enqueue → accepted.
+    static func runPressroom(tickets: Int, redis: RedisClient, namespace: String, masters: [String]) async throws -> Run {
+        let keys = QueueKeys(namespace: namespace, queue: "fulfill")
+        let runID = UUID().uuidString.prefix(6)
+        var pipeline = RESPPipeline()
+        let start = Date()
+        for i in 0..<tickets {
+            let id = "B\(runID)-\(i)"
+            let payload: [String: Any] = [
+                "orderId": id, "reference": "#\(id)", "shipping": "standard", "recipient": recipient,
+                "items": [["product": "print-4x6", "quantity": 1, "master": masters[i % masters.count]]],
+            ]
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: payload), as: UTF8.self)
+            pipeline.append(["XADD", keys.stream, "*"] + WireFormat.fields(id: "{\(id)}:fulfill", type: "fulfill", payload: text).flatMap { [$0.0, $0.1] })
+        }
+        _ = try await redis.send(pipeline)
+        var accepted: [String: Double] = [:]
+        var latencies: [Double] = []
+        var cursor = "0-0"
+        var failures = 0
+        while accepted.count < tickets {
+            let reply = try await redis.call(["XREAD", "COUNT", "2000", "BLOCK", "2000", "STREAMS", keys.events, cursor])
+            guard let streams = reply.array, let entries = streams.first?.array?.last else {
+                if Date().timeIntervalSince(start) > 300 { fatalError("pressroom run stalled at \(accepted.count)/\(tickets)") }
+                continue
+            }
+            for entry in StreamEntry.parseEntries(entries) {
+                cursor = entry.id
+                let f = Dictionary(entry.fields ?? [], uniquingKeysWith: { a, _ in a })
+                if f["event"] == "order.accepted", let id = f["id"], id.hasPrefix("B\(runID)-"), let at = Double(f["at"] ?? "") {
+                    accepted[id] = at / 1000 - start.timeIntervalSince1970
+                    // The order's own order-to-accepted: from the worker recording it to the vendor's answer recorded.
+                    latencies.append(at - (Double(f["created_at"] ?? "") ?? at))
+                } else if f["event"] == "dead_lettered" || f["event"] == "retrying" {
+                    failures += 1
+                    if failures <= 3 { print("warning: \(f["event"]!) \(f["id"] ?? ""): \(f["error"] ?? "")") }
+                }
+            }
+        }
+        let seconds = accepted.values.max() ?? Date().timeIntervalSince(start)
+        return Run(count: tickets, seconds: seconds, latenciesMs: latencies)
+    }
+
+    /// The same create requests (generic dialect: POST /generic/orders with an
+    /// Idempotency-Key and presigned master URLs), `concurrency` at a time.
+    static func runRaw(tickets: Int, concurrency: Int, vendorURL: String, apiKey: String, masters: [String], store: S3ObjectStore) async throws -> Run {
+        let client = try HTTPClient(options: .init(connections: concurrency, name: "bench-raw"))
+        var assets: [[String: String]] = []
+        for key in masters {
+            let head = try await store.head(key)!
+            let url = try await store.presignedURL(for: key, method: .get, expiresIn: .seconds(3600))
+            let sha = Data(base64Encoded: head.checksumSHA256!)!.map { String(format: "%02x", $0) }.joined()
+            var asset: [String: String] = ["url": url.absoluteString, "sha256": sha]
+            if let md5 = head.md5Hex { asset["md5"] = md5 }
+            assets.append(asset)
+        }
+        let runID = String(UUID().uuidString.prefix(6))
+        let finalAssets = assets
+        let start = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var mine: [Double] = []
+                    var i = worker
+                    while i < tickets {
+                        let id = "R\(runID)-\(i)"
+                        let body: [String: Any] = [
+                            "reference": "#\(id)", "shipping": "standard", "recipient": recipient,
+                            "items": [["sku": "PHOTO-4X6", "quantity": 1, "assets": [finalAssets[i % finalAssets.count]]]],
+                        ]
+                        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+                        let sent = ContinuousClock.now
+                        let response = try await client.perform(HTTPRequest(method: "POST", url: vendorURL + "/generic/orders", headers: [
+                            ("Content-Type", "application/json"), ("Accept", "application/json"), ("X-API-Key", apiKey), ("Idempotency-Key", "\"\(id)\""),
+                        ], body: .data(data), timeout: .seconds(30)))
+                        guard response.status == 201 else { fatalError("raw create answered \(response.status): \(String(decoding: response.body, as: UTF8.self))") }
+                        let took = ContinuousClock.now - sent
+                        mine.append(Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15)
+                        i += concurrency
+                    }
+                    return mine
+                }
+            }
+            var all: [Double] = []
+            for try await part in group { all += part }
+            return all
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Run(count: tickets, seconds: seconds, latenciesMs: latencies)
+    }
+}
