@@ -41,6 +41,20 @@ public enum PressroomMetricName {
     /// No dimensions: 1 while Redis answers, 0 otherwise.
     public static let redisUp = "pressroom_redis_up"
 
+    // MARK: Fulfilment (emitted by PressroomFulfillment, which spells the same strings)
+    /// Histogram, dimension `vendor`: order recorded → vendor accepted.
+    public static let orderToVendorAccepted = "pressroom_order_to_vendor_accepted_seconds"
+    /// Histogram, dimensions `vendor`, `outcome`.
+    public static let vendorRequest = "pressroom_vendor_request_seconds"
+    /// Gauge, dimension `state`: orders per state (sampled from Redis).
+    public static let orders = "pressroom_orders"
+    /// Counter, dimension `state`: out-of-order transitions ignored.
+    public static let orderTransitionsIgnored = "pressroom_order_transitions_ignored_total"
+    /// Gauge, dimension `vendor`: 0 closed, 1 half-open, 2 open.
+    public static let vendorBreakerState = "pressroom_vendor_breaker_state"
+    /// Counter, dimensions `vendor`, `how` (created, replayed, adopted…).
+    public static let vendorTickets = "pressroom_vendor_tickets_total"
+
     /// Every name above, for checks that dashboards and alerts only use real metrics.
     public static let all: [String] = [
         jobsStarted, jobsSucceeded, jobsRetried, jobsFailed, jobsDeadLettered, jobsDuplicates, jobCPUSeconds,
@@ -48,5 +62,6 @@ public enum PressroomMetricName {
         objectStoreRequests, objectStoreBytes, objectStoreErrors,
         queueLength, queuePending, queueLag, queueOldestPendingSeconds, queueDelayed,
         queueDeadLetters, queueConsumers, jobsInFlight, redisUp,
+        orderToVendorAccepted, vendorRequest, orders, orderTransitionsIgnored, vendorBreakerState, vendorTickets,
     ]
 }

@@ -59,8 +59,25 @@ public struct PressroomMetrics: Sendable {
         .seconds(60), .seconds(300), .seconds(900), .seconds(3600),
     ]
 
+    /// A vendor API call: tens of milliseconds to a timed-out minute.
+    public static let vendorRequestBuckets: [Duration] = [
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(75), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
+        .seconds(10), .seconds(30), .seconds(60),
+    ]
+
+    /// Order recorded → vendor accepted: one call when all is well, hours when
+    /// a vendor is down (the order waits for it).
+    public static let orderToAcceptedBuckets: [Duration] = [
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300),
+        .seconds(900), .seconds(3600), .seconds(4 * 3600), .seconds(24 * 3600),
+    ]
+
     /// Buckets per histogram name; other timers get ``jobDurationBuckets``.
     public static let histogramBuckets: [String: [Duration]] = [
+        PressroomMetricName.vendorRequest: vendorRequestBuckets,
+        PressroomMetricName.orderToVendorAccepted: orderToAcceptedBuckets,
         PressroomMetricName.jobDuration: jobDurationBuckets,
         PressroomMetricName.enqueueToPreview: previewLatencyBuckets,
         PressroomMetricName.jobQueueWait: queueWaitBuckets,
