@@ -74,8 +74,13 @@ public struct GelatoAdapter: VendorAdapter {
     }
 
     func confirm(_ id: String, redact: Redactor, logger: Logger, how: String) async throws -> VendorOrder {
-        let response = try await http.send("PATCH", "/v4/orders/" + VendorHTTP.pathComponent(id), json: Data(#"{"orderType":"order"}"#.utf8),
+        let response: VendorHTTP.Response
+        do {
+            response = try await http.send("PATCH", "/v4/orders/" + VendorHTTP.pathComponent(id), json: Data(#"{"orderType":"order"}"#.utf8),
                                            redact: redact, logger: logger)
+        } catch let error as VendorCallError {
+            throw error.afterPossibleCreate  // the draft exists: the order must stay with this vendor
+        }
         guard (200..<300).contains(response.status) else {
             throw VendorCallError(.rejected, vendor: name, httpStatus: response.status, message: "confirming draft \(id): " + Self.rejection(response.json, response.body, redact))
         }

@@ -60,7 +60,13 @@ public struct PrintfulAdapter: VendorAdapter {
         let error = JSONPick.object(json?["error"])
         if JSONPick.string(error?["reason"]) == "OR-13" || JSONPick.string(error?["message"]) == "EXTERNAL_ID_IN_USE" {
             // Already created (by an attempt whose answer we lost): adopt it.
-            if let existing = try await lookup(ticket.key, logger: logger) {
+            let found: VendorOrder?
+            do {
+                found = try await lookup(ticket.key, logger: logger)
+            } catch let error as VendorCallError {
+                throw error.afterPossibleCreate  // OR-13 proved the order exists
+            }
+            if let existing = found {
                 logger.info("external_id already in use; adopting that order", metadata: ["vendor": "\(name)", "vendor_order_id": "\(existing.id)"])
                 return VendorOrder(id: existing.id, status: existing.status, shipment: existing.shipment, how: "adopted")
             }

@@ -41,6 +41,13 @@ public struct VendorCallError: Error, Sendable, CustomStringConvertible {
         "\(vendor): \(message)" + (httpStatus.map { " (HTTP \($0))" } ?? "")
     }
 
+    /// The same failure in a step after something may already exist at the
+    /// vendor (a draft to confirm, an earlier unresolved call): a request that
+    /// never left proves nothing about the order, so it is no longer `notSent`.
+    public var afterPossibleCreate: VendorCallError {
+        kind == .notSent ? VendorCallError(.noAnswer, vendor: vendor, httpStatus: httpStatus, message: message, retryAfter: retryAfter) : self
+    }
+
     /// Whether this counts against the vendor's breaker (an outage, not a verdict).
     public var isOutage: Bool {
         switch kind {

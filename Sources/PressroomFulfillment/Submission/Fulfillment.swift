@@ -242,7 +242,8 @@ public struct Fulfillment: Sendable {
         do {
             vendorOrder = try await adapter.submit(ticket, resume: resume, logger: logger)
         } catch let error as VendorCallError {
-            return try await failed(record, seq: seq, vendor: vendor, error: error, started: started, logger: logger)
+            // Resuming an unresolved call: a request that never left says nothing about the earlier one.
+            return try await failed(record, seq: seq, vendor: vendor, error: resume ? error.afterPossibleCreate : error, started: started, logger: logger)
         }
         afterVendorAnswer?(vendor)
         _ = try? await breakers[vendor]?.recordSuccess()
