@@ -12,12 +12,6 @@ public struct GelatoAdapter: VendorAdapter {
     public let configuration: VendorConfiguration
     public var createIsIdempotent: Bool { false }
 
-    public init(name: String, configuration: VendorConfiguration, http: VendorHTTP) {
-        self.name = name
-        self.configuration = configuration
-        self.http = http
-    }
-
     struct Body: Encodable {
         struct File: Encodable { var type: String; var url: String }
         struct Item: Encodable { var itemReferenceId: String; var productUid: String; var quantity: Int; var files: [File] }
@@ -132,12 +126,8 @@ public struct GelatoAdapter: VendorAdapter {
     }
 
     public func status(vendorOrderID: String, key: String, logger: Logger) async throws -> VendorOrder? {
-        let response = try await http.send("GET", "/v4/orders/" + VendorHTTP.pathComponent(vendorOrderID), redact: http.secrets, logger: logger)
-        if response.status == 404 { return nil }
-        guard (200..<300).contains(response.status), let json = response.json, let order = Self.order(json, how: "looked up") else {
-            throw VendorCallError(.rejected, vendor: name, httpStatus: response.status, message: Self.rejection(response.json, response.body, http.secrets))
-        }
-        return order
+        try await http.fetchOrder("/v4/orders/" + VendorHTTP.pathComponent(vendorOrderID), logger: logger,
+                                  parse: { Self.order($0, how: "looked up") }, rejection: Self.rejection)
     }
 
     /// `{event: "order_status_updated", orderId, orderReferenceId, fulfillmentStatus, items[…]}`.

@@ -10,12 +10,6 @@ public struct IdempotencyKeyAdapter: VendorAdapter {
     public let configuration: VendorConfiguration
     public var createIsIdempotent: Bool { true }
 
-    public init(name: String, configuration: VendorConfiguration, http: VendorHTTP) {
-        self.name = name
-        self.configuration = configuration
-        self.http = http
-    }
-
     struct Body: Encodable {
         struct Address: Encodable { var lines: [String]; var city: String; var state: String?; var postalCode: String; var countryCode: String }
         struct Recipient: Encodable { var name: String; var email: String?; var phone: String?; var address: Address }
@@ -76,13 +70,10 @@ public struct IdempotencyKeyAdapter: VendorAdapter {
     }
 
     public func status(vendorOrderID: String, key: String, logger: Logger) async throws -> VendorOrder? {
-        let response = try await http.send("GET", "/orders/" + VendorHTTP.pathComponent(vendorOrderID), redact: http.secrets, logger: logger)
-        if response.status == 404 { return nil }
-        guard (200..<300).contains(response.status), let json = response.json else {
-            throw VendorCallError(.rejected, vendor: name, httpStatus: response.status, message: Self.rejection(response.json, response.body, http.secrets))
-        }
-        return VendorOrder(id: JSONPick.string(json["id"]) ?? vendorOrderID, status: Self.status(JSONPick.string(json["status"])),
-                           shipment: Self.shipment(json["shipment"]), how: "looked up")
+        try await http.fetchOrder("/orders/" + VendorHTTP.pathComponent(vendorOrderID), logger: logger, parse: { json in
+            VendorOrder(id: JSONPick.string(json["id"]) ?? vendorOrderID, status: Self.status(JSONPick.string(json["status"])),
+                        shipment: Self.shipment(json["shipment"]), how: "looked up")
+        }, rejection: Self.rejection)
     }
 
     /// Webhook: the order as GET returns it, bare or under `order`.

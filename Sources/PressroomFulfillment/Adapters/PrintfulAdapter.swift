@@ -11,12 +11,6 @@ public struct PrintfulAdapter: VendorAdapter {
     public let configuration: VendorConfiguration
     public var createIsIdempotent: Bool { false }
 
-    public init(name: String, configuration: VendorConfiguration, http: VendorHTTP) {
-        self.name = name
-        self.configuration = configuration
-        self.http = http
-    }
-
     struct Body: Encodable {
         struct Recipient: Encodable {
             var name: String; var address1: String; var address2: String?; var city: String
@@ -77,12 +71,8 @@ public struct PrintfulAdapter: VendorAdapter {
 
     /// The order with our external id, or `nil` on 404.
     func lookup(_ externalID: String, logger: Logger) async throws -> VendorOrder? {
-        let response = try await http.send("GET", "/orders/@" + VendorHTTP.pathComponent(externalID), redact: http.secrets, logger: logger)
-        if response.status == 404 { return nil }
-        guard (200..<300).contains(response.status), let result = JSONPick.object(response.json?["result"]), let order = Self.order(result, how: "adopted") else {
-            throw VendorCallError(.rejected, vendor: name, httpStatus: response.status, message: Self.rejection(response.json, response.body, http.secrets))
-        }
-        return order
+        try await http.fetchOrder("/orders/@" + VendorHTTP.pathComponent(externalID), logger: logger,
+                                  parse: { JSONPick.object($0["result"]).flatMap { Self.order($0, how: "adopted") } }, rejection: Self.rejection)
     }
 
     static func rejection(_ json: [String: Any]?, _ body: Data, _ redact: Redactor) -> String {
@@ -111,12 +101,8 @@ public struct PrintfulAdapter: VendorAdapter {
     }
 
     public func status(vendorOrderID: String, key: String, logger: Logger) async throws -> VendorOrder? {
-        let response = try await http.send("GET", "/orders/" + VendorHTTP.pathComponent(vendorOrderID), redact: http.secrets, logger: logger)
-        if response.status == 404 { return nil }
-        guard (200..<300).contains(response.status), let result = JSONPick.object(response.json?["result"]), let order = Self.order(result, how: "looked up") else {
-            throw VendorCallError(.rejected, vendor: name, httpStatus: response.status, message: Self.rejection(response.json, response.body, http.secrets))
-        }
-        return order
+        try await http.fetchOrder("/orders/" + VendorHTTP.pathComponent(vendorOrderID), logger: logger,
+                                  parse: { JSONPick.object($0["result"]).flatMap { Self.order($0, how: "looked up") } }, rejection: Self.rejection)
     }
 
     /// `{type, data: {order: {...}, shipment: {...}}}` (v1 and v2 shapes).

@@ -10,12 +10,6 @@ public struct ProdigiAdapter: VendorAdapter {
     public let configuration: VendorConfiguration
     public var createIsIdempotent: Bool { true }
 
-    public init(name: String, configuration: VendorConfiguration, http: VendorHTTP) {
-        self.name = name
-        self.configuration = configuration
-        self.http = http
-    }
-
     static let successOutcomes: Set<String> = ["Created", "CreatedWithIssues", "OnHold", "AlreadyExists"]
 
     struct Body: Encodable {
@@ -111,12 +105,8 @@ public struct ProdigiAdapter: VendorAdapter {
     }
 
     public func status(vendorOrderID: String, key: String, logger: Logger) async throws -> VendorOrder? {
-        let response = try await http.send("GET", "/v4.0/Orders/" + VendorHTTP.pathComponent(vendorOrderID), redact: http.secrets, logger: logger)
-        if response.status == 404 { return nil }
-        guard (200..<300).contains(response.status), let order = JSONPick.object(response.json?["order"]), let mapped = Self.order(order, how: "looked up") else {
-            throw VendorCallError(.rejected, vendor: name, httpStatus: response.status, message: Self.rejection(response.json, response.body, http.secrets))
-        }
-        return mapped
+        try await http.fetchOrder("/v4.0/Orders/" + VendorHTTP.pathComponent(vendorOrderID), logger: logger,
+                                  parse: { JSONPick.object($0["order"]).flatMap { Self.order($0, how: "looked up") } }, rejection: Self.rejection)
     }
 
     /// CloudEvents 1.0 callback: `subject` is the order id, `data.order` the order.

@@ -97,6 +97,18 @@ public struct VendorHTTP: Sendable {
         }
     }
 
+    /// GET of one order: `nil` on 404, the parsed order on 2xx, else a
+    /// rejection in the dialect's words.
+    public func fetchOrder(_ path: String, logger: Logger, parse: ([String: Any]) -> VendorOrder?,
+                           rejection: ([String: Any]?, Data, Redactor) -> String) async throws -> VendorOrder? {
+        let response = try await send("GET", path, redact: secrets, logger: logger)
+        if response.status == 404 { return nil }
+        guard (200..<300).contains(response.status), let json = response.json, let order = parse(json) else {
+            throw VendorCallError(.rejected, vendor: vendor, httpStatus: response.status, message: rejection(response.json, response.body, secrets))
+        }
+        return order
+    }
+
     static func outcome(_ status: Int) -> String {
         switch status {
         case 200..<300: return "ok"

@@ -55,19 +55,13 @@ public struct Fulfillment: Sendable {
     }
 
     public static func makeAdapter(name: String, configuration: VendorConfiguration, metrics: FulfillmentMetrics) throws -> any VendorAdapter {
+        let header = configuration.adapter == .gelato ? "X-API-KEY" : "X-API-Key"
+        let http = try VendorHTTP(vendor: name, configuration: configuration, defaultAuthHeader: header, metrics: metrics)
         switch configuration.adapter {
-        case .idempotencyKey:
-            return IdempotencyKeyAdapter(name: name, configuration: configuration,
-                                         http: try VendorHTTP(vendor: name, configuration: configuration, defaultAuthHeader: "X-API-Key", metrics: metrics))
-        case .prodigi:
-            return ProdigiAdapter(name: name, configuration: configuration,
-                                  http: try VendorHTTP(vendor: name, configuration: configuration, defaultAuthHeader: "X-API-Key", metrics: metrics))
-        case .printful:
-            return PrintfulAdapter(name: name, configuration: configuration,
-                                   http: try VendorHTTP(vendor: name, configuration: configuration, defaultAuthHeader: "Authorization", metrics: metrics))
-        case .gelato:
-            return GelatoAdapter(name: name, configuration: configuration,
-                                 http: try VendorHTTP(vendor: name, configuration: configuration, defaultAuthHeader: "X-API-KEY", metrics: metrics))
+        case .idempotencyKey: return IdempotencyKeyAdapter(name: name, http: http, configuration: configuration)
+        case .prodigi: return ProdigiAdapter(name: name, http: http, configuration: configuration)
+        case .printful: return PrintfulAdapter(name: name, http: http, configuration: configuration)
+        case .gelato: return GelatoAdapter(name: name, http: http, configuration: configuration)
         }
     }
 
