@@ -292,7 +292,7 @@ extension DaemonProcessTests {
 }
 
 extension DaemonProcessTests {
-    func cli(_ args: [String], namespace: String) async throws -> (status: Int32, output: String) {
+    func cli(_ args: [String], namespace: String, env extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = args
@@ -300,6 +300,7 @@ extension DaemonProcessTests {
         env["PRESSROOM_REDIS_URL"] = Self.redisURL
         env["PRESSROOM_REDIS_NAMESPACE"] = namespace
         env["PRESSROOM_DIAGNOSTICS"] = "true"
+        for (k, v) in extra { env[k] = v }
         p.environment = env
         let out = Pipe()
         p.standardOutput = out

@@ -227,7 +227,12 @@ struct FulfillmentProcessTests {
         let setup = try await Setup(adapter: "idempotency-key")
         let redis = RedisClient(endpoint: try RedisEndpoint(url: DaemonProcessTests.redisURL), name: "fleak")
         defer { redis.shutdown() }
-        let worker = try DaemonProcessTests.Daemon(namespace: namespace, consumer: "fulfil-leak", extraEnv: setup.env)
+        let adminPort = Int.random(in: 30000...39999)
+        var env = setup.env
+        env["PRESSROOM_ADMIN_ENABLED"] = "true"
+        env["PRESSROOM_ADMIN_PORT"] = String(adminPort)
+        env["PRESSROOM_FULFILLMENT_GAUGE_INTERVAL"] = "1s"
+        let worker = try DaemonProcessTests.Daemon(namespace: namespace, consumer: "fulfil-leak", extraEnv: env)
         try await eventually(timeout: .seconds(30), "ready") { worker.output.contains("worker ready") }
         // Accepted, rate-limited then accepted, rejected by the vendor, a missing master, a forged webhook.
         let ok = "L1\(UUID().uuidString.prefix(4))", limited = "L2\(UUID().uuidString.prefix(4))", rejected = "L3\(UUID().uuidString.prefix(4))"
@@ -254,6 +259,35 @@ struct FulfillmentProcessTests {
         #expect(vendorReason.contains("vendor lab: validation failed") && vendorReason.contains("recipient.address."), "the vendor's message with its field path: \(reasons)")
         #expect(reasons["{L4}:fulfill"]?.contains("items[0].master") == true)
         #expect(reasons["evt-forged"]?.contains("bad signature") == true)
+        // Signed webhooks through vendor-event jobs: shipped, then a late in_production (ignored).
+        let vendorOrderID = try #require(try await order(redis, namespace: namespace, ok)?.vendorOrderID)
+        for (n, status) in ["shipped", "in_production"].enumerated() {
+            let body = #"{"order":{"id":"\#(vendorOrderID)","status":"\#(status)","shipment":{"carrier":"DHL","trackingNumber":"JD014600","trackingUrl":"https://dhl.example/JD014600"}}}"#
+            let ts = String(Int(Date().timeIntervalSince1970))
+            let signature = "sha256=" + WebhookVerifier.hmacHex(Data("\(ts).\(body)".utf8), secret: setup.webhookSecret)
+            try await QueueAdmin.enqueue(keys: keys, client: redis, id: "evt-\(n)", type: "vendor-event", payload: String(decoding: try JSONSerialization.data(withJSONObject: [
+                "vendor": "lab", "body": body, "headers": ["X-Pressroom-Timestamp": ts, "X-Pressroom-Signature": signature],
+            ]), as: UTF8.self))
+            try await eventually(timeout: .seconds(20), "webhook \(n) applied") { try await succeeded(redis, keys, "evt-\(n)") }
+        }
+        let shipped = try #require(try await order(redis, namespace: namespace, ok))
+        #expect(shipped.state == .shipped && shipped.shipment?.trackingNumber == "JD014600" && shipped.ignoredTransitions == 1)
+        try await Task.sleep(for: .milliseconds(1500))
+        let metrics = try await DaemonProcessTests().httpGet("http://127.0.0.1:\(adminPort)/metrics").body
+        let lines = metrics.split(separator: "\n").map(String.init)
+        func value(_ series: String) -> Double? {
+            lines.first { $0.hasPrefix(series + " ") }.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        }
+        for series in [#"pressroom_vendor_request_seconds_bucket{vendor="lab",outcome="ok""#, #"pressroom_vendor_request_seconds_bucket{vendor="lab",outcome="rate_limited""#,
+                       #"pressroom_order_to_vendor_accepted_seconds_bucket{vendor="lab""#] {
+            #expect(lines.contains { $0.hasPrefix(series) }, "\(series) on /metrics")
+        }
+        #expect(value(#"pressroom_orders{state="shipped"}"#) == 1, "\(lines.filter { $0.hasPrefix("pressroom_orders") })")
+        #expect(value(#"pressroom_order_transitions_ignored_total{state="in_production"}"#) == 1)
+        #expect(value(#"pressroom_vendor_breaker_state{vendor="lab"}"#) == 0)
+        let check = try await DaemonProcessTests().cli(["config", "check"], namespace: namespace, env: setup.env)
+        #expect(check.status == 0 && check.output.contains("****"), "\(check.output.suffix(2000))")
+        #expect(!check.output.contains(setup.apiKey) && !check.output.contains(setup.webhookSecret))
         let show = try await DaemonProcessTests().cli(["order", "show", ok], namespace: namespace)
         #expect(show.output.contains("→ accepted") && show.output.contains("intents:"), "\(show.output)")
 
