@@ -24,13 +24,22 @@ struct FulfillBench {
         let vendorURL = value("BENCH_VENDOR_URL")
         let redis = RedisClient(endpoint: try RedisEndpoint(url: value("BENCH_REDIS_URL")), name: "bench")
         let namespace = value("BENCH_NAMESPACE")
-        let masters = value("BENCH_MASTERS").split(separator: ",").map(String.init)
         let store = try S3ObjectStore(configuration: S3Configuration(
             endpoint: value("BENCH_S3_ENDPOINT"), region: "us-east-1", bucket: value("BENCH_S3_BUCKET"), addressingStyle: .path,
             accessKeyID: value("BENCH_S3_ACCESS_KEY"), secretAccessKey: value("BENCH_S3_SECRET_KEY")), logger: Logger(label: "bench"))
+        // Four 64 KiB masters, shared by all tickets (the vendor downloads one per create).
+        var masters: [String] = []
+        let run = UUID().uuidString.prefix(8)
+        for i in 0..<4 {
+            var bytes = Data(count: 65536)
+            for j in 0..<bytes.count { bytes[j] = UInt8(truncatingIfNeeded: j &* 31 &+ i &* 7) }
+            let key = "masters/bench/\(run)-\(i).jpg"
+            _ = try await store.putIfAbsent(key, data: bytes, contentType: "image/jpeg")
+            masters.append(key)
+        }
         let http = try HTTPClient(options: .init(connections: 4, name: "bench-control"))
 
-        print("tickets: \(tickets) per run, concurrency \(concurrency), vendor latency \(value("BENCH_LATENCY_MS")) ms (generic dialect)")
+        say("tickets: \(tickets) per run, concurrency \(concurrency), vendor latency \(value("BENCH_LATENCY_MS")) ms (generic dialect)")
         let pressroom = try await runPressroom(tickets: tickets, redis: redis, namespace: namespace, masters: masters)
         let pressroomStats = try await stats(http, vendorURL, value("BENCH_PRESSROOM_ACCOUNT"))
         let raw = try await runRaw(tickets: tickets, concurrency: concurrency, vendorURL: vendorURL, apiKey: value("BENCH_RAW_API_KEY"),
@@ -40,7 +49,7 @@ struct FulfillBench {
         func line(_ name: String, _ r: Run, _ s: [String: Any]) {
             let created = (s["ordersCreated"] as? NSNumber)?.intValue ?? -1
             let duplicates = (s["duplicates"] as? NSNumber)?.intValue ?? -1
-            print(String(format: "%@: %d tickets in %.2f s = %.1f tickets/s; order-to-accepted p50 %.1f ms, p95 %.1f ms; vendor orders %d, duplicates %d",
+            say(String(format: "%@: %d tickets in %.2f s = %.1f tickets/s; order-to-accepted p50 %.1f ms, p95 %.1f ms; vendor orders %d, duplicates %d",
                          name, r.count, r.seconds, Double(r.count) / r.seconds, r.p(0.5), r.p(0.95), created, duplicates))
         }
         line("pressroom (1 worker process, fulfill lane 32)", pressroom, pressroomStats)
@@ -48,11 +57,11 @@ struct FulfillBench {
         let duplicates = [pressroomStats, rawStats].map { ($0["duplicates"] as? NSNumber)?.intValue ?? -1 }
         let created = (pressroomStats["ordersCreated"] as? NSNumber)?.intValue ?? -1
         guard duplicates[0] == 0, created == tickets else {
-            print("FAILED: pressroom made \(created) vendor orders for \(tickets) tickets, \(duplicates[0]) duplicates")
+            say("FAILED: pressroom made \(created) vendor orders for \(tickets) tickets, \(duplicates[0]) duplicates")
             exit(1)
         }
-        print("zero duplicate vendor orders: ok (\(created) orders for \(tickets) tickets)")
-        print(String(format: "pressroom/raw-http ticket ratio: %.2f", (Double(pressroom.count) / pressroom.seconds) / (Double(raw.count) / raw.seconds)))
+        say("zero duplicate vendor orders: ok (\(created) orders for \(tickets) tickets)")
+        say(String(format: "pressroom/raw-http ticket ratio: %.2f", (Double(pressroom.count) / pressroom.seconds) / (Double(raw.count) / raw.seconds)))
         redis.shutdown()
     }
 
@@ -101,7 +110,8 @@ struct FulfillBench {
         while accepted.count < tickets {
             let reply = try await redis.call(["XREAD", "COUNT", "2000", "BLOCK", "2000", "STREAMS", keys.events, cursor])
             guard let streams = reply.array, let entries = streams.first?.array?.last else {
-                if Date().timeIntervalSince(start) > 300 { fatalError("pressroom run stalled at \(accepted.count)/\(tickets)") }
+                if Date().timeIntervalSince(start) > 120 { fatalError("pressroom run stalled at \(accepted.count)/\(tickets)") }
+                say("waiting: \(accepted.count)/\(tickets) accepted")
                 continue
             }
             for entry in StreamEntry.parseEntries(entries) {
@@ -113,7 +123,7 @@ struct FulfillBench {
                     latencies.append(at - (Double(f["created_at"] ?? "") ?? at))
                 } else if f["event"] == "dead_lettered" || f["event"] == "retrying" {
                     failures += 1
-                    if failures <= 3 { print("warning: \(f["event"]!) \(f["id"] ?? ""): \(f["error"] ?? "")") }
+                    if failures <= 3 { say("warning: \(f["event"]!) \(f["id"] ?? ""): \(f["error"] ?? "")") }
                 }
             }
         }
@@ -169,4 +179,9 @@ struct FulfillBench {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Run(count: tickets, seconds: seconds, latenciesMs: latencies)
     }
+}
+
+/// Unbuffered line output (stdout to a file is block-buffered).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
