@@ -26,7 +26,7 @@ struct FulfillBench {
         let namespace = value("BENCH_NAMESPACE")
         let store = try S3ObjectStore(configuration: S3Configuration(
             endpoint: value("BENCH_S3_ENDPOINT"), region: "us-east-1", bucket: value("BENCH_S3_BUCKET"), addressingStyle: .path,
-            accessKeyID: value("BENCH_S3_ACCESS_KEY"), secretAccessKey: value("BENCH_S3_SECRET_KEY")), logger: Logger(label: "bench"))
+            accessKeyID: value("BENCH_S3_ACCESS_KEY"), secretAccessKey: value("BENCH_S3_SECRET_KEY"), connections: concurrency), logger: Logger(label: "bench"))
         // Four 64 KiB masters, shared by all tickets (the vendor downloads one per create).
         var masters: [String] = []
         let run = UUID().uuidString.prefix(8)
@@ -45,6 +45,10 @@ struct FulfillBench {
         let raw = try await runRaw(tickets: tickets, concurrency: concurrency, vendorURL: vendorURL, apiKey: value("BENCH_RAW_API_KEY"),
                                    masters: masters, store: store)
         let rawStats = try await stats(http, vendorURL, value("BENCH_RAW_ACCOUNT"))
+        // Profile: the same loop, also HEADing the master in the store first (as every fulfil job must).
+        let rawHead = try await runRaw(tickets: tickets, concurrency: concurrency, vendorURL: vendorURL, apiKey: value("BENCH_RAW_API_KEY"),
+                                       masters: masters, store: store, headFirst: true)
+        let rawHeadStats = try await stats(http, vendorURL, value("BENCH_RAW_ACCOUNT"))
 
         func line(_ name: String, _ r: Run, _ s: [String: Any]) {
             let created = (s["ordersCreated"] as? NSNumber)?.intValue ?? -1
@@ -54,6 +58,7 @@ struct FulfillBench {
         }
         line("pressroom (1 worker process, fulfill lane 32)", pressroom, pressroomStats)
         line("raw-http (PressroomHTTP loop, no Redis)     ", raw, rawStats)
+        line("raw-http + store HEAD per ticket (profile)  ", rawHead, rawHeadStats)
         let duplicates = [pressroomStats, rawStats].map { ($0["duplicates"] as? NSNumber)?.intValue ?? -1 }
         let created = (pressroomStats["ordersCreated"] as? NSNumber)?.intValue ?? -1
         guard duplicates[0] == 0, created == tickets else {
@@ -61,6 +66,7 @@ struct FulfillBench {
             exit(1)
         }
         say("zero duplicate vendor orders: ok (\(created) orders for \(tickets) tickets)")
+        say(String(format: "pressroom/raw-http+HEAD ticket ratio (profile): %.2f", (Double(pressroom.count) / pressroom.seconds) / (Double(rawHead.count) / rawHead.seconds)))
         say(String(format: "pressroom/raw-http ticket ratio: %.2f", (Double(pressroom.count) / pressroom.seconds) / (Double(raw.count) / raw.seconds)))
         redis.shutdown()
     }
@@ -133,7 +139,8 @@ struct FulfillBench {
 
     /// The same create requests (generic dialect: POST /generic/orders with an
     /// Idempotency-Key and presigned master URLs), `concurrency` at a time.
-    static func runRaw(tickets: Int, concurrency: Int, vendorURL: String, apiKey: String, masters: [String], store: S3ObjectStore) async throws -> Run {
+    static func runRaw(tickets: Int, concurrency: Int, vendorURL: String, apiKey: String, masters: [String], store: S3ObjectStore,
+                       headFirst: Bool = false) async throws -> Run {
         let client = try HTTPClient(options: .init(connections: concurrency, name: "bench-raw"))
         var assets: [[String: String]] = []
         for key in masters {
@@ -153,13 +160,14 @@ struct FulfillBench {
                     var mine: [Double] = []
                     var i = worker
                     while i < tickets {
-                        let id = "R\(runID)-\(i)"
+                        let id = "R\(runID)\(headFirst ? "h" : "")-\(i)"
                         let body: [String: Any] = [
                             "reference": "#\(id)", "shipping": "standard", "recipient": recipient,
                             "items": [["sku": "PHOTO-4X6", "quantity": 1, "assets": [finalAssets[i % finalAssets.count]]]],
                         ]
                         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
                         let sent = ContinuousClock.now
+                        if headFirst { _ = try await store.head(masters[i % masters.count]) }
                         let response = try await client.perform(HTTPRequest(method: "POST", url: vendorURL + "/generic/orders", headers: [
                             ("Content-Type", "application/json"), ("Accept", "application/json"), ("X-API-Key", apiKey), ("Idempotency-Key", "\"\(id)\""),
                         ], body: .data(data), timeout: .seconds(30)))
