@@ -2,6 +2,10 @@ import Foundation
 import PressroomSupport
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Tells whether a client is still connected, for `hang-after-accept`:
 /// FlyingFox gives a handler no socket, so the kernel's table of TCP
 /// connections (`/proc/net/tcp`, `/proc/net/tcp6`) is read instead. Our end
@@ -40,7 +44,7 @@ final class ConnectionWatch: Sendable {
         try? await reader.run {
             var readable = false
             for path in ["/proc/net/tcp", "/proc/net/tcp6"] {
-                guard let table = try? String(contentsOfFile: path, encoding: .ascii) else { continue }
+                guard let table = Self.readAll(path) else { continue }
                 readable = true
                 // An old connection with the same ports may linger in TIME_WAIT.
                 if Self.states(in: table, localPort: localPort, remotePort: remotePort).contains("01") {  // ESTABLISHED
@@ -49,6 +53,23 @@ final class ConnectionWatch: Sendable {
             }
             return readable ? false : nil
         } ?? nil
+    }
+
+    /// procfs files report size 0, and a read that trusts it stops after the
+    /// first page: read until EOF.
+    static func readAll(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            data.append(contentsOf: buffer[0..<count])
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The `st` column of every line for local:localPort ↔ remote:remotePort.

@@ -52,6 +52,11 @@ final class VendorProcess: @unchecked Sendable {
         }
     }
 
+    /// What the death of the test process does: the server should exit.
+    func closeStdin() {
+        try? stdin.fileHandleForWriting.close()
+    }
+
     var log: String {
         String(decoding: (try? Data(contentsOf: logFile)) ?? Data(), as: UTF8.self)
     }
