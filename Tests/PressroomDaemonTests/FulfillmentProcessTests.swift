@@ -32,7 +32,7 @@ struct FulfillmentProcessTests {
         let vendorsFile: URL
         let env: [String: String]
 
-        init(adapter: String, timeout: String = "2s", redisURL: String? = nil) async throws {
+        init(adapter: String, timeout: String = "15s", redisURL: String? = nil) async throws {
             let environment = ProcessInfo.processInfo.environment
             vendorURL = try #require(environment["PRESSROOM_TEST_VENDOR_URL"], "run scripts/test.sh, or eval \"$(scripts/services/vendor.sh start)\"")
             control = try HTTPClient(options: .init(connections: 2, name: "vendor-control"))
@@ -72,9 +72,6 @@ struct FulfillmentProcessTests {
                 "PRESSROOM_IMAGING_POLICIES": DaemonProcessTests.root.appendingPathComponent("config/policies").path,
                 "PRESSROOM_IMAGING_PROFILES": DaemonProcessTests.root.appendingPathComponent("config/profiles").path,
                 "PRESSROOM_QUEUES_FULFILL_CLAIM_MIN_IDLE": "1s", "PRESSROOM_QUEUES_FULFILL_CONCURRENCY": "8",
-                "PRESSROOM_JOBS_FULFILL_QUEUE": "fulfill", "PRESSROOM_JOBS_FULFILL_INITIAL_BACKOFF": "200ms",
-                "PRESSROOM_JOBS_FULFILL_MAX_BACKOFF": "2s", "PRESSROOM_JOBS_FULFILL_MAX_ATTEMPTS": "10",
-                "PRESSROOM_JOBS_VENDOR_EVENT_QUEUE": "fulfill", "PRESSROOM_JOBS_VENDOR_EVENT_MAX_ATTEMPTS": "2",
                 "PRESSROOM_LOG_LEVEL": "debug", "PRESSROOM_LOG_FORMAT": "json",
             ]
             if let redisURL { env["PRESSROOM_REDIS_URL"] = redisURL }
@@ -119,6 +116,22 @@ struct FulfillmentProcessTests {
         }
     }
 
+    /// A port nothing listens on now (the kernel's pick), so parallel tests never collide.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound, "no free port")
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     func eventsOf(_ client: RedisClient, _ keys: QueueKeys) async throws -> [[String: String]] {
         StreamEntry.parseEntries(try await client.call(["XRANGE", keys.events, "-", "+"])).map { Dictionary($0.fields ?? [], uniquingKeysWith: { a, _ in a }) }
     }
@@ -148,9 +161,9 @@ struct FulfillmentProcessTests {
         var env = setup.env
         env["PRESSROOM_TEST_CRASH_AFTER_VENDOR_ANSWER"] = "lab"
         let victim = try DaemonProcessTests.Daemon(namespace: namespace, consumer: "fulfil-1", extraEnv: env)
-        try await eventually(timeout: .seconds(30), "victim ready") { victim.output.contains("worker ready") }
+        try await eventually(timeout: .seconds(60), "victim ready") { victim.output.contains("worker ready") }
         try await QueueAdmin.enqueue(keys: keys, client: redis, id: "{\(orderID)}:fulfill", type: "fulfill", payload: try await setup.payload(orderID))
-        let status = try await victim.waitExit(timeout: .seconds(30))
+        let status = try await victim.waitExit(timeout: .seconds(90))
         #expect(status == 128 + SIGKILL, "killed by the hook")
         #expect(try await setup.created(orderID) == 1, "the vendor has the order")
         let torn = try #require(try await order(redis, namespace: namespace, orderID))
@@ -159,7 +172,7 @@ struct FulfillmentProcessTests {
 
         let rescuer = try DaemonProcessTests.Daemon(namespace: namespace, consumer: "fulfil-1", extraEnv: setup.env)
         do {
-            try await eventually(timeout: .seconds(40), "the job finished") { try await succeeded(redis, keys, "{\(orderID)}:fulfill") }
+            try await eventually(timeout: .seconds(90), "the job finished") { try await succeeded(redis, keys, "{\(orderID)}:fulfill") }
         } catch {
             print("victim:\n\(victim.output)\nrescuer:\n\(rescuer.output)")
             throw error
@@ -191,13 +204,13 @@ struct FulfillmentProcessTests {
         let redis = RedisClient(endpoint: try RedisEndpoint(url: url), name: "faof")
         defer { redis.shutdown() }
         let worker = try DaemonProcessTests.Daemon(namespace: namespace, consumer: "fulfil-aof", extraEnv: setup.env)
-        try await eventually(timeout: .seconds(30), "ready") { worker.output.contains("worker ready") }
+        try await eventually(timeout: .seconds(60), "ready") { worker.output.contains("worker ready") }
         // The vendor takes 3 s to answer; Redis is killed as soon as the create
         // arrives and comes back (from its AOF) 1.5 s after the answer.
         try await setup.fault(["operation": "create", "action": "slow", "delayMs": 3000, "count": 1])
         let orderID = "R\(UUID().uuidString.prefix(6))"
         try await QueueAdmin.enqueue(keys: keys, client: redis, id: "{\(orderID)}:fulfill", type: "fulfill", payload: try await setup.payload(orderID))
-        try await eventually(timeout: .seconds(20), "the create reached the vendor") {
+        try await eventually(timeout: .seconds(60), "the create reached the vendor") {
             ((try await setup.stats()["requests"] as? [String: Any])?["create"] as? NSNumber)?.intValue ?? 0 >= 1
         }
         await own.kill()
@@ -205,7 +218,7 @@ struct FulfillmentProcessTests {
         #expect(try await setup.created(orderID) == 1, "the vendor answered while Redis was down")
         try await own.start()
         do {
-            try await eventually(timeout: .seconds(60), "the job finished") { ((try? await succeeded(redis, keys, "{\(orderID)}:fulfill")) ?? false) }
+            try await eventually(timeout: .seconds(90), "the job finished") { ((try? await succeeded(redis, keys, "{\(orderID)}:fulfill")) ?? false) }
         } catch {
             print(worker.output)
             throw error
@@ -227,20 +240,20 @@ struct FulfillmentProcessTests {
         let setup = try await Setup(adapter: "idempotency-key")
         let redis = RedisClient(endpoint: try RedisEndpoint(url: DaemonProcessTests.redisURL), name: "fleak")
         defer { redis.shutdown() }
-        let adminPort = Int.random(in: 30000...39999)
+        let adminPort = try Self.freePort()
         var env = setup.env
         env["PRESSROOM_ADMIN_ENABLED"] = "true"
         env["PRESSROOM_ADMIN_PORT"] = String(adminPort)
         env["PRESSROOM_FULFILLMENT_GAUGE_INTERVAL"] = "1s"
         let worker = try DaemonProcessTests.Daemon(namespace: namespace, consumer: "fulfil-leak", extraEnv: env)
-        try await eventually(timeout: .seconds(30), "ready") { worker.output.contains("worker ready") }
+        try await eventually(timeout: .seconds(60), "ready") { worker.output.contains("worker ready") }
         // Accepted, rate-limited then accepted, rejected by the vendor, a missing master, a forged webhook.
         let ok = "L1\(UUID().uuidString.prefix(4))", limited = "L2\(UUID().uuidString.prefix(4))", rejected = "L3\(UUID().uuidString.prefix(4))"
         try await QueueAdmin.enqueue(keys: keys, client: redis, id: "{\(ok)}:fulfill", type: "fulfill", payload: try await setup.payload(ok))
-        try await eventually(timeout: .seconds(20), "accepted") { try await succeeded(redis, keys, "{\(ok)}:fulfill") }
+        try await eventually(timeout: .seconds(60), "accepted") { try await succeeded(redis, keys, "{\(ok)}:fulfill") }
         try await setup.fault(["operation": "create", "action": "rate-limit", "retryAfter": 1, "count": 1])
         try await QueueAdmin.enqueue(keys: keys, client: redis, id: "{\(limited)}:fulfill", type: "fulfill", payload: try await setup.payload(limited))
-        try await eventually(timeout: .seconds(30), "accepted after the rate limit") { try await succeeded(redis, keys, "{\(limited)}:fulfill") }
+        try await eventually(timeout: .seconds(90), "accepted after the rate limit") { try await succeeded(redis, keys, "{\(limited)}:fulfill") }
         try await setup.fault(["operation": "create", "action": "validation", "count": 1])
         try await QueueAdmin.enqueue(keys: keys, client: redis, id: "{\(rejected)}:fulfill", type: "fulfill", payload: try await setup.payload(rejected))
         var missing = try JSONSerialization.jsonObject(with: Data(try await setup.payload("L4").utf8)) as! [String: Any]
@@ -251,7 +264,7 @@ struct FulfillmentProcessTests {
         try await QueueAdmin.enqueue(keys: keys, client: redis, id: "evt-forged", type: "vendor-event", payload: String(decoding: try JSONSerialization.data(withJSONObject: [
             "vendor": "lab", "body": forged, "headers": ["X-Pressroom-Timestamp": "\(Int(Date().timeIntervalSince1970))", "X-Pressroom-Signature": "sha256=00"],
         ]), as: UTF8.self))
-        try await eventually(timeout: .seconds(30), "three dead letters") { (try await redis.call(["XLEN", keys.dead]).int ?? 0) >= 3 }
+        try await eventually(timeout: .seconds(90), "three dead letters") { (try await redis.call(["XLEN", keys.dead]).int ?? 0) >= 3 }
 
         let dead = StreamEntry.parseEntries(try await redis.call(["XRANGE", keys.dead, "-", "+"])).map { Dictionary($0.fields ?? [], uniquingKeysWith: { a, _ in a }) }
         let reasons = Dictionary(dead.map { ($0["id"] ?? "", $0["dead_reason"] ?? "") }, uniquingKeysWith: { a, _ in a })
@@ -268,7 +281,7 @@ struct FulfillmentProcessTests {
             try await QueueAdmin.enqueue(keys: keys, client: redis, id: "evt-\(n)", type: "vendor-event", payload: String(decoding: try JSONSerialization.data(withJSONObject: [
                 "vendor": "lab", "body": body, "headers": ["X-Pressroom-Timestamp": ts, "X-Pressroom-Signature": signature],
             ]), as: UTF8.self))
-            try await eventually(timeout: .seconds(20), "webhook \(n) applied") { try await succeeded(redis, keys, "evt-\(n)") }
+            try await eventually(timeout: .seconds(60), "webhook \(n) applied") { try await succeeded(redis, keys, "evt-\(n)") }
         }
         let shipped = try #require(try await order(redis, namespace: namespace, ok))
         #expect(shipped.state == .shipped && shipped.shipment?.trackingNumber == "JD014600" && shipped.ignoredTransitions == 1)

@@ -15,9 +15,10 @@ struct AdapterTests {
     func theAmbiguousCaseMakesExactlyOneVendorOrder(adapter: VendorConfiguration.Adapter, fault: String) async throws {
         let vendor = try TestVendor.running()
         let account = try await vendor.account()
-        let h = try await Harness(vendors: ["lab": vendor.vendor(adapter, account, timeout: .milliseconds(1500))])
+        // The vendor holds a hung answer until we hang up (or 60 s): our 3 s timeout fires first.
+        let h = try await Harness(vendors: ["lab": vendor.vendor(adapter, account, timeout: .seconds(3))])
         defer { h.client.shutdown() }
-        try await vendor.fault(account, ["operation": "create", "action": fault, "count": 1, "holdMs": 5000])
+        try await vendor.fault(account, ["operation": "create", "action": fault, "count": 1, "holdMs": 60000])
         let order = Fixtures.order("amb-\(UUID().uuidString.prefix(6))")
         let first = await h.attempt(order, 1)
         #expect(first.error?.errorClass == .transient, "\(first)")
@@ -75,7 +76,7 @@ struct AdapterTests {
     func serverErrorsAreTransientAndCountAgainstTheBreaker(adapter: VendorConfiguration.Adapter) async throws {
         let vendor = try TestVendor.running()
         let account = try await vendor.account()
-        let h = try await Harness(vendors: ["lab": vendor.vendor(adapter, account, breaker: .init(failureThreshold: 1, coolDown: .milliseconds(300)))])
+        let h = try await Harness(vendors: ["lab": vendor.vendor(adapter, account, breaker: .init(failureThreshold: 1, coolDown: .seconds(4)))])
         defer { h.client.shutdown() }
         try await vendor.fault(account, ["operation": "any", "action": "status", "status": 503, "count": 1])
         let order = Fixtures.order("5xx-\(UUID().uuidString.prefix(6))")
@@ -83,7 +84,7 @@ struct AdapterTests {
         #expect(try await h.fulfillment.breakers["lab"]!.snapshot().state == .open)
         let waiting = try #require(await h.attempt(order, 2).error)
         #expect(waiting.message.contains("never sent elsewhere"), "\(waiting.message)")
-        try await Task.sleep(for: .milliseconds(350))
+        try await Task.sleep(for: .milliseconds(4100))
         #expect(await h.attempt(order, 3).value?.state == .accepted, "the probe succeeds and closes the breaker")
         #expect(try await h.fulfillment.breakers["lab"]!.snapshot().state == .closed)
         #expect(try await vendor.ordersCreated(account, key: IdempotencyKey.derive(orderID: order.orderId, vendor: "lab")) == 1)

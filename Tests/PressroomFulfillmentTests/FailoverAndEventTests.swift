@@ -9,7 +9,7 @@ struct FailoverAndEventTests {
         let vendor = try TestVendor.running()
         let a = try await vendor.account("eu")
         let b = try await vendor.account("us")
-        let breaker = VendorConfiguration.Breaker(failureThreshold: 2, coolDown: .seconds(1))
+        let breaker = VendorConfiguration.Breaker(failureThreshold: 2, coolDown: .seconds(5))
         let h = try await Harness(vendors: [
             "printlab-eu": vendor.vendor(.idempotencyKey, a, countries: ["GB": 1], breaker: breaker),
             "printlab-us": vendor.vendor(.prodigi, b, countries: ["GB": 2], breaker: breaker),
@@ -26,7 +26,7 @@ struct FailoverAndEventTests {
         #expect(try await h.record(o3.orderId).route?.reason == "printlab-eu: open breaker; chose printlab-us, priority 2")
         // ...but the two orders that may have reached printlab-eu wait for it.
         #expect(await h.attempt(o1, 2).error?.message.contains("never sent elsewhere") == true)
-        try await Task.sleep(for: .milliseconds(1100))
+        try await Task.sleep(for: .milliseconds(5100))
         #expect(await h.attempt(o1, 3).value?.vendor == "printlab-eu", "the probe")
         let o4 = Fixtures.order("fo4-\(UUID().uuidString.prefix(6))")
         #expect(await h.attempt(o4).value?.vendor == "printlab-eu", "and back once it closed")
@@ -101,7 +101,7 @@ struct FailoverAndEventTests {
     func reconcileAppliesWhatTheVendorReportsAndResolvesDanglingIntents(adapter: VendorConfiguration.Adapter) async throws {
         let vendor = try TestVendor.running()
         let account = try await vendor.account()
-        let h = try await Harness(vendors: ["lab": vendor.vendor(adapter, account, timeout: .milliseconds(1500))])
+        let h = try await Harness(vendors: ["lab": vendor.vendor(adapter, account)])
         defer { h.client.shutdown() }
         let shipped = Fixtures.order("rc1-\(UUID().uuidString.prefix(6))")
         let accepted = try #require(await h.attempt(shipped).value)

@@ -27,7 +27,7 @@ struct RoutingAndBreakerTests {
         let client = try await TestRedis.client()
         defer { client.shutdown() }
         let ns = TestRedis.namespace()
-        let settings = VendorConfiguration.Breaker(failureThreshold: 2, coolDown: .milliseconds(400))
+        let settings = VendorConfiguration.Breaker(failureThreshold: 2, coolDown: .seconds(3))
         // Two "processes": two breaker values on one key.
         let a1 = CircuitBreaker(vendor: "printlab-eu", namespace: ns, settings: settings, requestTimeout: .milliseconds(300), client: client)
         let a2 = CircuitBreaker(vendor: "printlab-eu", namespace: ns, settings: settings, requestTimeout: .milliseconds(300), client: client)
@@ -42,7 +42,7 @@ struct RoutingAndBreakerTests {
         #expect(routed.choice?.decision.vendor == "printlab-us")
         #expect(routed.choice?.decision.reason == "printlab-eu: open breaker; chose printlab-us, priority 2")
         // After the cool-down exactly one caller gets the probe.
-        try await Task.sleep(for: .milliseconds(450))
+        try await Task.sleep(for: .milliseconds(3100))
         let first = try await a1.acquire()
         let second = try await a2.acquire()
         #expect(first == .probe)
@@ -52,7 +52,7 @@ struct RoutingAndBreakerTests {
         #expect(try await router.route(Fixtures.order("o3"), breakers: breakers, now: CircuitBreaker.nowMs()).choice?.decision.vendor == "printlab-eu")
         // A failed probe reopens it.
         _ = try await a1.recordFailure(); _ = try await a1.recordFailure()
-        try await Task.sleep(for: .milliseconds(450))
+        try await Task.sleep(for: .milliseconds(3100))
         #expect(try await a1.acquire() == .probe)
         #expect(try await a1.recordFailure() == true)
         #expect(try await a1.snapshot().state == .open)

@@ -72,7 +72,7 @@ struct TestVendor: Sendable {
 
     /// A vendors.yaml entry for this account in `dialect`.
     func vendor(_ adapter: VendorConfiguration.Adapter, _ account: Account, countries: [String: Int] = ["GB": 1, "US": 1, "DE": 1],
-                auth: VendorConfiguration.Auth.Kind? = nil, timeout: Duration = .seconds(2), breaker: VendorConfiguration.Breaker = .init(),
+                auth: VendorConfiguration.Auth.Kind? = nil, timeout: Duration = .seconds(15), breaker: VendorConfiguration.Breaker = .init(),
                 maxInFlight: Int = 8) -> VendorConfiguration {
         let prefix: String
         let kind: VendorConfiguration.Auth.Kind
