@@ -149,6 +149,19 @@ struct Harness {
         }
     }
 
+    /// Attempts as the queue would retry them (transient errors, e.g. the
+    /// vendor's 409 while it still handles a hung request), up to `limit`.
+    func retried(_ order: FulfillmentOrder, from first: Int, limit: Int = 10) async -> Result<Fulfillment.Outcome, JobError> {
+        var result = await attempt(order, first)
+        var n = first
+        while case .failure(let error) = result, error.errorClass == .transient, n < first + limit {
+            try? await Task.sleep(for: min(error.retryAfter ?? .milliseconds(300), .seconds(1)))
+            n += 1
+            result = await attempt(order, n)
+        }
+        return result
+    }
+
     func record(_ id: String) async throws -> OrderRecord {
         try #require(try await fulfillment.store.read(id))
     }
