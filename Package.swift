@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PressroomImaging", targets: ["PressroomImaging"]),
         .library(name: "PressroomStorage", targets: ["PressroomStorage"]),
         .library(name: "PressroomHTTP", targets: ["PressroomHTTP"]),
+        .library(name: "PressroomScan", targets: ["PressroomScan"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -99,6 +100,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        /// clamd client (INSTREAM over TCP or a unix socket): malware scanning
+        /// of uploads before anything decodes them.
+        .target(name: "PressroomScan", dependencies: ["PressroomSupport"]),
         /// Admin HTTP port (metrics, health, readiness) and the systemd notify protocol.
         .target(
             name: "PressroomAdmin",
@@ -118,6 +122,8 @@ let package = Package(
                 "PressroomQueue",
                 "PressroomImaging",
                 "PressroomStorage",
+                "PressroomScan",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -182,7 +188,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon", "PressroomQueue", "PressroomStorage"]),
+        .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon", "PressroomQueue", "PressroomStorage", "PressroomScan", "PressroomAdmin"]),
+        .testTarget(name: "PressroomScanTests", dependencies: ["PressroomScan"]),
     ],
     swiftLanguageModes: [.v6]
 )

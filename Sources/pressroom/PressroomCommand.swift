@@ -15,6 +15,9 @@ struct PressroomCommand: AsyncParsableCommand {
             RenderCommand.self,
             InspectCommand.self,
             PolicyCommand.self,
+            SweepCommand.self,
+            UploadCommand.self,
+            OrderCommand.self,
         ]
     )
 }

@@ -110,6 +110,10 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
     /// filesystem (quick start) or any S3-compatible store.
     public var storage: StorageConfiguration = .quickStart
     public var imaging = ImagingSettings()
+    /// Malware scanning of sources before decoding; off when absent.
+    public var scan: ScanSettings?
+    public var retention = RetentionSettings()
+    public var quotas = QuotaSettings()
 
     public init() {}
 
@@ -126,6 +130,9 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         jobs = try c.decodeIfPresent([String: JobType].self, forKey: .jobs) ?? d.jobs
         storage = try c.decodeIfPresent(StorageConfiguration.self, forKey: .storage) ?? d.storage
         imaging = try c.decodeIfPresent(ImagingSettings.self, forKey: .imaging) ?? d.imaging
+        scan = try c.decodeIfPresent(ScanSettings.self, forKey: .scan)
+        retention = try c.decodeIfPresent(RetentionSettings.self, forKey: .retention) ?? d.retention
+        quotas = try c.decodeIfPresent(QuotaSettings.self, forKey: .quotas) ?? d.quotas
     }
 }
 
