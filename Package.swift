@@ -188,7 +188,10 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon", "PressroomQueue", "PressroomStorage", "PressroomScan", "PressroomAdmin"]),
+        .testTarget(name: "PressroomDaemonTests", dependencies: [
+            "PressroomDaemon", "PressroomQueue", "PressroomStorage", "PressroomScan", "PressroomAdmin",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "PressroomScanTests", dependencies: ["PressroomScan"]),
     ],
     swiftLanguageModes: [.v6]

@@ -21,6 +21,11 @@ public struct RetentionSettings: Codable, Sendable, Equatable {
     public var writeLease: DurationText = DurationText(.seconds(15 * 60))
     /// Approximate length of the erasure audit stream `{ns:lifecycle}:audit`.
     public var auditMaxLength: Int = 1_000_000
+    /// For uploads with no record (derived before records existed), also
+    /// look for derivatives under `derived/<sha256>/` and `masters/<sha256>/`
+    /// (two LIST requests per such upload, and a download to hash it when
+    /// the store keeps no checksum).
+    public var findUnrecordedDerivatives: Bool = true
 
     public init() {}
 
@@ -34,5 +39,6 @@ public struct RetentionSettings: Codable, Sendable, Equatable {
         tombstoneTTL = try c.decodeIfPresent(DurationText.self, forKey: .tombstoneTTL) ?? d.tombstoneTTL
         writeLease = try c.decodeIfPresent(DurationText.self, forKey: .writeLease) ?? d.writeLease
         auditMaxLength = try c.decodeIfPresent(Int.self, forKey: .auditMaxLength) ?? d.auditMaxLength
+        findUnrecordedDerivatives = try c.decodeIfPresent(Bool.self, forKey: .findUnrecordedDerivatives) ?? d.findUnrecordedDerivatives
     }
 }

@@ -51,7 +51,7 @@ struct UploadEraser: Sendable {
         var sha = record["sha256"] ?? ""
         var original = known
         if known == nil { original = try await store.head(upload) }
-        if sha.isEmpty, let original {
+        if sha.isEmpty, let original, retention.findUnrecordedDerivatives {
             // Never derived through the ledger: the content hash finds derivatives made before it.
             if let hex = original.checksumSHA256.flatMap(SourceIntake.hex(base64:)) {
                 sha = hex
@@ -91,7 +91,7 @@ struct UploadEraser: Sendable {
         if let quarantinePrefix, let copy = try await store.head(quarantinePrefix + upload) { objects.append(copy) }
         if shared == 0 && !sha.isEmpty {
             var candidates = Set(outputs)
-            if record.isEmpty {
+            if record.isEmpty && retention.findUnrecordedDerivatives {
                 // No record: whatever was derived before the ledger existed, by its content prefix.
                 for prefix in ["derived/\(sha)/", "masters/\(sha)/"] {
                     for object in try await listAll(prefix: prefix) { candidates.insert(object.key) }
