@@ -676,7 +676,7 @@ final class QueueLane: Sendable {
         let since = job.fields[WireFormat.Field.deferredSince].flatMap { Int64($0) } ?? now
         let waited = now - since
         if waited + deferral.delay.milliseconds > deferral.maxWait.milliseconds {
-            let reason = "\(deferral.reason); deferred for \(DurationText(.milliseconds(waited))), the most a job may wait is \(DurationText(deferral.maxWait))"
+            let reason = "\(deferral.reason); waiting \(DurationText(deferral.delay)) more after \(DurationText(.milliseconds(waited))) would pass the \(DurationText(deferral.maxWait)) a job may wait"
             logger.error("dead-lettering deferred job", metadata: ["error": "\(reason)"])
             await deadLetter(entryID: job.entryID, fields: fields, job: job, errorClass: .permanent, reason: reason, reasonClass: deferral.reasonClass)
             return
