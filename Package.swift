@@ -155,6 +155,12 @@ let package = Package(
             dependencies: ["PressroomStorage", .product(name: "Logging", package: "swift-log")],
             path: "bench/StorageBench"
         ),
+        /// Scan throughput (clamd INSTREAM) and sweep speed for bench/intake (release build).
+        .executableTarget(
+            name: "IntakeBench",
+            dependencies: ["PressroomScan", "PressroomDaemon", "PressroomStorage", "PressroomQueue", .product(name: "Logging", package: "swift-log")],
+            path: "bench/IntakeBench"
+        ),
         /// Times derive/render for bench/imaging (release build).
         .executableTarget(
             name: "PressroomImagingBench",

@@ -154,6 +154,15 @@ public struct PressroomDaemon: Sendable {
         return try encoder.encode(report)
     }
 
+    /// Runs a sweep in this process (benchmarks, one-off operator runs) and returns its JSON report.
+    public func sweepNow(jobID: String, limit: Int? = nil) async throws -> Data {
+        guard let lifecycle = try makeLifecycleServices() ?? makeLifecycleServicesForCommands() else {
+            throw ConfigurationLoader.Invalid(field: "jobs", problem: "no store configured")
+        }
+        defer { lifecycle.shutdown() }
+        return try JSONEncoder.sorted.encode(try await makeSweep(lifecycle).sweep(dryRun: false, limit: limit, jobID: jobID, logger: logger))
+    }
+
     /// An upload's lifecycle record (sha256, outputs' bytes, CPU seconds, order use), for `pressroom upload show`.
     public func uploadRecord(_ key: String) async throws -> [String: String] {
         let client = RedisClient(endpoint: try configuration.endpoint, name: "upload-show")
