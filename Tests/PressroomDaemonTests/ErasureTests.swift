@@ -72,7 +72,7 @@ import Testing
         // A finished job's state record that names the upload (the derive below adds its id to the record).
         try await h.redis.call(["SET", h.queueKeys("derive").job("d-race"), #"{"status":"succeeded","attempt":1,"result":{"source":"uploads/a.jpg"}}"#])
         let derive = Task { _ = try await h.run("derive", id: "d-race", payload: #"{"source":"uploads/a.jpg"}"#) }
-        try await until(.seconds(30), "the derive reaching its first write") { gateStore.reached }
+        try await eventually(timeout: .seconds(30), "the derive reaching its first write") { gateStore.reached }
 
         // The erase runs while the derive holds its write lease: it deletes
         // what exists and waits (transient) for the writer.

@@ -39,25 +39,7 @@ final class LifecycleHarness: @unchecked Sendable {
          configure: (inout PressroomConfiguration) -> Void = { _ in }) throws {
         namespace = "lc-\(UUID().uuidString.prefix(8))"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-lifecycle-\(namespace)")
-        let policies = directory.appendingPathComponent("policies")
-        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
-        for file in try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("config/policies").path) where file.hasSuffix(".yaml") {
-            try FileManager.default.copyItem(at: Self.root.appendingPathComponent("config/policies/\(file)"), to: policies.appendingPathComponent(file))
-        }
-        // A product small enough for the 450×300 fixture photos.
-        try """
-            name: sticker-small
-            kind: product
-            title: 1×1.5 in sticker
-            size: { width: 1.5, height: 1, unit: in, dpi: 300 }
-            orientation: auto
-            aspect: crop
-            cropTolerance: 0.05
-            bleed: { mm: 0, fill: mirror }
-            safeArea: 1
-            resolution: { minimum: 150, warning: 240 }
-            output: { format: jpeg, quality: 92, profile: srgb, intent: perceptual, blackPointCompensation: true }
-            """.write(to: policies.appendingPathComponent("sticker-small.yaml"), atomically: true, encoding: .utf8)
+        let policies = try TestPolicies.withSmallProduct(in: directory)
         var c = PressroomConfiguration()
         c.redis.url = Self.redisURL
         c.redis.namespace = namespace
@@ -134,13 +116,29 @@ final class LifecycleHarness: @unchecked Sendable {
     }
 }
 
-/// Polls until `condition` holds; fails the test on timeout.
-func until(_ timeout: Duration = .seconds(10), _ what: String, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
+/// The shipped product policies plus `sticker-small`, a product small
+/// enough for the 450×300 fixture photos.
+enum TestPolicies {
+    static func withSmallProduct(in directory: URL) throws -> URL {
+        let policies = directory.appendingPathComponent("policies")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        let shipped = LifecycleHarness.root.appendingPathComponent("config/policies")
+        for file in try FileManager.default.contentsOfDirectory(atPath: shipped.path) where file.hasSuffix(".yaml") {
+            try FileManager.default.copyItem(at: shipped.appendingPathComponent(file), to: policies.appendingPathComponent(file))
+        }
+        try """
+            name: sticker-small
+            kind: product
+            title: 1×1.5 in sticker
+            size: { width: 1.5, height: 1, unit: in, dpi: 300 }
+            orientation: auto
+            aspect: crop
+            cropTolerance: 0.05
+            bleed: { mm: 0, fill: mirror }
+            safeArea: 1
+            resolution: { minimum: 150, warning: 240 }
+            output: { format: jpeg, quality: 92, profile: srgb, intent: perceptual, blackPointCompensation: true }
+            """.write(to: policies.appendingPathComponent("sticker-small.yaml"), atomically: true, encoding: .utf8)
+        return policies
     }
-    Issue.record("timed out waiting for \(what)")
-    throw CancellationError()
 }

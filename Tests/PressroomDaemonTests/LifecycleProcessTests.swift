@@ -9,22 +9,6 @@ import Testing
 struct LifecycleProcessTests {
     static let address = ["Erika Mustermann", "Heidestraße 17", "erika.mustermann@example.org", "+49 30 5550123"]
 
-    func command(_ arguments: [String], env: [String: String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DaemonProcessTests.binary)
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PRESSROOM_") }
-        for (k, v) in env { environment[k] = v }
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     @Test func scanningErasureAndSweepKeepAddressesOutOfLogsAndEvents() async throws {
         let namespace = "e2e-\(UUID().uuidString.prefix(8))"
         let objects = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-e2e-\(namespace)")
@@ -45,7 +29,7 @@ struct LifecycleProcessTests {
             "PRESSROOM_LOG_LEVEL": "debug",
             "PRESSROOM_ADMIN_ENABLED": "false",
         ]
-        let check = try await command(["config", "check"], env: env)
+        let check = try await DaemonProcessTests().cli(["config", "check"], namespace: namespace, env: env)
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("address: tcp://127.0.0.1"))
         let daemon = try DaemonProcessTests.Daemon(namespace: namespace, consumer: "lifecycle", extraEnv: env)
@@ -71,7 +55,7 @@ struct LifecycleProcessTests {
             print(daemon.output)
             throw error
         }
-        let shown = try await command(["upload", "show", "uploads/photo.jpg"], env: env)
+        let shown = try await DaemonProcessTests().cli(["upload", "show", "uploads/photo.jpg"], namespace: namespace, env: env)
         #expect(shown.output.contains("cpu_seconds"), "\(shown.output)")
         #expect(shown.output.contains("shop                 acme"))
 
@@ -80,15 +64,15 @@ struct LifecycleProcessTests {
         #expect(try await store.list(prefix: "derived/", limit: nil).isEmpty)
         #expect(try await store.head("uploads/photo.jpg") == nil)
 
-        let dry = try await command(["sweep", "--dry-run"], env: env)
+        let dry = try await DaemonProcessTests().cli(["sweep", "--dry-run"], namespace: namespace, env: env)
         #expect(dry.status == 0, "\(dry.output)")
         #expect(dry.output.contains(#""dryRun" : true"#), "\(dry.output)")
-        let enqueued = try await command(["sweep"], env: env)
+        let enqueued = try await DaemonProcessTests().cli(["sweep"], namespace: namespace, env: env)
         #expect(enqueued.status == 0)
         #expect(enqueued.output.hasPrefix("sweep-"))
         let sweepID = enqueued.output.trimmingCharacters(in: .whitespacesAndNewlines)
         try await eventually(timeout: .seconds(30), "sweep ran") { try await events(maintenance).contains { $0["id"] == sweepID && $0["event"] == "succeeded" } }
-        let order = try await command(["order", "show", "A1001"], env: env)
+        let order = try await DaemonProcessTests().cli(["order", "show", "A1001"], namespace: namespace, env: env)
         #expect(order.output.contains("order A1001"))
 
         daemon.signal(SIGTERM)

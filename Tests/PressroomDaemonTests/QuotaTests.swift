@@ -36,7 +36,7 @@ import Testing
         let ids = try await enqueue(h, 123, shop: "acme")
         // Another shop is not held up by acme's backlog.
         let other = try await enqueue(h, 3, shop: "globex")
-        try await until(.seconds(30), "every job succeeded") {
+        try await eventually(timeout: .seconds(30), "every job succeeded") {
             Set(try await h.events("derive").filter { $0["event"] == "succeeded" }.compactMap { $0["id"] }).isSuperset(of: ids + other)
         }
         worker.stop()
@@ -58,7 +58,7 @@ import Testing
         })
         let (worker, task) = try worker(h)
         _ = try await enqueue(h, 2, shop: "tiny")
-        try await until(.seconds(20), "a dead letter") { (try await h.redis.call(["XLEN", h.queueKeys("derive").dead]).int ?? 0) == 1 }
+        try await eventually(timeout: .seconds(20), "a dead letter") { (try await h.redis.call(["XLEN", h.queueKeys("derive").dead]).int ?? 0) == 1 }
         worker.stop()
         await task.value
         let dead = try await h.stream(h.queueKeys("derive").dead)

@@ -79,15 +79,19 @@ import Testing
         #expect(try await h.keys(under: "uploads/").isEmpty)
     }
 
+    /// The S3 store of scripts/services/s3.sh (moto) or ministack.sh.
+    func storage(_ prefix: String) throws -> StorageConfiguration {
+        StorageConfiguration(backend: .s3, s3: S3Configuration(
+            endpoint: try LifecycleHarness.env("\(prefix)_ENDPOINT"), region: "us-east-1", bucket: try LifecycleHarness.env("\(prefix)_BUCKET"),
+            addressingStyle: .path, accessKeyID: try LifecycleHarness.env("\(prefix)_ACCESS_KEY"), secretAccessKey: try LifecycleHarness.env("\(prefix)_SECRET_KEY")))
+    }
+
     @Test func sweepPagesAndBatchesAgainstS3() async throws {
-        let env = ProcessInfo.processInfo.environment
-        let endpoint = try LifecycleHarness.env("PRESSROOM_TEST_S3_ENDPOINT")
         // moto 5.2 gives false 403s for a signed list prefix holding '/': a slash-free prefix.
         let prefix = "sweep\(UUID().uuidString.prefix(8).lowercased())-"
+        let s3 = try storage("PRESSROOM_TEST_S3")
         let h = try LifecycleHarness(configure: { c in
-            c.storage = StorageConfiguration(backend: .s3, s3: S3Configuration(
-                endpoint: endpoint, region: "us-east-1", bucket: env["PRESSROOM_TEST_S3_BUCKET"] ?? "pressroom-test", addressingStyle: .path,
-                accessKeyID: env["PRESSROOM_TEST_S3_ACCESS_KEY"], secretAccessKey: env["PRESSROOM_TEST_S3_SECRET_KEY"]))
+            c.storage = s3
             c.imaging.sourcePrefixes = [prefix]
             c.retention.drafts = DurationText(.seconds(1))
             c.retention.pageSize = 7
@@ -107,13 +111,10 @@ import Testing
     /// Uploads derived before records existed: their derivatives are found
     /// by content prefix (ministack, which signs '/' in list prefixes right).
     @Test func unrecordedDerivativesAreFoundByContentAgainstS3() async throws {
-        let env = ProcessInfo.processInfo.environment
-        let endpoint = try LifecycleHarness.env("PRESSROOM_TEST_MINISTACK_ENDPOINT")
         let prefix = "legacy-\(UUID().uuidString.prefix(8).lowercased())/"
+        let s3 = try storage("PRESSROOM_TEST_MINISTACK")
         let h = try LifecycleHarness(configure: { c in
-            c.storage = StorageConfiguration(backend: .s3, s3: S3Configuration(
-                endpoint: endpoint, region: "us-east-1", bucket: env["PRESSROOM_TEST_MINISTACK_BUCKET"] ?? "pressroom-presign", addressingStyle: .path,
-                accessKeyID: env["PRESSROOM_TEST_MINISTACK_ACCESS_KEY"], secretAccessKey: env["PRESSROOM_TEST_MINISTACK_SECRET_KEY"]))
+            c.storage = s3
             c.imaging.sourcePrefixes = [prefix]
             c.retention.drafts = DurationText(.seconds(1))
         })
