@@ -178,7 +178,7 @@ public struct PressroomDaemon: Sendable {
         return record
     }
 
-    /// The cost rolled up for an order (renders and other runs that named it), for `pressroom order show`.
+    /// The cost rolled up for an order (renders and other runs that named it), for `pressroom cost order` (and `order show` once orders land).
     public func orderCost(_ order: String) async throws -> [String: String] {
         let client = RedisClient(endpoint: try configuration.endpoint, name: "order-show")
         defer { client.shutdown() }

@@ -17,7 +17,7 @@ struct PressroomCommand: AsyncParsableCommand {
             PolicyCommand.self,
             SweepCommand.self,
             UploadCommand.self,
-            OrderCommand.self,
+            CostCommand.self,
         ]
     )
 }

@@ -72,7 +72,7 @@ struct LifecycleProcessTests {
         #expect(enqueued.output.hasPrefix("sweep-"))
         let sweepID = enqueued.output.trimmingCharacters(in: .whitespacesAndNewlines)
         try await eventually(timeout: .seconds(30), "sweep ran") { try await events(maintenance).contains { $0["id"] == sweepID && $0["event"] == "succeeded" } }
-        let order = try await DaemonProcessTests().cli(["order", "show", "A1001"], namespace: namespace, env: env)
+        let order = try await DaemonProcessTests().cli(["cost", "order", "A1001"], namespace: namespace, env: env)
         #expect(order.output.contains("order A1001"))
 
         daemon.signal(SIGTERM)

@@ -50,6 +50,9 @@ MaxThreads 4
 ReadTimeout 30
 CommandReadTimeout 10
 SelfCheck 0
+# Scan every stream for real: clamd's cache of clean hashes would make a
+# second scan of the same bytes free (and benchmarks meaningless).
+DisableCache yes
 Bytecode no
 OfficialDatabaseOnly no
 TemporaryDirectory $DIR

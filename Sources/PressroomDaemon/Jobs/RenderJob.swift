@@ -73,7 +73,7 @@ struct RenderJob: JobHandler {
         // A render is a paid order line: the source is kept for retention.orders from now.
         let outcome = try await services.intake.store(admitted, [.init(key: master.key, data: master.data, contentType: master.contentType)],
                                                       stamp: "ordered_at")[0]
-        if outcome == .created, let order = try? SourceIntake.meta(of: context.job).order {
+        if outcome == .created, let order = (try? SourceIntake.meta(of: context.job).order) ?? CostRecorder.orderTag(context.job.id) {
             try? await services.intake.ledger.addWritten(order: order, bytes: Int64(master.data.count))
         }
         context.logger.info("rendered", metadata: ["key": "\(master.key)", "created": "\(outcome == .created)"])

@@ -18,6 +18,14 @@ struct CostRecorder: Sendable {
     /// Job types whose payload's `source` is an upload.
     static let uploadTypes: Set<String> = [DeriveJob.type, RenderJob.type]
 
+    /// Job ids derived for one shop order embed it as `{<orderId>}`
+    /// (`{A1001}:render:0`, `{A1001}:fulfill`): the hash-tag rule.
+    static func orderTag(_ jobID: String) -> String? {
+        guard let open = jobID.firstIndex(of: "{"), let close = jobID[open...].firstIndex(of: "}") else { return nil }
+        let tag = jobID[jobID.index(after: open)..<close]
+        return tag.isEmpty ? nil : String(tag)
+    }
+
     func observe(_ run: JobRun) async {
         guard Self.uploadTypes.contains(run.job.type) || run.job.payload.count < 4096,
               let names = try? JSONDecoder().decode(Names.self, from: run.job.payload) else { return }
@@ -29,7 +37,7 @@ struct CostRecorder: Sendable {
                     Recorder(label: "pressroom_upload_cost_cpu_seconds", aggregate: true).record(total)
                 }
             }
-            if let order = names.order, QuotaGate.isValidShop(order) {
+            if let order = names.order ?? Self.orderTag(run.job.id), QuotaGate.isValidShop(order) {
                 try await ledger.charge(order: order, cpuSeconds: seconds, bytesWritten: 0, vendorCalls: 0)
             }
         } catch {

@@ -46,16 +46,17 @@ struct UploadCommand: AsyncParsableCommand {
     }
 }
 
-struct OrderCommand: AsyncParsableCommand {
+/// Until the order workflow's `pressroom order show` prints it, an order's cost on its own.
+struct CostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "order",
-        abstract: "Orders.",
-        subcommands: [Show.self])
+        commandName: "cost",
+        abstract: "Costs rolled up from the CPU time the engine attributes to each job.",
+        subcommands: [Order.self])
 
-    struct Show: AsyncParsableCommand {
+    struct Order: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "show",
-            abstract: "An order's cost: CPU seconds of the renders and other jobs that named it, bytes written, vendor calls.")
+            commandName: "order",
+            abstract: "An order's cost: CPU seconds of the renders and other jobs that named it (payload.order or a {ORDER} job id), bytes written.")
 
         @OptionGroup var options: ConfigOptions
 
