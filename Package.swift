@@ -9,6 +9,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "pressroom", targets: ["pressroom"]),
+        /// The strict test vendor the fulfilment tests and benchmark run against.
+        .executable(name: "pressroom-test-vendor", targets: ["PressroomTestVendor"]),
         .library(name: "PressroomQueue", targets: ["PressroomQueue"]),
         .library(name: "PressroomImaging", targets: ["PressroomImaging"]),
         .library(name: "PressroomStorage", targets: ["PressroomStorage"]),
@@ -142,6 +144,20 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        /// A strict print vendor over real HTTP (four dialects, faults, asset
+        /// checks) for tests and benchmarks; see docs/test-vendor.md.
+        .executableTarget(
+            name: "PressroomTestVendor",
+            dependencies: [
+                "PressroomHTTP",
+                "PressroomSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: Benchmarks (bench/*/run prints figures; not tests)
         .executableTarget(
@@ -199,6 +215,16 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "PressroomScanTests", dependencies: ["PressroomScan"]),
+        /// Runs the real `pressroom-test-vendor` binary and checks its contract over HTTP.
+        .testTarget(
+            name: "PressroomTestVendorTests",
+            dependencies: [
+                "PressroomHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

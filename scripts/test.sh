@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts every service the tests
-# need on loopback (scripts/services/*.sh), builds, runs the whole suite and
-# stops the services it started. Extra arguments go to `swift test`.
+# need on loopback (scripts/services/*.sh: redis, moto, ministack, clamd and the
+# test vendor, which builds itself first), builds, runs the whole suite and stops
+# the services it started. Extra arguments go to `swift test`.
 source "$(dirname "$0")/lib.sh"
 cd "$PRESSROOM_ROOT"
 
@@ -12,8 +13,11 @@ stop_services() {
 }
 trap stop_services EXIT
 
+# A service that fails to start stops the run with its own message (a bare
+# `eval "$(…)"` would swallow the failure and test against nothing).
 for svc in scripts/services/*.sh; do
-    eval "$(bash "$svc" start)"
+    exports="$(bash "$svc" start)" || { log "$(basename "$svc" .sh) failed to start"; exit 1; }
+    eval "$exports"
 done
 
 log "building"
