@@ -30,10 +30,12 @@ import Testing
     @Test func overQuotaJobsWaitForTheBucketThenRun() async throws {
         let h = try LifecycleHarness(configure: { c in
             c.diagnostics = true
-            c.quotas.shops = ["acme": .init(jobsPerMinute: ["sleep": 120])]  // a burst of 120, then 2 a second
+            c.quotas.shops = ["acme": .init(jobsPerMinute: ["sleep": 120])]  // 2 a second
         })
+        // acme has used its burst already: its bucket is empty as of now.
+        try await h.redis.call(["HSET", h.queueKeys("derive").scoped("quota:jobs:sleep:acme"), "tokens", "0", "ts", String(UploadLedger.nowMs())])
         let (worker, task) = try worker(h)
-        let ids = try await enqueue(h, 123, shop: "acme")
+        let ids = try await enqueue(h, 5, shop: "acme")
         // Another shop is not held up by acme's backlog.
         let other = try await enqueue(h, 3, shop: "globex")
         try await eventually(timeout: .seconds(30), "every job succeeded") {

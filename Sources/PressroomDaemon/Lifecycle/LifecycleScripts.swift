@@ -67,7 +67,8 @@ enum LifecycleScripts {
     /// ARGV: upload key, sha256 ('' unknown), tombstone JSON, now ms, tombstone
     /// ttl ms, content lease ms, mode ('erase' or 'sweep'), sweep claim ms, owner.
     /// A sweep leaves uploads with writes in flight, or claimed by another
-    /// sweeper, alone ({'busy', n} / {'claimed'}). Otherwise sets the
+    /// sweeper (or already swept: the claim then says `done`), alone
+    /// ({'busy', n} / {'claimed'}). Otherwise sets the
     /// tombstone and returns {'ok', writers in flight, other uploads with the
     /// same content, outputs, jobs, record fields}.
     static let beginErase = RedisScript(name: "lifecycle-begin-erase", source: """
@@ -93,15 +94,18 @@ enum LifecycleScripts {
         """)
 
     /// Ends an erase of one upload: forgets its records and adds what was
-    /// deleted to the job's progress. KEYS: record, outputs, jobs, writers,
-    /// content tombstone, progress, sweep claim, [customer].
-    /// ARGV: upload key, then field/count pairs.
+    /// deleted to the job's progress. The sweep claim stays (as `done`, for
+    /// the tombstone's lifetime), so a sweep that listed the upload before it
+    /// went never counts it a second time. KEYS: record, outputs, jobs,
+    /// writers, content tombstone, progress, sweep claim, [customer].
+    /// ARGV: upload key, claim ttl ms, then field/count pairs.
     static let finishErase = RedisScript(name: "lifecycle-finish-erase", source: """
-        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[7])
+        redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+        redis.call('SET', KEYS[7], 'done', 'PX', ARGV[2])
         if redis.call('ZCARD', KEYS[4]) == 0 then redis.call('DEL', KEYS[4]) end
         if redis.call('GET', KEYS[5]) == ARGV[1] then redis.call('DEL', KEYS[5]) end
         if KEYS[8] then redis.call('SREM', KEYS[8], ARGV[1]) end
-        for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
+        for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
         redis.call('PEXPIRE', KEYS[6], 604800000)
         return 1
         """)

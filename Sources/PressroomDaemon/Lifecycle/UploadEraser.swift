@@ -132,7 +132,8 @@ struct UploadEraser: Sendable {
         if let shop = plan.shop, let customer = plan.customer { scriptKeys.append(ledger.keys.customer(shop: shop, customer: customer)) }
         try await LifecycleScripts.finishErase.run(
             on: ledger.client, keys: scriptKeys,
-            args: [plan.upload] + counts.sorted { $0.key < $1.key }.flatMap { [$0.key, String($0.value)] })
+            args: [plan.upload, String(retention.tombstoneTTL.duration.milliseconds)]
+                + counts.sorted { $0.key < $1.key }.flatMap { [$0.key, String($0.value)] })
         return counts
     }
 
