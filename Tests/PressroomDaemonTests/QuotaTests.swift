@@ -30,15 +30,15 @@ import Testing
     @Test func overQuotaJobsWaitForTheBucketThenRun() async throws {
         let h = try LifecycleHarness(configure: { c in
             c.diagnostics = true
-            c.quotas.shops = ["acme": .init(jobsPerMinute: ["sleep": 120])]  // 2 a second
+            c.quotas.shops = ["acme": .init(jobsPerMinute: ["sleep": 12])]  // one every 5 s
         })
         // acme has used its burst already: its bucket is empty as of now.
         try await h.redis.call(["HSET", h.queueKeys("derive").scoped("quota:jobs:sleep:acme"), "tokens", "0", "ts", String(UploadLedger.nowMs())])
         let (worker, task) = try worker(h)
-        let ids = try await enqueue(h, 5, shop: "acme")
+        let ids = try await enqueue(h, 3, shop: "acme")
         // Another shop is not held up by acme's backlog.
         let other = try await enqueue(h, 3, shop: "globex")
-        try await eventually(timeout: .seconds(30), "every job succeeded") {
+        try await eventually(timeout: .seconds(90), "every job succeeded") {
             Set(try await h.events("derive").filter { $0["event"] == "succeeded" }.compactMap { $0["id"] }).isSuperset(of: ids + other)
         }
         worker.stop()
