@@ -37,6 +37,13 @@ public struct HTTPRequest: Sendable {
     /// Give up on a response body larger than this (untrusted servers).
     public var maxResponseBytes: Int?
 
+    /// Whether sending this request twice has the effect of sending it once
+    /// (RFC 9110 §9.2.2). Non-idempotent requests (POST, PATCH) are never
+    /// sent over a reused connection, so libcurl cannot repeat them unasked.
+    public var isIdempotent: Bool {
+        !["POST", "PATCH"].contains(method.uppercased())
+    }
+
     public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: Body = .none,
                 sink: Sink = .memory, hashResponse: Bool = false, timeout: Duration? = nil, maxResponseBytes: Int? = nil) {
         self.method = method

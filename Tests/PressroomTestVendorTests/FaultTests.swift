@@ -90,6 +90,34 @@ struct FaultTests {
         #expect(value(stats, "faultsApplied", "drop-after-accept") as? Int == 1)
     }
 
+    /// Regression: libcurl re-sends a request whose reused keep-alive
+    /// connection closes before any response byte. Against a vendor that does
+    /// not dedupe, that silent second POST was a second print order.
+    @Test("drop-after-accept on a warm client: the POST is not re-sent behind our back (one Gelato order)")
+    func dropOnAReusedConnectionIsNotResent() async throws {
+        let vendor = try await VendorClient.connect()
+        let account = try await vendor.newAccount()
+        let asset = try await TestAsset.make()
+        let warm = try HTTPClient(options: .init(connections: 1, name: "drop-warm"))
+        let headers = [("X-API-KEY", account.apiKey), ("Content-Type", "application/json")]
+        // Two requests over the client's one handle leave a live connection behind.
+        for _ in 0..<2 {
+            let lookup = try await warm.perform(HTTPRequest(method: "GET", url: vendor.base + "/gelato/v4/orders/none", headers: headers, timeout: .seconds(60)))
+            #expect(lookup.status == 404)
+        }
+        try await vendor.fault(account, ["operation": "create", "action": "drop-after-accept"])
+        let error = await #expect(throws: HTTPClientError.self) {
+            try await warm.perform(HTTPRequest(
+                method: "POST", url: vendor.base + "/gelato/v4/orders", headers: headers,
+                body: .data(JSON(Orders.gelato(assetURL: asset.url)).data), timeout: .seconds(120)))
+        }
+        #expect(error?.code == .connection)
+        try await vendor.waitForStats(account) { $0["ordersCreated"] as? Int == 1 && $0["keysInFlight"] as? Int == 0 }
+        let stats = try await vendor.stats(account)
+        #expect(stats["ordersCreated"] as? Int == 1)
+        #expect(stats["duplicates"] as? Int == 0)
+    }
+
     @Test("status faults answer 500 and 503 (with Retry-After when given) and create nothing; then the next request works")
     func statuses() async throws {
         let vendor = try await VendorClient.connect()

@@ -60,6 +60,14 @@ final class CurlEasyHandle {
         // are called is configuration's decision, not a server's.
         try check(pressroom_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0), "FOLLOWLOCATION")
         try check(pressroom_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "PROTOCOLS_STR")
+        // libcurl silently re-sends a request when a *reused* keep-alive
+        // connection closes before any response byte, POST included. For a
+        // request that is not idempotent that second copy may be a second
+        // print order, so it gets a connection of its own: a failure then
+        // surfaces to the caller, who knows how to reconcile.
+        if !request.isIdempotent {
+            try check(pressroom_curl_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1), "FRESH_CONNECT")
+        }
         if let timeout = request.timeout {
             let ms = max(1, Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000))
             try check(pressroom_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, ms), "TIMEOUT_MS")
