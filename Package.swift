@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "PressroomStorage", targets: ["PressroomStorage"]),
         .library(name: "PressroomHTTP", targets: ["PressroomHTTP"]),
         .library(name: "PressroomFulfillment", targets: ["PressroomFulfillment"]),
+        .library(name: "PressroomScan", targets: ["PressroomScan"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -115,6 +116,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        /// clamd client (INSTREAM over TCP or a unix socket): malware scanning
+        /// of uploads before anything decodes them.
+        .target(name: "PressroomScan", dependencies: ["PressroomSupport"]),
         /// Admin HTTP port (metrics, health, readiness) and the systemd notify protocol.
         .target(
             name: "PressroomAdmin",
@@ -135,6 +139,8 @@ let package = Package(
                 "PressroomImaging",
                 "PressroomStorage",
                 "PressroomFulfillment",
+                "PressroomScan",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -186,6 +192,12 @@ let package = Package(
             dependencies: ["PressroomFulfillment", "PressroomHTTP", "PressroomQueue", "PressroomStorage", .product(name: "Logging", package: "swift-log")],
             path: "bench/fulfill/Sources"
         ),
+        /// Scan throughput (clamd INSTREAM) and sweep speed for bench/intake (release build).
+        .executableTarget(
+            name: "IntakeBench",
+            dependencies: ["PressroomScan", "PressroomDaemon", "PressroomStorage", "PressroomQueue", .product(name: "Logging", package: "swift-log")],
+            path: "bench/IntakeBench"
+        ),
         /// Times derive/render for bench/imaging (release build).
         .executableTarget(
             name: "PressroomImagingBench",
@@ -219,7 +231,11 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .testTarget(name: "PressroomDaemonTests", dependencies: ["PressroomDaemon", "PressroomQueue", "PressroomStorage", "PressroomFulfillment", "PressroomHTTP"]),
+        .testTarget(name: "PressroomDaemonTests", dependencies: [
+            "PressroomDaemon", "PressroomQueue", "PressroomStorage", "PressroomScan", "PressroomAdmin", "PressroomFulfillment", "PressroomHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "PressroomScanTests", dependencies: ["PressroomScan"]),
         .testTarget(
             name: "PressroomFulfillmentTests",
             dependencies: [

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts every service the tests
-# need on loopback (scripts/services/*.sh: redis, moto, ministack and the test
-# vendor, which builds itself first), builds, runs the whole suite and stops
+# need on loopback (scripts/services/*.sh: redis, moto, ministack, clamd and the
+# test vendor, which builds itself first), builds, runs the whole suite and stops
 # the services it started. Extra arguments go to `swift test`.
 source "$(dirname "$0")/lib.sh"
 cd "$PRESSROOM_ROOT"

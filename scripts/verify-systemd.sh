@@ -12,17 +12,23 @@ command -v systemd-analyze >/dev/null || ensure_apt systemd
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp systemd/pressroom@.service systemd/pressroom.target systemd/pressroom-reconcile.service systemd/pressroom-reconcile.timer "$work/"
-sed -i 's|^ExecStart=/usr/local/bin/pressroom |ExecStart=/bin/true |' "$work/pressroom@.service" "$work/pressroom-reconcile.service"
+cp systemd/pressroom@.service systemd/pressroom.target systemd/pressroom-sweep.service systemd/pressroom-sweep.timer \
+    systemd/pressroom-reconcile.service systemd/pressroom-reconcile.timer "$work/"
+sed -i 's|^ExecStart=/usr/local/bin/pressroom |ExecStart=/bin/true |' "$work/pressroom@.service" "$work/pressroom-sweep.service" "$work/pressroom-reconcile.service"
 grep -q '^ExecStart=/bin/true run --config ' "$work/pressroom@.service" \
     || { log "ExecStart in systemd/pressroom@.service is not '/usr/local/bin/pressroom run --config ...'"; exit 1; }
+grep -q '^ExecStart=/bin/true sweep --config ' "$work/pressroom-sweep.service" \
+    || { log "ExecStart in systemd/pressroom-sweep.service is not '/usr/local/bin/pressroom sweep --config ...'"; exit 1; }
+grep -q '^Unit=pressroom-sweep.service' "$work/pressroom-sweep.timer" \
+    || { log "systemd/pressroom-sweep.timer does not start pressroom-sweep.service"; exit 1; }
+grep -q '^OnCalendar=' "$work/pressroom-sweep.timer" || { log "systemd/pressroom-sweep.timer has no OnCalendar="; exit 1; }
 grep -q '^ExecStart=/bin/true enqueue reconcile --config ' "$work/pressroom-reconcile.service" \
     || { log "ExecStart in systemd/pressroom-reconcile.service is not '/usr/local/bin/pressroom enqueue reconcile --config ...'"; exit 1; }
 grep -q '^Unit=pressroom-reconcile.service' "$work/pressroom-reconcile.timer" \
     || { log "systemd/pressroom-reconcile.timer does not start pressroom-reconcile.service"; exit 1; }
 
 status=0
-for unit in "pressroom@1.service" "pressroom.target" "pressroom-reconcile.service" "pressroom-reconcile.timer"; do
+for unit in "pressroom@1.service" "pressroom.target" "pressroom-sweep.service" "pressroom-sweep.timer" "pressroom-reconcile.service" "pressroom-reconcile.timer"; do
     if ! output="$(cd "$work" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "$work/$unit" 2>&1)"; then
         log "systemd-analyze verify $unit failed:"; printf '%s\n' "$output" >&2; status=1
     elif [ -n "$output" ]; then
@@ -39,6 +45,12 @@ if systemd-analyze security --help 2>/dev/null | grep -q -- '--offline'; then
         status=1
     else
         log "${score#→ }"
+    fi
+    if ! score="$(systemd-analyze security --offline=yes --threshold=30 --no-pager "$work/pressroom-sweep.service" 2>&1 | grep 'Overall exposure level')"; then
+        log "pressroom-sweep.service hardening regressed:"; systemd-analyze security --offline=yes --no-pager "$work/pressroom-sweep.service" >&2 || true
+        status=1
+    else
+        log "sweep: ${score#→ }"
     fi
 fi
 exit $status

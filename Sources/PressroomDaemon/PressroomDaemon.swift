@@ -34,9 +34,58 @@ public struct PressroomDaemon: Sendable {
         public let imaging: Imaging
         public let catalog: PolicyCatalog
         public let store: any ObjectStore
+        /// Size check, quota, scan and write lease around every source.
+        let intake: SourceIntake
+    }
+
+    /// Uploads' lifecycle: records, scanning, quotas, erasure and the sweep.
+    public struct LifecycleServices: Sendable {
+        let ledger: UploadLedger
+        let store: any ObjectStore
+        let scan: ScanGate?
+        let quota: QuotaGate?
+        let eraser: UploadEraser
+        let costs: CostRecorder
+
+        /// Closes the Redis connection it holds.
+        public func shutdown() { ledger.client.shutdown() }
     }
 
     static let imageJobTypes: Set<String> = [DeriveJob.type, RenderJob.type]
+    static let storeJobTypes: Set<String> = imageJobTypes.union([EraseJob.type, SweepJob.type])
+
+    /// The object store every job shares, metered.
+    func makeStore() throws -> any ObjectStore {
+        do {
+            return MeteredObjectStore(try makeObjectStore(configuration: configuration.storage, logger: logger),
+                                      backend: configuration.storage.backend.rawValue)
+        } catch {
+            throw ConfigurationLoader.Invalid(field: "storage", problem: "\(error)")
+        }
+    }
+
+    /// Opens the store and a Redis connection for upload records, scanning
+    /// and quotas, when a configured job type needs them.
+    public func makeLifecycleServices(store existing: (any ObjectStore)? = nil) throws -> LifecycleServices? {
+        guard configuration.jobTypeOptions.contains(where: { Self.storeJobTypes.contains($0.type) }) || !configuration.quotas.isEmpty else { return nil }
+        let store = try existing ?? makeStore()
+        let client = RedisClient(endpoint: try configuration.endpoint, name: "lifecycle")
+        let ledger = UploadLedger(namespace: configuration.redis.namespace, client: client, retention: configuration.retention)
+        var scan: ScanGate?
+        if let settings = configuration.scan {
+            do {
+                scan = try ScanGate(settings: settings, ledger: ledger, store: store, events: client, namespace: configuration.redis.namespace,
+                                    eventsMaxLength: configuration.queues.mapValues(\.eventsMaxLength))
+            } catch {
+                throw ConfigurationLoader.Invalid(field: "scan.address", problem: "\(error)")
+            }
+        }
+        let quota = configuration.quotas.isEmpty ? nil : QuotaGate(settings: configuration.quotas, client: client, namespace: configuration.redis.namespace)
+        let eraser = UploadEraser(store: store, ledger: ledger, imaging: configuration.imaging,
+                                  quarantinePrefix: configuration.scan.map(\.quarantinePrefix), retention: configuration.retention)
+        return LifecycleServices(ledger: ledger, store: store, scan: scan, quota: quota, eraser: eraser,
+                                 costs: CostRecorder(ledger: ledger, logger: logger))
+    }
 
     func loadCatalog() throws -> PolicyCatalog {
         let settings = configuration.imaging
@@ -48,35 +97,8 @@ public struct PressroomDaemon: Sendable {
         }
     }
 
-    func makeStore() throws -> any ObjectStore {
-        do {
-            return MeteredObjectStore(try makeObjectStore(configuration: configuration.storage, logger: logger),
-                                      backend: configuration.storage.backend.rawValue)
-        } catch {
-            throw ConfigurationLoader.Invalid(field: "storage", problem: "\(error)")
-        }
-    }
-
-    /// Loads policies, starts libvips and opens the object store, when a
-    /// configured job type needs them. Errors name the config field.
-    public func makeImageServices(store existing: (any ObjectStore)? = nil) throws -> ImageServices? {
-        guard configuration.jobTypeOptions.contains(where: { Self.imageJobTypes.contains($0.type) }) else { return nil }
-        let settings = configuration.imaging
-        let catalog = try loadCatalog()
-        if (try? catalog.policy(named: settings.previewPolicy)) == nil {
-            throw ConfigurationLoader.Invalid(field: "imaging.previewPolicy", problem: "no policy named '\(settings.previewPolicy)' in \(settings.policies)")
-        }
-        let imaging: Imaging
-        do {
-            imaging = try Imaging(configuration: settings.configuration, logger: logger)
-        } catch {
-            throw ConfigurationLoader.Invalid(field: "imaging", problem: "\(error)")
-        }
-        return ImageServices(imaging: imaging, catalog: catalog, store: try existing ?? makeStore())
-    }
-
     /// The vendors, order store and breakers, when vendors are configured.
-    /// `afterVendorAnswer` is a test hook (see ``run(metrics:)``).
+    /// Honours the test-only `PRESSROOM_TEST_CRASH_AFTER_VENDOR_ANSWER`.
     public func makeFulfillmentJobs(store existing: (any ObjectStore)? = nil, catalog existingCatalog: PolicyCatalog? = nil) throws -> FulfillmentJobs? {
         guard !configuration.vendors.isEmpty,
               configuration.jobTypeOptions.contains(where: { FulfillmentJobs.types.contains($0.type) }) else { return nil }
@@ -103,17 +125,48 @@ public struct PressroomDaemon: Sendable {
                                products: Set(catalog.products.map(\.name)), settings: configuration.fulfillment)
     }
 
+    /// Loads policies, starts libvips and opens the object store, when a
+    /// configured job type needs them. Errors name the config field.
+    public func makeImageServices(lifecycle: LifecycleServices? = nil) throws -> ImageServices? {
+        guard configuration.jobTypeOptions.contains(where: { Self.imageJobTypes.contains($0.type) }) else { return nil }
+        guard let lifecycle = try lifecycle ?? makeLifecycleServices() else { return nil }
+        let settings = configuration.imaging
+        let catalog: PolicyCatalog
+        do {
+            catalog = try PolicyCatalog.load(directory: URL(fileURLWithPath: settings.policies),
+                                             profilesDirectory: URL(fileURLWithPath: settings.profiles))
+        } catch {
+            throw ConfigurationLoader.Invalid(field: "imaging.policies", problem: "\(error)")
+        }
+        if (try? catalog.policy(named: settings.previewPolicy)) == nil {
+            throw ConfigurationLoader.Invalid(field: "imaging.previewPolicy", problem: "no policy named '\(settings.previewPolicy)' in \(settings.policies)")
+        }
+        let imaging: Imaging
+        do {
+            imaging = try Imaging(configuration: settings.configuration, logger: logger)
+        } catch {
+            throw ConfigurationLoader.Invalid(field: "imaging", problem: "\(error)")
+        }
+        let intake = SourceIntake(store: lifecycle.store, settings: settings, ledger: lifecycle.ledger, scan: lifecycle.scan, quota: lifecycle.quota)
+        return ImageServices(imaging: imaging, catalog: catalog, store: lifecycle.store, intake: intake)
+    }
+
     /// Registers a handler for every configured job type this build knows.
-    public func makeRegistry(images: ImageServices? = nil, fulfillment: FulfillmentJobs? = nil) throws -> JobRegistry {
+    public func makeRegistry(images: ImageServices? = nil, lifecycle: LifecycleServices? = nil, fulfillment: FulfillmentJobs? = nil) throws -> JobRegistry {
         var registry = JobRegistry()
         for options in configuration.jobTypeOptions {
             switch options.type {
             case SleepJob.type where configuration.diagnostics:
-                registry.register(options, handler: SleepJob())
+                registry.register(options, handler: QuotaGated(handler: SleepJob(), quota: lifecycle?.quota))
             case DeriveJob.type where images != nil:
                 registry.register(options, handler: DeriveJob(services: images!, settings: configuration.imaging))
             case RenderJob.type where images != nil:
                 registry.register(options, handler: RenderJob(services: images!, settings: configuration.imaging))
+            case EraseJob.type where lifecycle != nil:
+                registry.register(options, handler: EraseJob(eraser: lifecycle!.eraser, ledger: lifecycle!.ledger, imaging: configuration.imaging,
+                                                             namespace: configuration.redis.namespace, auditMaxLength: configuration.retention.auditMaxLength))
+            case SweepJob.type where lifecycle != nil:
+                registry.register(options, handler: makeSweep(lifecycle!))
             case FulfillJob.type where fulfillment != nil:
                 registry.register(options, handler: FulfillJob(jobs: fulfillment!))
             case VendorEventJob.type where fulfillment != nil:
@@ -121,17 +174,88 @@ public struct PressroomDaemon: Sendable {
             case ReconcileJob.type where fulfillment != nil:
                 registry.register(options, handler: ReconcileJob(jobs: fulfillment!))
             default:
-                throw ConfigurationLoader.Invalid(field: "jobs.\(options.type)", problem: "no handler for job type '\(options.type)' in this build (known: derive, render, fulfill/vendor-event/reconcile with vendors configured, and sleep with diagnostics: true)")
+                throw ConfigurationLoader.Invalid(field: "jobs.\(options.type)", problem: "no handler for job type '\(options.type)' in this build (known: derive, render, erase, sweep, fulfill/vendor-event/reconcile with vendors configured, and sleep with diagnostics: true)")
             }
         }
         return registry
     }
 
+    func makeSweep(_ lifecycle: LifecycleServices) -> SweepJob {
+        SweepJob(eraser: lifecycle.eraser, ledger: lifecycle.ledger, retention: configuration.retention,
+                 prefixes: configuration.retention.prefixes ?? configuration.imaging.sourcePrefixes,
+                 namespace: configuration.redis.namespace, consumer: configuration.consumerName)
+    }
+
+    /// `pressroom sweep --dry-run`: what the sweep would delete now, deleting nothing.
+    public func sweepDryRun(limit: Int?) async throws -> Data {
+        guard let lifecycle = try makeLifecycleServices() ?? makeLifecycleServicesForCommands() else {
+            throw ConfigurationLoader.Invalid(field: "jobs", problem: "no store configured")
+        }
+        defer { lifecycle.shutdown() }
+        let report = try await makeSweep(lifecycle).sweep(dryRun: true, limit: limit, jobID: "dry-run", logger: logger)
+        let encoder = JSONEncoder.sorted
+        encoder.outputFormatting.insert(.prettyPrinted)
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(report)
+    }
+
+    /// Runs a sweep in this process (benchmarks, one-off operator runs) and returns its JSON report.
+    public func sweepNow(jobID: String, limit: Int? = nil) async throws -> Data {
+        guard let lifecycle = try makeLifecycleServices() ?? makeLifecycleServicesForCommands() else {
+            throw ConfigurationLoader.Invalid(field: "jobs", problem: "no store configured")
+        }
+        defer { lifecycle.shutdown() }
+        return try JSONEncoder.sorted.encode(try await makeSweep(lifecycle).sweep(dryRun: false, limit: limit, jobID: jobID, logger: logger))
+    }
+
+    /// An upload's lifecycle record (sha256, outputs' bytes, CPU seconds, order use), for `pressroom upload show`.
+    public func uploadRecord(_ key: String) async throws -> [String: String] {
+        let client = RedisClient(endpoint: try configuration.endpoint, name: "upload-show")
+        defer { client.shutdown() }
+        let ledger = UploadLedger(namespace: configuration.redis.namespace, client: client, retention: configuration.retention)
+        var record = try await ledger.record(upload: key)
+        if !record.isEmpty {
+            record["outputs"] = String(try await client.call(["SCARD", ledger.keys.outputs(key)]).int ?? 0)
+        }
+        if let tombstone = try await client.call(["GET", ledger.keys.tombstone(key)]).string {
+            record["erased"] = UploadLedger.tombstoneReason(tombstone)
+        }
+        return record
+    }
+
+    /// The cost rolled up for an order (renders and other runs that named it), for `pressroom cost order` (and `order show` once orders land).
+    public func orderCost(_ order: String) async throws -> [String: String] {
+        let client = RedisClient(endpoint: try configuration.endpoint, name: "order-show")
+        defer { client.shutdown() }
+        return try await UploadLedger(namespace: configuration.redis.namespace, client: client, retention: configuration.retention).orderCost(order: order)
+    }
+
+    private func makeLifecycleServicesForCommands() throws -> LifecycleServices? {
+        var c = configuration
+        c.jobs[SweepJob.type] = .init(queue: c.queues.keys.sorted().first ?? "derive")
+        return try PressroomDaemon(configuration: c, logger: logger).makeLifecycleServices()
+    }
+
     /// Runs until SIGTERM/SIGINT, then drains and returns.
     public func run(metrics: PressroomMetrics) async throws {
-        let images = try makeImageServices()
-        let fulfillment = try makeFulfillmentJobs(store: images?.store, catalog: images?.catalog)
-        let registry = try makeRegistry(images: images, fulfillment: fulfillment)
+        let lifecycle = try makeLifecycleServices()
+        defer { lifecycle?.shutdown() }
+        if let scan = lifecycle?.scan {
+            // Not fatal: clamd may start after us; scans fail transiently until it answers.
+            do {
+                try await scan.client.ping()
+            } catch {
+                logger.warning("clamd does not answer yet; sources stay unscanned (and underived) until it does",
+                               metadata: ["address": "\(scan.settings.address)", "error": "\(error)"])
+            }
+        }
+        let images = try makeImageServices(lifecycle: lifecycle)
+        let fulfillment = try makeFulfillmentJobs(store: images?.store ?? lifecycle?.store, catalog: images?.catalog)
+        let registry = try makeRegistry(images: images, lifecycle: lifecycle, fulfillment: fulfillment)
+        var observer: JobObserver?
+        if let costs = lifecycle?.costs {
+            observer = { run in await costs.observe(run) }
+        }
         let notifier = SystemdNotifier()
         let logger = self.logger
         let worker = QueueWorker(
@@ -145,7 +269,8 @@ public struct PressroomDaemon: Sendable {
             },
             onDraining: {
                 try? notifier.stopping(status: "draining in-flight jobs")
-            })
+            },
+            observer: observer)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         // Admin and watchdog first: shutdown runs in reverse, so they outlive the drain.
         if configuration.admin.enabled {

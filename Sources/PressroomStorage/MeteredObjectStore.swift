@@ -54,6 +54,26 @@ public struct MeteredObjectStore: ObjectStore {
         try await measure("list") { (try await base.list(prefix: prefix, limit: limit), 0) }
     }
 
+    public func listPage(prefix: String, after cursor: String?, limit: Int) async throws -> ObjectListPage {
+        try await measure("list") { (try await base.listPage(prefix: prefix, after: cursor, limit: limit), 0) }
+    }
+
+    public func delete(keys: [String]) async throws -> [String: String] {
+        try await measure("delete") { (try await base.delete(keys: keys), 0) }
+    }
+
+    public func copyIfAbsent(from source: String, to destination: String) async throws -> PutOutcome {
+        try await measure("copy") { (try await base.copyIfAbsent(from: source, to: destination), 0) }
+    }
+
+    public func setTags(_ key: String, _ tags: [String: String]) async throws {
+        try await measure("tag") { (try await base.setTags(key, tags), 0) }
+    }
+
+    public func tags(_ key: String) async throws -> [String: String] {
+        try await measure("tag") { (try await base.tags(key), 0) }
+    }
+
     public func presignedURL(for key: String, method: PresignMethod, expiresIn: Duration) async throws -> URL {
         try await base.presignedURL(for: key, method: method, expiresIn: expiresIn)
     }

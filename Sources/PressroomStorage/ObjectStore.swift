@@ -33,7 +33,56 @@ public protocol ObjectStore: Sendable {
     /// Objects whose keys start with `prefix`, in key order, at most `limit`.
     func list(prefix: String, limit: Int?) async throws -> [ObjectMetadata]
 
+    /// Up to `limit` objects under `prefix` whose keys sort after `cursor`
+    /// (exclusive), for paged walks: a sweep resumes where it stopped.
+    func listPage(prefix: String, after cursor: String?, limit: Int) async throws -> ObjectListPage
+
+    /// Deletes many keys, batched where the backend can (S3 DeleteObjects,
+    /// 1000 a request). Absent keys are not errors. Returns the keys the
+    /// backend refused, with its reason.
+    func delete(keys: [String]) async throws -> [String: String]
+
+    /// Copies `source` to `destination` inside the store (no download),
+    /// create-only like ``putIfAbsent(_:data:contentType:)``.
+    func copyIfAbsent(from source: String, to destination: String) async throws -> PutOutcome
+
+    /// Replaces the object's tags (S3 object tagging; the filesystem store
+    /// keeps them in the metadata sidecar).
+    func setTags(_ key: String, _ tags: [String: String]) async throws
+
+    /// The object's tags; empty when it has none. Throws `.notFound` when absent.
+    func tags(_ key: String) async throws -> [String: String]
+
     /// A URL a third party (a print vendor) can use without credentials to
     /// GET (or PUT) `key` until `expiresIn` has passed.
     func presignedURL(for key: String, method: PresignMethod, expiresIn: Duration) async throws -> URL
+}
+
+extension ObjectStore {
+    /// One delete per key: for stores without a batch operation.
+    public func delete(keys: [String]) async throws -> [String: String] {
+        for key in keys { try await delete(key) }
+        return [:]
+    }
+
+    /// Filters a full listing: for stores that cannot start a listing at a key.
+    public func listPage(prefix: String, after cursor: String?, limit: Int) async throws -> ObjectListPage {
+        let all = try await list(prefix: prefix, limit: nil)
+        let after = cursor.map { Array($0.utf8) }
+        let page = all.lazy.filter { after == nil || after!.lexicographicallyPrecedes(Array($0.key.utf8)) }.prefix(limit)
+        let objects = Array(page)
+        return ObjectListPage(objects: objects, next: objects.count == limit ? objects.last?.key : nil)
+    }
+
+    public func copyIfAbsent(from source: String, to destination: String) async throws -> PutOutcome {
+        throw ObjectStoreError(.unsupported, "this store cannot copy objects")
+    }
+
+    public func setTags(_ key: String, _ tags: [String: String]) async throws {
+        throw ObjectStoreError(.unsupported, "this store cannot tag objects")
+    }
+
+    public func tags(_ key: String) async throws -> [String: String] {
+        throw ObjectStoreError(.unsupported, "this store cannot tag objects")
+    }
 }

@@ -16,6 +16,9 @@ struct PressroomCommand: AsyncParsableCommand {
             InspectCommand.self,
             PolicyCommand.self,
             OrderCommand.self,
+            SweepCommand.self,
+            UploadCommand.self,
+            CostCommand.self,
         ]
     )
 }

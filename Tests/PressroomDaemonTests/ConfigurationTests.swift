@@ -74,6 +74,34 @@ struct ConfigurationTests {
         #expect(ConfigurationLoader.snake("accessKeyID") == "ACCESS_KEY_ID")
     }
 
+    @Test func lifecycleSectionsComeFromTheFileAndTheEnvironment() throws {
+        let file = try write("""
+            scan: { address: 'unix:///run/clamav/clamd.ctl', onInfected: tag }
+            retention: { drafts: 14d }
+            quotas: { shops: { acme: { jobsPerMinute: { derive: 60 }, bytesPerDay: 1000 } } }
+            """)
+        let c = try ConfigurationLoader().load(file: file, environment: [
+            "PRESSROOM_SCAN_STREAM_MAX_LENGTH": "1048576",
+            "PRESSROOM_RETENTION_ORDERS": "90d",
+            "PRESSROOM_QUOTAS_SHOPS_ACME_BYTES_PER_DAY": "5000",
+            "PRESSROOM_QUOTAS_MAX_WAIT": "10m",
+        ]).configuration
+        #expect(c.scan?.address == "unix:///run/clamav/clamd.ctl")
+        #expect(c.scan?.onInfected == .tag)
+        #expect(c.scan?.streamMaxLength == 1_048_576)
+        #expect(c.scan?.quarantinePrefix == "quarantine/")
+        #expect(c.retention.drafts.duration == .seconds(14 * 86400))
+        #expect(c.retention.orders.duration == .seconds(90 * 86400))
+        #expect(c.quotas.shops["acme"]?.jobsPerMinute["derive"] == 60)
+        #expect(c.quotas.shops["acme"]?.bytesPerDay == 5000)
+        #expect(c.quotas.maxWait.duration == .seconds(600))
+        // Scanning is off unless configured; the address alone from the environment turns it on.
+        #expect(try ConfigurationLoader().load(file: nil, environment: [:]).configuration.scan == nil)
+        let env = try ConfigurationLoader().load(file: nil, environment: ["PRESSROOM_SCAN_ADDRESS": "tcp://127.0.0.1:3310"]).configuration
+        #expect(env.scan?.address == "tcp://127.0.0.1:3310")
+        #expect(env.scan?.chunkBytes == 256 << 10)
+    }
+
     @Test func errorsNameTheField() throws {
         let cases: [(String, [String: String], String)] = [
             ("queues: { derive: { concurrency: many } }", [:], "config field 'queues.derive.concurrency': expected a whole number"),
@@ -84,6 +112,14 @@ struct ConfigurationTests {
             ("queues: { derive: { claimMinIdle: soon } }", [:], "config field 'queues.derive.claimMinIdle': 'soon' is not a duration"),
             ("log: { format: xml }", [:], "config field 'log.format'"),
             ("{}", ["PRESSROOM_ADMIN_PORT": "99999"], "config field 'admin.port'"),
+            ("scan: { address: '127.0.0.1:3310' }", [:], "config field 'scan.address'"),
+            ("scan: { streamMaxLength: 10 }", [:], "config field 'scan.address': is required"),
+            ("scan: { address: 'tcp://127.0.0.1:3310', quarantinePrefix: uploads/quarantine/ }", [:], "config field 'scan.quarantinePrefix'"),
+            ("scan: { address: 'tcp://127.0.0.1:3310', onInfected: ignore }", [:], "config field 'scan.onInfected'"),
+            ("retention: { drafts: 0s }", [:], "config field 'retention.drafts'"),
+            ("retention: { prefixes: [] }", [:], "config field 'retention.prefixes'"),
+            ("quotas: { shops: { 'bad shop': { bytesPerDay: 1 } } }", [:], "config field 'quotas.shops.bad shop'"),
+            ("quotas: { defaults: { jobsPerMinute: { derive: 0 } } }", [:], "config field 'quotas.defaults.jobsPerMinute.derive'"),
         ]
         for (yaml, env, expected) in cases {
             let file = try write(yaml)

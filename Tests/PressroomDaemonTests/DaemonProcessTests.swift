@@ -361,24 +361,7 @@ extension DaemonProcessTests {
         let redis = try await client()
         defer { redis.shutdown() }
         // The shipped catalogue plus a product small enough for this 450×300 photo.
-        let policies = objects.appendingPathComponent("policies")
-        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
-        for file in try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("config/policies").path) where file.hasSuffix(".yaml") {
-            try FileManager.default.copyItem(at: Self.root.appendingPathComponent("config/policies/\(file)"), to: policies.appendingPathComponent(file))
-        }
-        try """
-            name: sticker-small
-            kind: product
-            title: 1×1.5 in sticker
-            size: { width: 1.5, height: 1, unit: in, dpi: 300 }
-            orientation: auto
-            aspect: crop
-            cropTolerance: 0.05
-            bleed: { mm: 0, fill: mirror }
-            safeArea: 1
-            resolution: { minimum: 150, warning: 240 }
-            output: { format: jpeg, quality: 92, profile: srgb, intent: perceptual, blackPointCompensation: true }
-            """.write(to: policies.appendingPathComponent("sticker-small.yaml"), atomically: true, encoding: .utf8)
+        let policies = try TestPolicies.withSmallProduct(in: objects)
         let a = try Daemon(namespace: namespace, consumer: "imager", extraEnv: [
             "PRESSROOM_CONFIG": Self.root.appendingPathComponent("config/pressroom.example.yaml").path,
             "PRESSROOM_STORAGE_FILESYSTEM_ROOT": objects.appendingPathComponent("store").path,

@@ -75,6 +75,34 @@ struct S3ObjectStoreTests {
         #expect(try await store.list(prefix: prefix + "list-", limit: nil).isEmpty)
     }
 
+    @Test func listPagesResumeAfterACursorAndDeleteInBatches() async throws {
+        let keys = (0..<9).map { prefix + "page-\($0)" }
+        for key in keys { _ = try await store.putIfAbsent(key, data: Data(key.utf8), contentType: "text/plain") }
+        var seen: [String] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            let page = try await store.listPage(prefix: prefix + "page-", after: cursor, limit: 4)
+            seen += page.objects.map(\.key)
+            cursor = page.next
+            pages += 1
+        } while cursor != nil
+        #expect(seen == keys)
+        #expect(pages == 3)
+        #expect(try await store.delete(keys: keys + [prefix + "never-existed"]).isEmpty)
+        #expect(try await store.listPage(prefix: prefix + "page-", after: nil, limit: 10).objects.isEmpty)
+    }
+
+    @Test func copyAndTags() async throws {
+        let key = prefix + "tag-me"
+        _ = try await store.putIfAbsent(key, data: Data("x".utf8), contentType: "text/plain")
+        try await store.setTags(key, ["pressroom-scan": "infected", "pressroom-signature": "Eicar-Test-Signature"])
+        #expect(try await store.tags(key) == ["pressroom-scan": "infected", "pressroom-signature": "Eicar-Test-Signature"])
+        #expect(try await store.copyIfAbsent(from: key, to: prefix + "copied") == .created)
+        #expect(try await store.copyIfAbsent(from: key, to: prefix + "copied") == .alreadyExists)
+        #expect(try await store.get(prefix + "copied") == Data("x".utf8))
+    }
+
     @Test func multipartUploadFromMemoryAndFile() async throws {
         let data = TestServers.bytes(11 << 20 + 12345, seed: 4)
         let key = prefix + "multipart"

@@ -54,6 +54,23 @@ public enum PressroomMetricName {
     public static let vendorBreakerState = "pressroom_vendor_breaker_state"
     /// Counter, dimensions `vendor`, `how` (created, replayed, adopted…).
     public static let vendorTickets = "pressroom_vendor_tickets_total"
+    // MARK: Uploads' lifecycle
+    /// Dimensions queue, type: jobs put back by a ``JobDeferral`` (over a shop's quota).
+    public static let jobsDeferred = "pressroom_jobs_deferred_total"
+    /// Dimension `result`: clean, infected, cached (verdict known), error (no verdict).
+    public static let scans = "pressroom_scans_total"
+    public static let scanBytes = "pressroom_scan_bytes_total"
+    public static let scanDuration = "pressroom_scan_duration_seconds"
+    /// Dimensions shop, type, decision (admitted, deferred, refused).
+    public static let quotaDecisions = "pressroom_quota_decisions_total"
+    /// Dimensions shop, type: source bytes admitted under a bytes-per-day quota.
+    public static let quotaBytes = "pressroom_quota_bytes_total"
+    public static let sweepObjectsDeleted = "pressroom_sweep_objects_deleted_total"
+    public static let sweepBytesReclaimed = "pressroom_sweep_bytes_reclaimed_total"
+    /// Dimension `scope`: upload or customer.
+    public static let erasures = "pressroom_erasures_total"
+    /// Histogram: CPU seconds an upload cost by the time its derive first succeeded (scan and derive, retries included).
+    public static let uploadCostCPUSeconds = "pressroom_upload_cost_cpu_seconds"
 
     /// Every name above, for checks that dashboards and alerts only use real metrics.
     public static let all: [String] = [
@@ -63,5 +80,7 @@ public enum PressroomMetricName {
         queueLength, queuePending, queueLag, queueOldestPendingSeconds, queueDelayed,
         queueDeadLetters, queueConsumers, jobsInFlight, redisUp,
         orderToVendorAccepted, vendorRequest, orders, orderTransitionsIgnored, vendorBreakerState, vendorTickets,
+        jobsDeferred, scans, scanBytes, scanDuration, quotaDecisions, quotaBytes,
+        sweepObjectsDeleted, sweepBytesReclaimed, erasures, uploadCostCPUSeconds,
     ]
 }

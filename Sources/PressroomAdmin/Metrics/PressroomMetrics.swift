@@ -74,10 +74,19 @@ public struct PressroomMetrics: Sendable {
         .seconds(900), .seconds(3600), .seconds(4 * 3600), .seconds(24 * 3600),
     ]
 
+    /// CPU seconds per upload or order: a thumbnail costs milliseconds, a
+    /// print-resolution render with retries a minute.
+    public static let costBuckets: [Duration] = [
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300),
+    ]
+
     /// Buckets per histogram name; other timers get ``jobDurationBuckets``.
     public static let histogramBuckets: [String: [Duration]] = [
         PressroomMetricName.vendorRequest: vendorRequestBuckets,
         PressroomMetricName.orderToVendorAccepted: orderToAcceptedBuckets,
+        PressroomMetricName.uploadCostCPUSeconds: costBuckets,
+        "pressroom_order_cost_cpu_seconds": costBuckets,
         PressroomMetricName.jobDuration: jobDurationBuckets,
         PressroomMetricName.enqueueToPreview: previewLatencyBuckets,
         PressroomMetricName.jobQueueWait: queueWaitBuckets,

@@ -212,6 +212,7 @@ public struct ConfigurationLoader {
             }
             if let length = queue.trim.maxLength, length < 1 { throw Invalid(field: "queues.\(name).trim.maxLength", problem: "must be at least 1") }
         }
+        try validateLifecycle(c)
         for (type, job) in c.jobs {
             guard c.queues[job.queue] != nil else {
                 throw Invalid(field: "jobs.\(type).queue", problem: "names queue '\(job.queue)', which is not under 'queues' (\(c.queues.keys.sorted().joined(separator: ", ")))")
@@ -246,6 +247,43 @@ public struct ConfigurationLoader {
         }
     }
 
+    private func validateLifecycle(_ c: PressroomConfiguration) throws {
+        if let scan = c.scan {
+            do {
+                _ = try scan.clientOptions
+            } catch {
+                throw Invalid(field: "scan.address", problem: "\(error)")
+            }
+            guard scan.streamMaxLength >= 1 else { throw Invalid(field: "scan.streamMaxLength", problem: "must be at least 1") }
+            guard (1...(64 << 20)).contains(scan.chunkBytes) else { throw Invalid(field: "scan.chunkBytes", problem: "must be 1 to 67108864") }
+            guard (1...256).contains(scan.connections) else { throw Invalid(field: "scan.connections", problem: "must be 1-256") }
+            guard scan.timeout.duration >= .milliseconds(100) else { throw Invalid(field: "scan.timeout", problem: "must be at least 100ms") }
+            if scan.onInfected == .quarantine {
+                guard !scan.quarantinePrefix.isEmpty, !c.imaging.sourcePrefixes.contains(where: { scan.quarantinePrefix.hasPrefix($0) || $0.hasPrefix(scan.quarantinePrefix) }) else {
+                    throw Invalid(field: "scan.quarantinePrefix", problem: "must be set and must not overlap imaging.sourcePrefixes (a quarantined file must never be readable as a source)")
+                }
+            }
+        }
+        guard c.retention.drafts.duration > .zero else { throw Invalid(field: "retention.drafts", problem: "must be longer than 0") }
+        guard c.retention.orders.duration > .zero else { throw Invalid(field: "retention.orders", problem: "must be longer than 0") }
+        guard (1...1000).contains(c.retention.pageSize) else { throw Invalid(field: "retention.pageSize", problem: "must be 1-1000") }
+        guard c.retention.writeLease.duration >= .seconds(1) else { throw Invalid(field: "retention.writeLease", problem: "must be at least 1s") }
+        if let prefixes = c.retention.prefixes, prefixes.contains(where: \.isEmpty) || prefixes.isEmpty {
+            throw Invalid(field: "retention.prefixes", problem: "must list non-empty prefixes (the whole store is never swept)")
+        }
+        guard c.quotas.maxWait.duration >= .seconds(1) else { throw Invalid(field: "quotas.maxWait", problem: "must be at least 1s") }
+        for (name, limits) in [("defaults", c.quotas.defaults)] + c.quotas.shops.map({ ("shops.\($0.key)", Optional($0.value)) }) {
+            guard let limits else { continue }
+            if name != "defaults", !QuotaGate.isValidShop(String(name.dropFirst("shops.".count))) {
+                throw Invalid(field: "quotas.\(name)", problem: "shop names are 1-64 of A-Z a-z 0-9 . _ -")
+            }
+            for (type, rate) in limits.jobsPerMinute where !(rate > 0) {
+                throw Invalid(field: "quotas.\(name).jobsPerMinute.\(type)", problem: "must be more than 0")
+            }
+            if let bytes = limits.bytesPerDay, bytes < 1 { throw Invalid(field: "quotas.\(name).bytesPerDay", problem: "must be at least 1") }
+        }
+    }
+
     // MARK: Environment paths
 
     /// A configuration with every optional field set, so that its encoding
@@ -274,6 +312,10 @@ public struct ConfigurationLoader {
         c.storage = StorageConfiguration(
             backend: .s3, filesystem: FileSystemStoreConfiguration(root: "x"),
             s3: S3Configuration(bucket: "x", accessKeyID: "x", secretAccessKey: "x", sessionToken: "x", profile: "x"))
+        c.scan = ScanSettings(address: "x")
+        c.retention.prefixes = ["x"]
+        c.quotas.defaults = QuotaSettings.Limits(jobsPerMinute: ["x": 1], bytesPerDay: 1)
+        c.quotas.shops = ["x": QuotaSettings.Limits(jobsPerMinute: ["x": 1], bytesPerDay: 1)]
         return c
     }
 

@@ -115,6 +115,10 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
     /// Print vendors by name: read from the file `fulfillment.vendors` names
     /// (config/vendors.yaml documents every field), or given inline.
     public var vendors: [String: VendorConfiguration] = [:]
+    /// Malware scanning of sources before decoding; off when absent.
+    public var scan: ScanSettings?
+    public var retention = RetentionSettings()
+    public var quotas = QuotaSettings()
 
     public init() {}
 
@@ -133,6 +137,9 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         imaging = try c.decodeIfPresent(ImagingSettings.self, forKey: .imaging) ?? d.imaging
         fulfillment = try c.decodeIfPresent(FulfillmentSettings.self, forKey: .fulfillment) ?? d.fulfillment
         vendors = try c.decodeIfPresent([String: VendorConfiguration].self, forKey: .vendors) ?? d.vendors
+        scan = try c.decodeIfPresent(ScanSettings.self, forKey: .scan)
+        retention = try c.decodeIfPresent(RetentionSettings.self, forKey: .retention) ?? d.retention
+        quotas = try c.decodeIfPresent(QuotaSettings.self, forKey: .quotas) ?? d.quotas
     }
 }
 

@@ -35,26 +35,23 @@ struct DeriveJob: JobHandler {
 
     private var imaging: Imaging { services.imaging }
     private var catalog: PolicyCatalog { services.catalog }
-    private var store: any ObjectStore { services.store }
 
     func handle(_ context: JobContext) async throws -> Data? {
         let payload = try context.job.decodePayload(Payload.self)
-        let source = try settings.checkSource(payload.source)
-        let data = try await store.readSource(source)
+        // Size by HEAD, quota, malware scan, write lease: before anything decodes it.
+        let admitted = try await services.intake.admit(context, source: payload.source)
+        let source = admitted.source
         let result: DeriveResult
         do {
-            result = try await imaging.derive(source: data, catalog: catalog)
+            result = try await imaging.derive(source: admitted.data, catalog: catalog)
         } catch {
+            await services.intake.release(admitted)
             throw JobFailure.classify(error, while: "deriving \(source)")
         }
+        let outcomes = try await services.intake.store(
+            admitted, result.outputs.map { .init(key: $0.key, data: $0.data, contentType: $0.contentType) }, stamp: "derived_at")
         var outputs: [Output] = []
-        for output in result.outputs {
-            let outcome: PutOutcome
-            do {
-                outcome = try await store.putIfAbsent(output.key, data: output.data, contentType: output.contentType)
-            } catch {
-                throw JobFailure.classify(error, while: "storing \(output.key)")
-            }
+        for (output, outcome) in zip(result.outputs, outcomes) {
             outputs.append(Output(key: output.key, policy: output.policy, contentType: output.contentType, bytes: output.data.count, created: outcome == .created))
             if output.policy == settings.previewPolicy, let enqueuedAt = context.job.enqueuedAt {
                 Metrics.Timer(label: "pressroom_enqueue_to_preview_seconds", preferredDisplayUnit: .seconds)

@@ -40,14 +40,16 @@ struct RenderJob: JobHandler {
 
     func handle(_ context: JobContext) async throws -> Data? {
         let payload = try context.job.decodePayload(Payload.self)
-        let source = try settings.checkSource(payload.source)
         let policy: ResolvedPolicy
         do {
             policy = try catalog.policy(named: payload.policy)
         } catch {
             throw JobError.permanent("unknown product policy '\(payload.policy)' (known: \(catalog.products.map(\.name).sorted().joined(separator: ", ")))")
         }
-        let data = try await store.readSource(source)
+        // Size by HEAD, quota, malware scan, write lease: before anything decodes it.
+        let admitted = try await services.intake.admit(context, source: payload.source)
+        let source = admitted.source
+        let data = admitted.data
         // The preview derive wrote for this upload, if any: verification compares against it.
         var preview: Data?
         if let previewPolicy = try? catalog.policy(named: settings.previewPolicy) {
@@ -58,19 +60,21 @@ struct RenderJob: JobHandler {
         do {
             result = try await imaging.render(source: data, policy: policy, crop: payload.crop, preview: preview)
         } catch {
+            await services.intake.release(admitted)
             throw JobFailure.classify(error, while: "rendering \(source) as \(policy.name)")
         }
         // The policy's resolution floor: a master below it would print visibly soft.
         if let dpi = result.effectiveDPI, dpi < policy.policy.resolution.minimum {
+            await services.intake.release(admitted)
             throw JobError.permanent(String(format: "effective resolution %.0f DPI is below the %@ minimum of %.0f DPI; the customer must choose a smaller product or a larger photo",
                                             dpi, policy.name, policy.policy.resolution.minimum))
         }
         let master = result.master
-        let outcome: PutOutcome
-        do {
-            outcome = try await store.putIfAbsent(master.key, data: master.data, contentType: master.contentType)
-        } catch {
-            throw JobFailure.classify(error, while: "storing \(master.key)")
+        // A render is a paid order line: the source is kept for retention.orders from now.
+        let outcome = try await services.intake.store(admitted, [.init(key: master.key, data: master.data, contentType: master.contentType)],
+                                                      stamp: "ordered_at")[0]
+        if outcome == .created, let order = (try? SourceIntake.meta(of: context.job).order) ?? CostRecorder.orderTag(context.job.id) {
+            try? await services.intake.ledger.addWritten(order: order, bytes: Int64(master.data.count))
         }
         context.logger.info("rendered", metadata: ["key": "\(master.key)", "created": "\(outcome == .created)"])
         return try JSONEncoder.sorted.encode(Result(

@@ -8,6 +8,7 @@ struct LaneMetrics: Sendable {
         let started: Counter
         let succeeded: Counter
         let retried: Counter
+        let deferred: Counter
         let duplicates: Counter
         let failedTransient: Counter
         let failedPermanent: Counter
@@ -19,6 +20,7 @@ struct LaneMetrics: Sendable {
             started = Counter(label: "pressroom_jobs_started_total", dimensions: dimensions)
             succeeded = Counter(label: "pressroom_jobs_succeeded_total", dimensions: dimensions)
             retried = Counter(label: "pressroom_jobs_retried_total", dimensions: dimensions)
+            deferred = Counter(label: "pressroom_jobs_deferred_total", dimensions: dimensions)
             duplicates = Counter(label: "pressroom_jobs_duplicates_total", dimensions: dimensions)
             failedTransient = Counter(label: "pressroom_jobs_failed_total", dimensions: dimensions + [("class", JobError.Class.transient.rawValue)])
             failedPermanent = Counter(label: "pressroom_jobs_failed_total", dimensions: dimensions + [("class", JobError.Class.permanent.rawValue)])

@@ -32,9 +32,9 @@ public struct QueueKeys: Sendable, Equatable {
     /// admitting a job is one `SET NX GET` and finishing it one `SET`.
     public func job(_ jobID: String) -> String { prefix + "job:" + jobID }
 
-    /// Another key in this queue's hash slot, for data that must change in
-    /// the same script as the queue's streams (the fulfil queue's orders).
-    public func scoped(_ name: String) -> String { prefix + name }
+    /// A key of the caller's own in this queue's hash slot (quota buckets of
+    /// jobs on this queue), so one script can touch it with the queue's keys.
+    public func scoped(_ suffix: String) -> String { prefix + suffix }
 
     /// Process-wide key that makes a consumer name exclusive to one live process.
     public static func consumerLock(namespace: String, consumer: String) -> String {

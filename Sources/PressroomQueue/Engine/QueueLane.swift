@@ -54,9 +54,11 @@ final class QueueLane: Sendable {
     private let markerPrefix: String
     private let completions = CompletionBuffer()
     private let cpu: CPUTimeAttributor
+    private let observer: JobObserver?
 
-    init(options: QueueOptions, namespace: String, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, recorders: [RedisClient], consumer: String, logger: Logger, stopSignal: StopSignal, cpu: CPUTimeAttributor) {
+    init(options: QueueOptions, namespace: String, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, recorders: [RedisClient], consumer: String, logger: Logger, stopSignal: StopSignal, cpu: CPUTimeAttributor, observer: JobObserver? = nil) {
         self.cpu = cpu
+        self.observer = observer
         self.options = options
         self.keys = QueueKeys(namespace: namespace, queue: options.name)
         self.registry = registry
@@ -448,7 +450,16 @@ final class QueueLane: Sendable {
         typeMetrics.duration.recordNanoseconds(elapsed.nanoseconds)
         // Process CPU while the job ran, shared among all jobs in flight by
         // weight: exact for a job running alone, an estimate otherwise (docs/metrics.md).
-        typeMetrics.cpu.increment(by: cpu.end(cpuToken).seconds)
+        let jobCPU = cpu.end(cpuToken)
+        typeMetrics.cpu.increment(by: jobCPU.seconds)
+        if let observer {
+            let result: JobRun.Outcome
+            switch outcome {
+            case .success: result = .succeeded
+            case .failure(let error): result = error is JobDeferral ? .deferred : .failed
+            }
+            await observer(JobRun(job: job, outcome: result, cpu: jobCPU, duration: elapsed))
+        }
 
         switch outcome {
         case .success(let result):
@@ -459,6 +470,10 @@ final class QueueLane: Sendable {
         case .failure(let error):
             if Task.isCancelled || (error is CancellationError && stopSignal.isStopped) {
                 jobLogger.warning("job interrupted by shutdown; left pending for another consumer")
+                return false
+            }
+            if let deferral = error as? JobDeferral {
+                await deferJob(job: job, fields: fields, deferral: deferral, logger: jobLogger)
                 return false
             }
             let classified = error as? JobError ?? .transient(String(describing: error))
@@ -627,7 +642,6 @@ final class QueueLane: Sendable {
         let now = Self.nowMs()
         var delay = policy.delay(afterAttempt: job.attempt)
         if let retryAfter = error.retryAfter, retryAfter > delay { delay = retryAfter }
-        let due = now + delay.milliseconds
         var retryFields: [(String, String)] = fields.filter {
             ![WireFormat.Field.attempt, WireFormat.Field.lastError, WireFormat.Field.lastErrorClass, WireFormat.Field.lastFailureAt, "retry_of"].contains($0.0)
         }
@@ -641,28 +655,67 @@ final class QueueLane: Sendable {
             (WireFormat.Field.lastFailureAt, String(now)),
             ("retry_of", job.entryID),
         ]
-        let member = Self.jsonArray(retryFields.flatMap { [$0.0, $0.1] })
-        var event = eventFields("retrying", job: job, now: now)
-        event += ["error_class", error.errorClass.rawValue, "error", error.message, "next_attempt_at", String(due)]
+        let scheduled = await delayEntry(job: job, fields: retryFields, delay: delay, now: now, event: "retrying",
+                                         eventDetail: ["error_class", error.errorClass.rawValue, "error", error.message])
+        switch scheduled {
+        case true?:
+            metrics.type(job.type).retried.increment()
+            logger.info("job failed; retry scheduled", metadata: ["error": "\(error.message)", "retry_in_ms": "\(delay.milliseconds)"])
+        case false?:
+            logger.warning("job failed, but its entry was no longer pending here (taken over or acknowledged elsewhere); no retry scheduled",
+                           metadata: ["error": "\(error.message)"])
+        case nil:
+            logger.warning("could not schedule the retry before shutdown; the job stays pending and will be redelivered")
+        }
+    }
+
+    /// A deferred job goes back to the delayed set with the same attempt
+    /// number; `deferred_since` (kept across deferrals) bounds its total wait.
+    private func deferJob(job: Job, fields: [(String, String)], deferral: JobDeferral, logger: Logger) async {
+        let now = Self.nowMs()
+        let since = job.fields[WireFormat.Field.deferredSince].flatMap { Int64($0) } ?? now
+        let waited = now - since
+        if waited + deferral.delay.milliseconds > deferral.maxWait.milliseconds {
+            let reason = "\(deferral.reason); waiting \(DurationText(deferral.delay)) more after \(DurationText(.milliseconds(waited))) would pass the \(DurationText(deferral.maxWait)) a job may wait"
+            logger.error("dead-lettering deferred job", metadata: ["error": "\(reason)"])
+            await deadLetter(entryID: job.entryID, fields: fields, job: job, errorClass: .permanent, reason: reason, reasonClass: deferral.reasonClass)
+            return
+        }
+        var delayedFields = fields.filter { ![WireFormat.Field.deferredReason, "retry_of"].contains($0.0) }
+        if !delayedFields.contains(where: { $0.0 == WireFormat.Field.deferredSince }) {
+            delayedFields.append((WireFormat.Field.deferredSince, String(now)))
+        }
+        delayedFields += [(WireFormat.Field.deferredReason, deferral.reason), ("retry_of", job.entryID)]
+        let scheduled = await delayEntry(job: job, fields: delayedFields, delay: deferral.delay, now: now, event: "deferred",
+                                         eventDetail: ["reason", deferral.reason])
+        if scheduled == true {
+            metrics.type(job.type).deferred.increment()
+            logger.info("job deferred", metadata: ["reason": "\(deferral.reason)", "retry_in_ms": "\(deferral.delay.milliseconds)"])
+        } else if scheduled == nil {
+            logger.warning("could not defer the job before shutdown; it stays pending and will be redelivered")
+        }
+    }
+
+    /// Acknowledges the entry and puts `fields` in the delayed set for `delay`,
+    /// with an event, in one script. `true` when scheduled, `false` when the
+    /// entry was no longer pending here, `nil` when Redis could not be reached before shutdown.
+    private func delayEntry(job: Job, fields: [(String, String)], delay: Duration, now: Int64, event name: String, eventDetail: [String]) async -> Bool? {
+        let due = now + delay.milliseconds
+        let member = Self.jsonArray(fields.flatMap { [$0.0, $0.1] })
+        let event = eventFields(name, job: job, now: now) + eventDetail + ["next_attempt_at", String(due)]
         let args = [QueueKeys.group, job.entryID, String(due), member, String(options.eventsMaxLength), runningMarker(job.entryID)] + event
         let scriptKeys = [keys.stream, keys.delayed, keys.job(job.id), keys.events]
         do {
             let acked = try await withRedisRetry {
                 try await QueueScripts.retry.run(on: self.commands, keys: scriptKeys, args: args)
             }
-            guard acked.int == 1 else {
-                logger.warning("job failed, but its entry was no longer pending here (taken over or acknowledged elsewhere); no retry scheduled",
-                               metadata: ["error": "\(error.message)"])
-                return
-            }
-            metrics.type(job.type).retried.increment()
-            logger.info("job failed; retry scheduled", metadata: ["error": "\(error.message)", "retry_in_ms": "\(delay.milliseconds)"])
+            return acked.int == 1
         } catch {
-            logger.warning("could not schedule the retry before shutdown; the job stays pending and will be redelivered")
+            return nil
         }
     }
 
-    private func deadLetter(entryID: String, fields: [(String, String)], job: Job?, errorClass: JobError.Class, reason: String, requireAck: Bool = true) async {
+    private func deadLetter(entryID: String, fields: [(String, String)], job: Job?, errorClass: JobError.Class, reason: String, requireAck: Bool = true, reasonClass explicitClass: String? = nil) async {
         let now = Self.nowMs()
         let fieldMap = Dictionary(fields, uniquingKeysWith: { first, _ in first })
         // The dead letter's own fields replace an earlier attempt's of the same
@@ -696,8 +749,8 @@ final class QueueLane: Sendable {
                 try await QueueScripts.deadLetter.run(on: self.commands, keys: scriptKeys, args: args)
             }
             if acked.int == 1 {
-                let reasonClass = reason.hasPrefix("malformed") ? "malformed" : reason.hasPrefix("poison") ? "poison"
-                    : reason.hasPrefix("trimmed") ? "trimmed" : reason.hasPrefix("unknown job type") ? "unknown_type" : errorClass.rawValue
+                let reasonClass = explicitClass ?? (reason.hasPrefix("malformed") ? "malformed" : reason.hasPrefix("poison") ? "poison"
+                    : reason.hasPrefix("trimmed") ? "trimmed" : reason.hasPrefix("unknown job type") ? "unknown_type" : errorClass.rawValue)
                 metrics.deadLettered(type: job?.type ?? fieldMap["type"] ?? "", reason: reasonClass).increment()
             }
         } catch {

@@ -61,8 +61,11 @@ public final class QueueWorker: Service, Sendable {
     /// - Parameters:
     ///   - onReady: called once the consumer name is held and the groups exist.
     ///   - onDraining: called when a graceful shutdown starts the drain.
+    ///   - observer: told about every handler run with the CPU time it was
+    ///     given, so costs can be charged to what the jobs work on.
     public init(configuration: Configuration, registry: JobRegistry, logger: Logger,
-                onReady: @escaping @Sendable () -> Void = {}, onDraining: @escaping @Sendable () -> Void = {}) {
+                onReady: @escaping @Sendable () -> Void = {}, onDraining: @escaping @Sendable () -> Void = {},
+                observer: JobObserver? = nil) {
         self.onDraining = onDraining
         self.configuration = configuration
         self.registry = registry
@@ -84,7 +87,8 @@ public final class QueueWorker: Service, Sendable {
             let recorders = (1...2).map { RedisClient(endpoint: configuration.endpoint, name: "record-\(queue.name)-\($0)", health: health) }
             laneClients += [fetcher] + recorders
             lanes.append(QueueLane(options: queue, namespace: configuration.namespace, registry: registry, commands: commands,
-                                   fetcher: fetcher, recorders: recorders, consumer: configuration.consumer, logger: logger, stopSignal: stopSignal, cpu: cpu))
+                                   fetcher: fetcher, recorders: recorders, consumer: configuration.consumer, logger: logger, stopSignal: stopSignal, cpu: cpu,
+                                   observer: observer))
         }
         self.laneClients = laneClients
         self.lanes = lanes

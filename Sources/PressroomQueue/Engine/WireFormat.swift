@@ -20,6 +20,9 @@ public enum WireFormat {
         public static let lastError = "last_error"
         public static let lastErrorClass = "last_error_class"
         public static let replayedFrom = "replayed_from"
+        /// When a deferred job (``JobDeferral``) was first deferred, ms since the epoch.
+        public static let deferredSince = "deferred_since"
+        public static let deferredReason = "deferred_reason"
     }
 
     /// Why an entry cannot be run at all; dead-lettered without retries.

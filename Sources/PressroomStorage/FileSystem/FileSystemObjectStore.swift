@@ -147,8 +147,62 @@ public final class FileSystemObjectStore: ObjectStore {
     }
 
     public func list(prefix: String, limit: Int?) async throws -> [ObjectMetadata] {
+        let keys = try await listKeys(prefix: prefix, limit: limit)
+        var result: [ObjectMetadata] = []
+        for key in keys {
+            if let metadata = try await head(key) { result.append(metadata) }
+        }
+        return result
+    }
+
+    /// A directory walk sorted in S3's order, then the page after `cursor`.
+    public func listPage(prefix: String, after cursor: String?, limit: Int) async throws -> ObjectListPage {
+        var keys = try await listKeys(prefix: prefix, limit: nil)
+        if let cursor {
+            let after = Array(cursor.utf8)
+            keys = keys.filter { after.lexicographicallyPrecedes(Array($0.utf8)) }
+        }
+        let page = Array(keys.prefix(limit))
+        var objects: [ObjectMetadata] = []
+        for key in page {
+            if let metadata = try await head(key) { objects.append(metadata) }
+        }
+        return ObjectListPage(objects: objects, next: keys.count > limit ? page.last : nil)
+    }
+
+    /// Links the source's file into place under the new key (same bytes, same checksum).
+    public func copyIfAbsent(from source: String, to destination: String) async throws -> PutOutcome {
+        guard let metadata = try await head(source) else { throw ObjectStoreError(.notFound, "copy \(source): no such object") }
+        return try await putIfAbsent(destination, file: URL(fileURLWithPath: try objectPath(source)),
+                                     contentType: metadata.contentType ?? "application/octet-stream")
+    }
+
+    /// Tags live in the object's metadata sidecar.
+    public func setTags(_ key: String, _ tags: [String: String]) async throws {
+        let path = try objectPath(key)
+        let metaPath = try metadataPath(key)
+        try await pool.run {
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { throw ObjectStoreError(.notFound, "no object \(key)") }
+            var sidecar = try Self.readSidecar(metaPath) ?? Sidecar(contentType: "application/octet-stream", sha256: Self.checksum(ofFile: path))
+            sidecar.tags = tags
+            try Self.writeSidecar(sidecar, to: metaPath)
+        }
+    }
+
+    public func tags(_ key: String) async throws -> [String: String] {
+        let path = try objectPath(key)
+        let metaPath = try metadataPath(key)
+        return try await pool.run {
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { throw ObjectStoreError(.notFound, "no object \(key)") }
+            return Self.readSidecar(metaPath)?.tags ?? [:]
+        }
+    }
+
+    private func listKeys(prefix: String, limit: Int?) async throws -> [String] {
         let objects = self.objects
-        let keys: [String] = try await pool.run {
+        return try await pool.run {
             var keys: [String] = []
             guard let enumerator = FileManager.default.enumerator(atPath: objects) else {
                 throw ObjectStoreError(.io, "cannot list \(objects)")
@@ -170,11 +224,6 @@ public final class FileSystemObjectStore: ObjectStore {
             if let limit { keys = Array(keys.prefix(limit)) }
             return keys
         }
-        var result: [ObjectMetadata] = []
-        for key in keys {
-            if let metadata = try await head(key) { result.append(metadata) }
-        }
-        return result
     }
 
     /// A `file://` URL for GET (local tools and tests can read it; there is no
@@ -219,6 +268,17 @@ public final class FileSystemObjectStore: ObjectStore {
     private struct Sidecar: Codable {
         var contentType: String
         var sha256: String
+        var tags: [String: String]?
+    }
+
+    private static func writeSidecar(_ sidecar: Sidecar, to metaPath: String) throws {
+        let data = try JSONEncoder().encode(sidecar)
+        try makeParents(of: metaPath)
+        let metaTemp = metaPath + ".tmp-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: metaTemp, contents: data), rename(metaTemp, metaPath) == 0 else {
+            unlink(metaTemp)
+            throw ioError("write metadata \(metaPath)")
+        }
     }
 
     private static func readSidecar(_ path: String) -> Sidecar? {
@@ -232,13 +292,7 @@ public final class FileSystemObjectStore: ObjectStore {
         if link(temp, path) == 0 {
             // Only the writer that won the link writes the sidecar, so it
             // always describes the bytes in place.
-            let sidecar = try JSONEncoder().encode(Sidecar(contentType: contentType, sha256: newChecksum))
-            try makeParents(of: metaPath)
-            let metaTemp = metaPath + ".tmp-\(UUID().uuidString)"
-            guard FileManager.default.createFile(atPath: metaTemp, contents: sidecar), rename(metaTemp, metaPath) == 0 else {
-                unlink(metaTemp)
-                throw ioError("write metadata \(metaPath)")
-            }
+            try writeSidecar(Sidecar(contentType: contentType, sha256: newChecksum), to: metaPath)
             try fsyncDirectory(of: path)
             return .created
         }

@@ -9,6 +9,7 @@ public final class InMemoryObjectStore: ObjectStore {
     private struct Object {
         var data: Data
         var metadata: ObjectMetadata
+        var tags: [String: String] = [:]
     }
 
     private let objects = Mutex<[String: Object]>([:])
@@ -73,6 +74,26 @@ public final class InMemoryObjectStore: ObjectStore {
             .filter { $0.key.hasPrefix(prefix) }
             .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
         return limit.map { Array(all.prefix($0)) } ?? all
+    }
+
+    public func copyIfAbsent(from source: String, to destination: String) async throws -> PutOutcome {
+        try ObjectKey.validate(source)
+        guard let object = objects.withLock({ $0[source] }) else { throw ObjectStoreError(.notFound, "copy \(source): no such object") }
+        return try await putIfAbsent(destination, data: object.data, contentType: object.metadata.contentType ?? "application/octet-stream")
+    }
+
+    public func setTags(_ key: String, _ tags: [String: String]) async throws {
+        try ObjectKey.validate(key)
+        try objects.withLock { objects in
+            guard objects[key] != nil else { throw ObjectStoreError(.notFound, "no object \(key)") }
+            objects[key]!.tags = tags
+        }
+    }
+
+    public func tags(_ key: String) async throws -> [String: String] {
+        try ObjectKey.validate(key)
+        guard let object = objects.withLock({ $0[key] }) else { throw ObjectStoreError(.notFound, "no object \(key)") }
+        return object.tags
     }
 
     /// A `memory://` URL (not fetchable; lets code under test carry a URL around).

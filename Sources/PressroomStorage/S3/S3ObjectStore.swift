@@ -123,6 +123,22 @@ public final class S3ObjectStore: ObjectStore {
         return limit.map { Array(result.prefix($0)) } ?? result
     }
 
+    /// ListObjectsV2 from `start-after` the cursor: one request a page (at most 1000 keys).
+    public func listPage(prefix: String, after cursor: String?, limit: Int) async throws -> ObjectListPage {
+        var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(max(1, min(limit, 1000))))]
+        if let cursor { query.append(("start-after", cursor)) }
+        let response = try await send("GET", key: nil, query: query)
+        guard let root = S3XMLNode.parse(response.body), root.name == "ListBucketResult" else {
+            throw ObjectStoreError(.transient, "ListObjectsV2 \(configuration.bucket): unreadable response", httpStatus: response.status)
+        }
+        let objects = root.all("Contents").compactMap { item -> ObjectMetadata? in
+            guard let key = item.value("Key") else { return nil }
+            return ObjectMetadata(key: key, size: Int64(item.value("Size") ?? "") ?? 0,
+                                  lastModified: item.value("LastModified").flatMap(Self.parseISODate))
+        }
+        return ObjectListPage(objects: objects, next: root.value("IsTruncated") == "true" ? objects.last?.key : nil)
+    }
+
     // MARK: Writes
 
     public func putIfAbsent(_ key: String, data: Data, contentType: String) async throws -> PutOutcome {
@@ -182,6 +198,7 @@ public final class S3ObjectStore: ObjectStore {
     /// DeleteObjects in batches of 1000; returns the keys the server refused, with its reason.
     @discardableResult
     public func delete(keys: [String]) async throws -> [String: String] {
+        for key in keys { try ObjectKey.validate(key) }
         var failures: [String: String] = [:]
         for start in stride(from: 0, to: keys.count, by: 1000) {
             let batch = keys[start..<min(start + 1000, keys.count)]
@@ -204,6 +221,54 @@ public final class S3ObjectStore: ObjectStore {
             }
         }
         return failures
+    }
+
+    /// CopyObject (server side, metadata kept), after a HEAD of the
+    /// destination: S3 has no create-only copy, and the destinations this
+    /// is for (quarantine) are written by this path only.
+    public func copyIfAbsent(from source: String, to destination: String) async throws -> PutOutcome {
+        try ObjectKey.validate(source)
+        try ObjectKey.validate(destination)
+        guard let original = try await head(source) else {
+            throw ObjectStoreError(.notFound, "copy \(source): no such object")
+        }
+        if let existing = try await head(destination) {
+            if existing.checksumSHA256 != nil, existing.checksumSHA256 == original.checksumSHA256 { return .alreadyExists }
+            if existing.checksumSHA256 == nil, existing.size == original.size { return .alreadyExists }
+            throw ObjectStoreError(.conflict, "object \(destination) already exists with different content")
+        }
+        let copySource = SigV4Encoding.encodePath("/" + configuration.bucket + "/" + source)
+        let response = try await send("PUT", key: destination, headers: [("x-amz-copy-source", copySource)])
+        // CopyObject may answer 200 and report the failure in the body.
+        if let root = S3XMLNode.parse(response.body), root.name == "Error" {
+            throw error(from: root, status: response.status, operation: "CopyObject", key: destination, retryAfter: nil)
+        }
+        return .created
+    }
+
+    /// PutObjectTagging (replaces the tag set; S3 allows 10 tags per object).
+    public func setTags(_ key: String, _ tags: [String: String]) async throws {
+        try ObjectKey.validate(key)
+        let xml = "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>"
+            + tags.sorted { $0.key < $1.key }.map { "<Tag><Key>\($0.key.xmlEscaped)</Key><Value>\($0.value.xmlEscaped)</Value></Tag>" }.joined()
+            + "</TagSet></Tagging>"
+        let body = Data(xml.utf8)
+        _ = try await send(
+            "PUT", key: key, query: [("tagging", "")],
+            headers: [("Content-Type", "application/xml"), ("Content-MD5", Data(Insecure.MD5.hash(data: body)).base64EncodedString())],
+            body: .data(body))
+    }
+
+    /// GetObjectTagging.
+    public func tags(_ key: String) async throws -> [String: String] {
+        try ObjectKey.validate(key)
+        let response = try await send("GET", key: key, query: [("tagging", "")])
+        guard let root = S3XMLNode.parse(response.body) else { return [:] }
+        var tags: [String: String] = [:]
+        for tag in root.child("TagSet")?.all("Tag") ?? [] {
+            if let name = tag.value("Key") { tags[name] = tag.value("Value") ?? "" }
+        }
+        return tags
     }
 
     // MARK: Presigning

@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+import Metrics
+import PressroomQueue
+
+/// Rolls the CPU time the engine attributes to each run up per upload and
+/// per order (see docs/metrics.md, "Cost per upload and per order"). Every
+/// run counts, failed ones too: they were paid for.
+struct CostRecorder: Sendable {
+    let ledger: UploadLedger
+    let logger: Logger
+
+    private struct Names: Decodable {
+        var source: String?
+        var order: String?
+    }
+
+    /// Job types whose payload's `source` is an upload.
+    static let uploadTypes: Set<String> = [DeriveJob.type, RenderJob.type]
+
+    /// Job ids derived for one shop order embed it as `{<orderId>}`
+    /// (`{A1001}:render:0`, `{A1001}:fulfill`): the hash-tag rule.
+    static func orderTag(_ jobID: String) -> String? {
+        guard let open = jobID.firstIndex(of: "{"), let close = jobID[open...].firstIndex(of: "}") else { return nil }
+        let tag = jobID[jobID.index(after: open)..<close]
+        return tag.isEmpty ? nil : String(tag)
+    }
+
+    func observe(_ run: JobRun) async {
+        guard Self.uploadTypes.contains(run.job.type) || run.job.payload.count < 4096,
+              let names = try? JSONDecoder().decode(Names.self, from: run.job.payload) else { return }
+        let seconds = run.cpu.seconds
+        do {
+            if let source = names.source, Self.uploadTypes.contains(run.job.type) {
+                let total = try await ledger.charge(upload: source, cpuSeconds: seconds, firstIntake: run.job.type == DeriveJob.type && run.outcome == .succeeded)
+                if let total {
+                    Recorder(label: "pressroom_upload_cost_cpu_seconds", aggregate: true).record(total)
+                }
+            }
+            if let order = names.order ?? Self.orderTag(run.job.id), QuotaGate.isValidShop(order) {
+                try await ledger.charge(order: order, cpuSeconds: seconds, bytesWritten: 0, vendorCalls: 0)
+            }
+        } catch {
+            logger.warning("could not record a job's cost", metadata: ["job_id": "\(run.job.id)", "error": "\(error)"])
+        }
+    }
+}
