@@ -155,8 +155,12 @@ public struct Fulfillment: Sendable {
     func nextStep(_ record: OrderRecord, excluded: [String: String], logger: Logger) async throws -> Step {
         let now = Self.nowMs()
         if let pending = record.pending {
-            if pending.leaseUntil > now && pending.consumer != consumer {
-                throw JobError.transient("order \(record.id): \(pending.consumer) is submitting it to \(pending.vendor) right now",
+            // No result yet: the call may still run in `pending.consumer` (unless that is us,
+            // restarted). A result: the lease is the settle time a non-deduping vendor gets.
+            let finished = record.results.contains { $0.seq == pending.seq }
+            if pending.leaseUntil > now && (finished || pending.consumer != consumer) {
+                throw JobError.transient("order \(record.id): " + (finished ? "giving \(pending.vendor) time to finish an earlier request before looking it up"
+                                                                           : "\(pending.consumer) is submitting it to \(pending.vendor) right now"),
                                          retryAfter: .milliseconds(pending.leaseUntil - now + 100))
             }
             guard adapters[pending.vendor] != nil else {
@@ -262,10 +266,14 @@ public struct Fulfillment: Sendable {
             logger.warning("vendor never received the order; routing again", metadata: ["order_id": "\(record.id)", "vendor": "\(vendor)", "error": "\(error.message)"])
             return .reread("never received it (\(error.kind.rawValue))")
         case .ambiguous:
-            // The call is over: release its lease so a retry or reconcile may resume at once.
+            // The call is over. A vendor that dedupes may be asked again at once; for one
+            // that does not (a create that timed out may still be running there), the
+            // lease becomes a settle time of one request timeout before anyone looks it up.
             var set = [("result:\(seq)", OrderStore.json(result))]
             if var intent = try await store.read(record.id)?.intents.first(where: { $0.seq == seq }) {
-                intent.leaseUntil = result.at
+                let unanswered = error.kind == .noAnswer  // an answer (409, 429, 5xx) means the vendor is done with it
+                let settle = unanswered && adapters[vendor]?.createIsIdempotent == false ? (vendors[vendor]?.timeouts.request.duration ?? .zero).milliseconds : 0
+                intent.leaseUntil = result.at + settle
                 set.append(("intent:\(seq)", OrderStore.json(intent)))
             }
             _ = try await store.apply(OrderTransition(target: nil, set: set, timeline: timeline), to: record.id)
