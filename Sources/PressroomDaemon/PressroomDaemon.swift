@@ -105,12 +105,19 @@ public struct PressroomDaemon: Sendable {
         let catalog = try existingCatalog ?? loadCatalog()
         let queue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
         let client = RedisClient(endpoint: try configuration.endpoint, name: "orders")
+        // The sandbox vendor's simulated webhooks arrive as delayed vendor-event jobs.
+        let eventKeys = configuration.keys(forQueue: configuration.jobTypeOptions.first { $0.type == VendorEventJob.type }?.queue ?? queue)
+        let sandboxUpdates: SandboxAdapter.Deliver = { update in
+            try await QueueAdmin.enqueue(keys: eventKeys, client: client, id: update.jobID, type: VendorEventJob.type,
+                                         payload: update.payload, notBefore: update.notBefore)
+        }
         var fulfillment: Fulfillment
         do {
             fulfillment = try Fulfillment.make(vendors: configuration.vendors, client: client,
                                                keys: OrderKeys(queue: configuration.keys(forQueue: queue)), metrics: FulfillmentMetrics(),
                                                consumer: configuration.consumerName,
-                                               eventsMaxLength: configuration.queues[queue]?.eventsMaxLength ?? 100_000)
+                                               eventsMaxLength: configuration.queues[queue]?.eventsMaxLength ?? 100_000,
+                                               sandboxUpdates: sandboxUpdates)
         } catch {
             throw ConfigurationLoader.Invalid(field: "vendors", problem: "\(error)")
         }
