@@ -112,7 +112,7 @@ public struct Demo: Sendable {
         try await QueueAdmin.enqueue(keys: orders, client: client, id: orderJob, type: "order", payload: Self.json(payload))
         say("3. enqueued order \(orderID) (2 lines: print-4x6 ×1, print-5x7 ×2) as job \(orderJob) on \(orders.stream)")
         say("   following \(orders.events):")
-        let final = try await follow(client, events: orders.events, orderID: orderID, since: since)
+        let final = try await follow(client, events: orders.events, orderID: orderID, job: orderJob, since: since)
 
         // 4. The timeline, exactly as `pressroom order show` prints it.
         say("\n4. pressroom order show \(orderID):\n")
@@ -195,7 +195,7 @@ public struct Demo: Sendable {
 
     /// Prints the order's events as they come, until it ships, fails or is
     /// cancelled (or is accepted, when its vendor sends no later updates).
-    func follow(_ client: RedisClient, events: String, orderID: String, since: String) async throws -> String {
+    func follow(_ client: RedisClient, events: String, orderID: String, job: String, since: String) async throws -> String {
         let updates = configuration.vendors.values.contains { $0.sandbox?.shippedAfter != nil }
         let goal: Set<String> = updates ? ["shipped"] : ["accepted", "shipped"]
         let start = Date()
@@ -207,6 +207,9 @@ public struct Demo: Sendable {
             for entry in StreamEntry.parseEntries(pair[1]) {
                 cursor = entry.id
                 let fields = Dictionary(entry.fields ?? [], uniquingKeysWith: { a, _ in a })
+                if fields["id"] == job, fields["event"] == "dead_lettered" {
+                    throw Failure("the order job \(job) was dead-lettered: \(fields["error"] ?? "no reason") (pressroom dlq list --queue \(fields["queue"] ?? "fulfill"))")
+                }
                 guard fields["id"] == orderID, let event = fields["event"], event.hasPrefix("order.") else { continue }
                 lastEvent = .now
                 let state = String(event.dropFirst("order.".count))
