@@ -27,7 +27,8 @@ struct FulfillJob: JobHandler {
     }
 
     /// Everything checkable without a vendor; each problem names its field.
-    func validate(_ order: FulfillmentOrder) throws {
+    /// Without `masters` (an `order` job, before rendering) master keys are not checked.
+    func validate(_ order: FulfillmentOrder, masters: Bool = true) throws {
         func fail(_ field: String, _ problem: String) -> JobError { .permanent("\(field): \(problem)") }
         let id = order.orderId
         guard !id.isEmpty, id.count <= 100, id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && !"{}".unicodeScalars.contains($0) }) else {
@@ -55,7 +56,7 @@ struct FulfillJob: JobHandler {
                 throw fail("items[\(index)].product", "unknown product policy '\(item.product)' (known: \(jobs.products.sorted().joined(separator: ", ")))")
             }
             guard (1...10_000).contains(item.quantity) else { throw fail("items[\(index)].quantity", "must be 1-10000") }
-            _ = try jobs.settings.checkMaster(item.master, field: "items[\(index)].master")
+            if masters { _ = try jobs.settings.checkMaster(item.master, field: "items[\(index)].master") }
             if let sku = item.sku, sku.isEmpty || sku.count > 100 { throw fail("items[\(index)].sku", "must be 1-100 characters") }
         }
         if let preferred = order.preferredVendor, jobs.fulfillment.vendors[preferred] == nil {
