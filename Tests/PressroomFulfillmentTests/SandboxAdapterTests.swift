@@ -41,6 +41,8 @@ struct SandboxAdapterTests {
         var c = VendorConfiguration(adapter: .sandbox, baseURL: "", auth: .init(kind: .bearer), products: ["print-4x6": .init(sku: "SBX-4X6")],
                                     countries: ["GB": .init(priority: 1)], timeouts: .init(connect: .seconds(5), request: .seconds(30)),
                                     webhooks: .init(verify: .sharedSecret, secret: "sbx-token-\(UUID().uuidString.prefix(6))", header: "X-Sandbox-Token"))
+        // Simulated outages must not open the breaker here: these tests are about duplicates.
+        c.breaker = .init(failureThreshold: 1000, coolDown: .seconds(1))
         c.sandbox = .init(folder: folder.tickets.path, allowedRoots: [folder.objects.path], failureRate: failureRate,
                           inProductionAfter: inProduction, shippedAfter: shipped)
         return c

@@ -115,7 +115,7 @@ for n in range(n_orders):
                             {"orderId": oid, "reference": "#B%d" % n, "shipping": "standard", "country": "DE",
                              "recipient": recipient, "lines": lines})
 first_order = min(order_at.values())
-busy = preview_latencies(derive_events, busy_sources, "busy", pace, during=lambda: order_events.poll(block=0))
+busy = preview_latencies(derive_events, busy_sources, "busy", pace, during=lambda: order_events.poll(block=None))
 order_events.wait(list(order_at), "order.accepted", 1800)
 accepted = {oid: int(order_events.seen[(oid, "order.accepted")]["at"]) for oid in order_at}
 span_s = (max(accepted.values()) - first_order) / 1000
