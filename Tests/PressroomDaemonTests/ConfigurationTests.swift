@@ -213,7 +213,7 @@ extension ConfigurationTests {
         #expect(c.vendors["printful"]?.products["print-5x7"]?.sku == "19528")
         #expect(c.vendors["printlab-eu"]?.products["canvas-16x20"]?.sizing == "fillPrintArea")
         #expect(loaded.unmatched.isEmpty, "\(loaded.unmatched)")
-        #expect(Set(c.jobTypeOptions.filter { $0.queue == "fulfill" }.map(\.type)) == ["fulfill", "vendor-event", "reconcile"])
+        #expect(Set(c.jobTypeOptions.filter { $0.queue == "fulfill" }.map(\.type)) == ["order", "fulfill", "vendor-event", "reconcile"])
     }
 
     @Test func vendorProblemsNameTheField() throws {
