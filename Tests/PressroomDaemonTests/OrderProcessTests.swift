@@ -323,14 +323,21 @@ struct OrderProcessTests {
         var generation = 0
         var workers = try (0..<3).map { try rig.worker("chaos-\($0)-0", redisURL: url) }
         try await eventually(timeout: .seconds(90), "workers ready") { workers.allSatisfy { $0.output.contains("worker ready") } }
+        // Slow vendor creates, so kills land while tickets are in flight too.
+        try await rig.setup.fault(["operation": "create", "action": "slow", "delayMs": 1200, "count": 20])
         let ids = (0..<20).map { "C\($0)-\(rig.namespace.suffix(4))" }
         var lineCount = 0
-        for (number, id) in ids.enumerated() {
-            lineCount += 1 + number % 4
-            try await QueueAdmin.enqueue(keys: fulfil, client: redis, id: "{\(id)}:order", type: "order", payload: rig.payload(id, number: number, lines: 1 + number % 4))
+        func feed(_ range: Range<Int>) async throws {
+            for number in range {
+                lineCount += 1 + number % 4
+                try await QueueAdmin.enqueue(keys: fulfil, client: redis, id: "{\(ids[number])}:order", type: "order",
+                                             payload: rig.payload(ids[number], number: number, lines: 1 + number % 4))
+            }
         }
+        try await feed(0..<10)
         var logs: [String] = []
         for round in 0..<6 {
+            if round == 2 { try await feed(10..<20) }
             try await Task.sleep(for: .milliseconds(Int.random(in: 300...2000)))
             if round == 3 {
                 await own.kill()
@@ -356,7 +363,7 @@ struct OrderProcessTests {
             }
         } catch {
             for id in ids { print(id, (try? await rig.order(redis, id)).flatMap { $0.map { "\($0.state) \($0.failureReason ?? "")" } } ?? "none") }
-            print(workers.map { String($0.output.suffix(4000)) }.joined(separator: "\n----\n"))
+            print((logs + workers.map(\.output)).map { String($0.suffix(4000)) }.joined(separator: "\n----\n"))
             throw error
         }
         var masters: [String] = []
