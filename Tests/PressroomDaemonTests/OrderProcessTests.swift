@@ -206,6 +206,14 @@ struct OrderProcessTests {
         }
         let costCLI = try await DaemonProcessTests().cli(["cost", "order", ids[3]], namespace: rig.namespace, env: rig.env)
         #expect(costCLI.output.contains("1 vendor calls"), "\(costCLI.output)")
+        // The vendor ships one: reconcile (as the timer would) moves the same record on, to the end of its timeline.
+        let vendorID = try #require(try await rig.order(redis, ids[1])?.vendorOrderID)
+        _ = try await FulfillmentProcessTests.Setup.call(rig.setup.control, "POST", rig.setup.vendorURL + "/_control/accounts/\(rig.setup.account)/orders/\(vendorID)/status",
+                                                        ["status": "shipped", "carrier": "UPS", "trackingNumber": "1Z999"])
+        try await QueueAdmin.enqueue(keys: fulfil, client: redis, id: "reconcile-1", type: "reconcile", payload: #"{"olderThan":"1ms"}"#)
+        try await eventually(timeout: .seconds(60), "shipped") { try await rig.order(redis, ids[1])?.state == .shipped }
+        let states = try #require(try await rig.order(redis, ids[1])).timeline.compactMap { $0["state"] }
+        #expect(states == ["paid", "rendering", "masters_ready", "routed", "submitting", "accepted", "shipped"], "\(states)")
         a.signal(SIGTERM)
         b.signal(SIGTERM)
         #expect(try await a.waitExit(timeout: .seconds(60)) == 0)
