@@ -12,7 +12,16 @@ public enum OrderInspector {
         defer { client.shutdown() }
         let store = OrderStore(client: client, keys: OrderKeys(queue: configuration.keys(forQueue: queue)), redisPatience: .seconds(5))
         guard let record = try await store.read(id) else { return nil }
-        return json ? try renderJSON(record) : render(record)
+        if json { return try renderJSON(record) }
+        var text = render(record)
+        // Not settled yet: what has been charged so far.
+        if record.fields["cost_cpu_seconds"] == nil {
+            let cost = try await UploadLedger(namespace: configuration.redis.namespace, client: client, retention: configuration.retention).orderCost(order: id)
+            if let cpu = cost["cpu_seconds"].flatMap(Double.init) {
+                text += String(format: "\ncost so far: %.3f CPU seconds over %@ job runs, %@ bytes written", cpu, cost["runs"] ?? "0", cost["bytes_written"] ?? "0")
+            }
+        }
+        return text
     }
 
     /// Fields that hold the customer's data, left out of every rendering.

@@ -68,11 +68,23 @@ struct OrderProcessTests {
             var sources: [String] = []
             for index in 1...8 {
                 let key = "uploads/\(namespace)/photo-\(index).jpg"
-                let photo = try Data(contentsOf: DaemonProcessTests.fixtures.appendingPathComponent("exif/Landscape_\(index).jpg"))
+                let photo = Self.unique(try Data(contentsOf: DaemonProcessTests.fixtures.appendingPathComponent("exif/Landscape_\(index).jpg")), namespace)
                 _ = try await s3.putIfAbsent(key, data: photo, contentType: "image/jpeg")
                 sources.append(key)
             }
             self.sources = sources
+        }
+
+        /// The photo with a JPEG comment naming this run: its own SHA-256, so
+        /// its masters (`masters/<sha256>/…`) are this test's alone and no
+        /// other test's sweep of a fixture's masters touches them.
+        static func unique(_ jpeg: Data, _ tag: String) -> Data {
+            let comment = Data("pressroom test \(tag)".utf8)
+            var out = Data(jpeg.prefix(2))
+            out += [0xFF, 0xFE, UInt8((comment.count + 2) >> 8), UInt8((comment.count + 2) & 0xFF)]
+            out += comment
+            out += jpeg.dropFirst(2)
+            return out
         }
 
         /// An order of `lines` lines; every line's crop differs, so every master is its own object.
@@ -194,6 +206,14 @@ struct OrderProcessTests {
         }
         let costCLI = try await DaemonProcessTests().cli(["cost", "order", ids[3]], namespace: rig.namespace, env: rig.env)
         #expect(costCLI.output.contains("1 vendor calls"), "\(costCLI.output)")
+        // The vendor ships one: reconcile (as the timer would) moves the same record on, to the end of its timeline.
+        let vendorID = try #require(try await rig.order(redis, ids[1])?.vendorOrderID)
+        _ = try await FulfillmentProcessTests.Setup.call(rig.setup.control, "POST", rig.setup.vendorURL + "/_control/accounts/\(rig.setup.account)/orders/\(vendorID)/status",
+                                                        ["status": "shipped", "carrier": "UPS", "trackingNumber": "1Z999"])
+        try await QueueAdmin.enqueue(keys: fulfil, client: redis, id: "reconcile-1", type: "reconcile", payload: #"{"olderThan":"1ms"}"#)
+        try await eventually(timeout: .seconds(60), "shipped") { try await rig.order(redis, ids[1])?.state == .shipped }
+        let states = try #require(try await rig.order(redis, ids[1])).timeline.compactMap { $0["state"] }
+        #expect(states == ["paid", "rendering", "masters_ready", "routed", "submitting", "accepted", "shipped"], "\(states)")
         a.signal(SIGTERM)
         b.signal(SIGTERM)
         #expect(try await a.waitExit(timeout: .seconds(60)) == 0)
@@ -273,8 +293,8 @@ struct OrderProcessTests {
         #expect(try await rig.setup.created(id) == 0)
         // The fix: a good photo under the same key; then the operator's replay.
         try await rig.s3.delete(broken)
-        _ = try await rig.s3.putIfAbsent(broken, data: try Data(contentsOf: DaemonProcessTests.fixtures.appendingPathComponent("exif/Landscape_3.jpg")),
-                                         contentType: "image/jpeg")
+        _ = try await rig.s3.putIfAbsent(broken, data: Rig.unique(try Data(contentsOf: DaemonProcessTests.fixtures.appendingPathComponent("exif/Landscape_3.jpg")),
+                                                                  "\(rig.namespace)-fixed"), contentType: "image/jpeg")
         let replay = try await DaemonProcessTests().cli(["dlq", "replay", "--all"], namespace: rig.namespace, env: rig.env)
         #expect(replay.status == 0, "\(replay.output)")
         do {
@@ -291,5 +311,93 @@ struct OrderProcessTests {
         #expect(states.contains("failed") && states.contains("masters_ready") && states.last == "accepted", "\(states)")
         a.signal(SIGTERM)
         #expect(try await a.waitExit(timeout: .seconds(60)) == 0)
+    }
+
+    /// Workers SIGKILLed and restarted at random points, and a private
+    /// redis-server (AOF, fsync always) restarted once, while 20 orders run:
+    /// every order ends accepted (or failed with a reason) within a bound,
+    /// with exactly one vendor order each and every master in place.
+    @Test func ordersSurviveKilledWorkersAndARedisRestart() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("orders-aof-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let own = DaemonProcessTests.OwnRedis(aofDirectory: dir)
+        try await own.start()
+        let url = "redis://127.0.0.1:\(own.port)"
+        let rig = try await Rig(redisURL: url)
+        let redis = RedisClient(endpoint: try RedisEndpoint(url: url), name: "orders-chaos")
+        defer { redis.shutdown() }
+        let fulfil = QueueKeys(namespace: rig.namespace, queue: "fulfill")
+        var generation = 0
+        var workers = try (0..<3).map { try rig.worker("chaos-\($0)-0", redisURL: url) }
+        try await eventually(timeout: .seconds(90), "workers ready") { workers.allSatisfy { $0.output.contains("worker ready") } }
+        // Slow vendor creates, so kills land while tickets are in flight too.
+        try await rig.setup.fault(["operation": "create", "action": "slow", "delayMs": 1200, "count": 20])
+        let ids = (0..<20).map { "C\($0)-\(rig.namespace.suffix(4))" }
+        var lineCount = 0
+        func feed(_ range: Range<Int>) async throws {
+            for number in range {
+                lineCount += 1 + number % 4
+                try await QueueAdmin.enqueue(keys: fulfil, client: redis, id: "{\(ids[number])}:order", type: "order",
+                                             payload: rig.payload(ids[number], number: number, lines: 1 + number % 4))
+            }
+        }
+        try await feed(0..<10)
+        var logs: [String] = []
+        for round in 0..<6 {
+            if round == 2 { try await feed(10..<20) }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 300...2000)))
+            if round == 3 {
+                await own.kill()
+                try await Task.sleep(for: .milliseconds(Int.random(in: 200...1500)))
+                try await own.start()
+                continue
+            }
+            generation += 1
+            let victim = Int.random(in: 0..<workers.count)
+            workers[victim].signal(SIGKILL)
+            _ = try await workers[victim].waitExit(timeout: .seconds(30))
+            logs.append(workers[victim].output)
+            workers[victim] = try rig.worker("chaos-\(victim)-\(generation)", redisURL: url)
+        }
+        func settled(_ id: String) async -> Bool {
+            guard let record = try? await rig.order(redis, id) else { return false }
+            return record.state == .accepted || (record.state == .failed && record.failureReason != nil)
+        }
+        do {
+            try await eventually(timeout: .seconds(300), "every order settled") {
+                for id in ids where await !settled(id) { return false }
+                return true
+            }
+        } catch {
+            for id in ids { print(id, (try? await rig.order(redis, id)).flatMap { $0.map { "\($0.state) \($0.failureReason ?? "")" } } ?? "none") }
+            print((logs + workers.map(\.output)).map { String($0.suffix(4000)) }.joined(separator: "\n----\n"))
+            throw error
+        }
+        var masters: [String] = []
+        var accepted = 0
+        for id in ids {
+            let record = try #require(try await rig.order(redis, id))
+            let created = try await rig.setup.created(id)
+            if record.state == .accepted {
+                accepted += 1
+                #expect(created == 1, "\(id): one vendor order")
+                masters += try await rig.checkMasters(record)
+            } else {
+                #expect(created == 0, "\(id) failed (\(record.failureReason ?? "")) yet reached the vendor")
+            }
+        }
+        let stats = try await rig.setup.stats()
+        #expect((stats["duplicates"] as? NSNumber)?.intValue == 0, "\(stats)")
+        #expect((stats["ordersCreated"] as? NSNumber)?.intValue == accepted)
+        #expect(Set(masters).count == masters.count, "no master recorded twice")
+        // The kills and the restart lose nothing here: every order gets through.
+        #expect(accepted == ids.count, "\(accepted) of \(ids.count) accepted")
+        let assets = try await rig.vendorOrders().flatMap { $0["assets"] as? [[String: Any]] ?? [] }
+        #expect(assets.count == masters.count && assets.allSatisfy { ($0["downloaded"] as? Bool) == true })
+        #expect(masters.count == lineCount)
+        for worker in workers { worker.signal(SIGTERM) }
+        for worker in workers { _ = try await worker.waitExit(timeout: .seconds(60)) }
+        try? FileManager.default.removeItem(at: rig.directory)
     }
 }

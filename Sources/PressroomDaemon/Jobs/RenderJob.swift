@@ -59,11 +59,15 @@ struct RenderJob: JobHandler {
             let what = try await workflow.masterReady(order: order, line: line, master: master, startedAt: started, finishedAt: OrderStore.nowMs())
             context.logger.info("order line rendered", metadata: ["order_id": "\(order)", "line": "\(line)", "outcome": "\(what)"])
             return try JSONEncoder.sorted.encode(result)
-        } catch let error as JobError where error.errorClass == .permanent || context.job.attempt >= maxAttempts {
+        } catch {
+            // A shutdown or a quota deferral is not a failure of the line.
+            if error is CancellationError || error is JobDeferral { throw error }
+            let classified = error as? JobError ?? .transient("\(error)")
+            guard classified.errorClass == .permanent || context.job.attempt >= maxAttempts else { throw error }
             // The line is lost for now: fail the order, naming the line; the dead
             // letter carries order, line and reason for the operator's replay.
-            try await workflow.lineFailed(order: order, line: line, reason: error.message)
-            throw JobError(error.errorClass, "order \(order) line \(line): \(error.message)", retryAfter: error.retryAfter)
+            try await workflow.lineFailed(order: order, line: line, reason: classified.message)
+            throw JobError(classified.errorClass, "order \(order) line \(line): \(classified.message)", retryAfter: classified.retryAfter)
         }
     }
 
