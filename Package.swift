@@ -111,6 +111,7 @@ let package = Package(
             dependencies: [
                 "PressroomHTTP",
                 "PressroomQueue",
+                "PressroomSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

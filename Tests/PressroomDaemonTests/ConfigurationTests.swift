@@ -18,6 +18,14 @@ struct ConfigurationTests {
         #expect(loaded.configuration.queues["derive"]?.concurrency == 4)
         #expect(loaded.configuration.queues["fulfill"]?.concurrency == 32)
         #expect(loaded.configuration.jobTypeOptions.contains { $0.type == "sleep" })
+        // The quick start routes to the sandbox vendor: no account, no secrets to set.
+        let sandbox = loaded.configuration.vendors["sandbox"]
+        #expect(loaded.configuration.vendors.keys.sorted() == ["sandbox"])
+        #expect(sandbox?.adapter == .sandbox)
+        #expect(sandbox?.sandbox?.folder == "var/sandbox-vendor")
+        #expect(sandbox?.sandbox?.allowedRoots == [loaded.configuration.storage.filesystem?.root ?? ""])
+        #expect(sandbox?.sandbox?.shippedAfter?.duration == .seconds(5))
+        #expect(Set(loaded.configuration.jobTypeOptions.filter { $0.queue == "fulfill" }.map(\.type)).isSuperset(of: ["fulfill", "vendor-event", "reconcile"]))
     }
 
     @Test func environmentOverridesAnyField() throws {
@@ -198,7 +206,7 @@ extension ConfigurationTests {
 
     @Test func theShippedVendorsFileLoadsWithOverridesAndSecrets() throws {
         var env = Self.vendorSecrets
-        env["PRESSROOM_FULFILLMENT_VENDORS"] = Self.root.appendingPathComponent("config/vendors.yaml").path
+        env["PRESSROOM_FULFILLMENT_VENDORS"] = Self.root.appendingPathComponent("config/vendors.examples.yaml").path
         env["PRESSROOM_VENDORS_PRINTLAB_EU_BASE_URL"] = "https://eu.example/v2"
         env["PRESSROOM_VENDORS_PRINTLAB_EU_MAX_IN_FLIGHT"] = "4"
         env["PRESSROOM_VENDORS_GELATO_BREAKER_COOL_DOWN"] = "2m"
@@ -213,12 +221,12 @@ extension ConfigurationTests {
         #expect(c.vendors["printful"]?.products["print-5x7"]?.sku == "19528")
         #expect(c.vendors["printlab-eu"]?.products["canvas-16x20"]?.sizing == "fillPrintArea")
         #expect(loaded.unmatched.isEmpty, "\(loaded.unmatched)")
-        #expect(Set(c.jobTypeOptions.filter { $0.queue == "fulfill" }.map(\.type)) == ["fulfill", "vendor-event", "reconcile"])
+        #expect(Set(c.jobTypeOptions.filter { $0.queue == "fulfill" }.map(\.type)) == ["order", "fulfill", "vendor-event", "reconcile"])
     }
 
     @Test func vendorProblemsNameTheField() throws {
         var env = Self.vendorSecrets
-        env["PRESSROOM_FULFILLMENT_VENDORS"] = Self.root.appendingPathComponent("config/vendors.yaml").path
+        env["PRESSROOM_FULFILLMENT_VENDORS"] = Self.root.appendingPathComponent("config/vendors.examples.yaml").path
         env.removeValue(forKey: "PRINTFUL_TOKEN")
         #expect(throws: ConfigurationLoader.Invalid(field: "vendors.printful.auth.token", problem: "names environment variable PRINTFUL_TOKEN, which is not set")) {
             _ = try ConfigurationLoader().load(file: nil, environment: env)

@@ -308,6 +308,8 @@ public struct ConfigurationLoader {
         vendor.callbackURL = "x"
         vendor.storeID = "x"
         vendor.currency = "x"
+        vendor.sandbox = .init(folder: "x", allowedRoots: ["x"], latency: .seconds(1), failureRate: 0.5,
+                               inProductionAfter: .seconds(1), shippedAfter: .seconds(1), carrier: "x")
         c.vendors = ["x": vendor]
         c.storage = StorageConfiguration(
             backend: .s3, filesystem: FileSystemStoreConfiguration(root: "x"),
