@@ -52,6 +52,13 @@ if operation == "shapes" {
         print(String(format: "pressroom shape %@ derive+inspect+render cpu_ms=%.2f outcome=%@ (a normal derive of the bench photo: cpu_ms=%.1f)",
                      shape, cpuMilliseconds() - start, outcome, reference))
     }
+    // The most extreme shape still accepted (aspect 20:1, 3.2 MP): its cost follows its pixels.
+    let edge = try VipsImage.fromPixels([UInt8](repeating: 128, count: 400 * 8000), width: 400, height: 8000, bands: 1).encoded(.png(compression: 6))
+    start = cpuMilliseconds()
+    _ = try await imaging.derive(source: edge, catalog: catalog)
+    _ = try await imaging.inspect(source: edge, catalog: catalog)
+    print(String(format: "pressroom shape 400x8000 derive+inspect cpu_ms=%.1f outcome=accepted (a normal derive of the bench photo: cpu_ms=%.1f)",
+                 cpuMilliseconds() - start, reference))
     exit(0)
 }
 
