@@ -107,19 +107,15 @@ public final class Imaging: Sendable {
     /// `CancellationError`, never an image error the job would misreport as bad input.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         let cancellation = VipsCancellation()
-        return try await withTaskCancellationHandler {
-            try await pool.run {
-                guard !cancellation.isFired else { throw CancellationError() }
-                do {
-                    return try VipsCancellation.$current.withValue(cancellation) { try body() }
-                } catch where cancellation.isFired {
-                    self.logger.info("image work stopped: its job was cancelled", metadata: ["error": "\(error)"])
-                    throw CancellationError()
-                }
+        return try await pool.runCancellable({
+            guard !cancellation.isFired else { throw CancellationError() }
+            do {
+                return try VipsCancellation.$current.withValue(cancellation) { try body() }
+            } catch where cancellation.isFired {
+                self.logger.info("image work stopped: its job was cancelled", metadata: ["error": "\(error)"])
+                throw CancellationError()
             }
-        } onCancel: {
-            cancellation.fire()
-        }
+        }, onCancel: { cancellation.fire() })
     }
 
     /// The shared gamut checker for an output profile (built on first use).
