@@ -44,6 +44,11 @@ struct RenderCommand: AsyncParsableCommand {
         let check = render.verification
         print("\(output): \(check.width)×\(check.height) \(check.colorSpace), \(result.output.data.count) bytes, key \(result.output.key)")
         if let dpi = render.effectiveDPI { print(String(format: "effective DPI %.0f, crop %@", dpi, render.crop.description)) }
+        if let dpi = render.effectiveDPI, dpi < resolved.policy.resolution.minimum {
+            // Written for the designer to look at, but a render job would dead-letter this order line.
+            FileHandle.standardError.write(Data(String(format: "warning: %.0f DPI is below %@'s minimum of %.0f DPI: the render job refuses this photo for this product\n",
+                                                      dpi, resolved.name, resolved.policy.resolution.minimum).utf8))
+        }
         print("verified: profile \(check.profileBytes) bytes, deviation \(check.pixelDeviation), preview difference \(check.previewDifference.map { String($0) } ?? "n/a")")
     }
 }
