@@ -14,14 +14,13 @@ import Testing
 /// EVAL/EVALSHA with the commands its script ran (and each MULTI with its commands) and asks the
 /// server (`COMMAND GETKEYS`, `CLUSTER KEYSLOT`) for their keys' slots.
 final class ClusterRedis {
-    let port: Int
+    private(set) var port = 0
     let directory: URL
-    private let process = Process()
+    private var process = Process()
     private let monitor = Process()
     private var monitorLog: URL { directory.appendingPathComponent("monitor.log") }
 
     init() throws {
-        port = try Self.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-cluster-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
@@ -29,24 +28,43 @@ final class ClusterRedis {
     var url: String { "redis://127.0.0.1:\(port)" }
 
     func start() async throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        process.arguments = ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", directory.path,
-                             "--cluster-enabled", "yes", "--cluster-config-file", directory.appendingPathComponent("nodes.conf").path,
-                             // A short node timeout: a lone master's state turns ok within a second of getting its slots.
-                             "--cluster-node-timeout", "500"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        // Kernel-picked ports for the client port and the cluster bus (by default port + 10000,
+        // which can be out of range or taken); picked ports can be lost to another socket
+        // before redis-server binds them, so a server that exits is started again.
+        for attempt in 1...5 {
+            port = try Self.freePort()
+            var bus = try Self.freePort()
+            while bus == port { bus = try Self.freePort() }
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+            process.arguments = ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", directory.path,
+                                 "--cluster-enabled", "yes", "--cluster-port", String(bus),
+                                 "--cluster-config-file", directory.appendingPathComponent("nodes-\(attempt).conf").path,
+                                 // A short node timeout: a lone master's state turns ok within seconds of getting its slots.
+                                 "--cluster-node-timeout", "500"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let running = process
+            let listening = port
+            try await eventually(timeout: .seconds(30), "cluster-mode redis-server on \(port)") {
+                !running.isRunning || Self.accepts(port: listening)
+            }
+            if process.isRunning { break }
+            if attempt == 5 { Issue.record("redis-server in cluster mode did not start"); throw CancellationError() }
+        }
+        // Only now a client: one made before the server listens waits out its reconnect backoff.
         let client = RedisClient(endpoint: try RedisEndpoint(url: url), name: "cluster-setup")
         defer { client.shutdown() }
-        try await eventually(timeout: .seconds(30), "cluster-mode redis-server on \(port)") { (try? await client.call(["PING"])) != nil }
+        try await eventually(timeout: .seconds(30), "PING on \(port)") { (try? await client.call(["PING"])) != nil }
         _ = try await client.call(["CLUSTER", "ADDSLOTSRANGE", "0", "16383"])
         try await eventually(timeout: .seconds(60), "cluster_state:ok") {
             (try await client.call(["CLUSTER", "INFO"]).string ?? "").contains("cluster_state:ok")
         }
         _ = FileManager.default.createFile(atPath: monitorLog.path, contents: nil)
-        monitor.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
-        monitor.arguments = ["-h", "127.0.0.1", "-p", String(port), "monitor"]
+        // Line-buffered: redis-cli's stdout to a file would otherwise hold lines back in 4 KB blocks.
+        monitor.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
+        monitor.arguments = ["-oL", "/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", String(port), "monitor"]
         monitor.standardOutput = try FileHandle(forWritingTo: monitorLog)
         monitor.standardError = FileHandle.nullDevice
         try monitor.run()
@@ -159,13 +177,25 @@ final class ClusterRedis {
     }
 
     func stop() async {
-        if monitor.isRunning { kill(monitor.processIdentifier, SIGTERM) }
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
+        if monitor.isRunning { kill(monitor.processIdentifier, SIGKILL) }
+        // A throwaway server holding nothing worth saving.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         let deadline = ContinuousClock.now + .seconds(20)
         while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Whether something accepts TCP connections on the loopback port.
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 
     /// A port the kernel just handed out (closed again for redis-server to bind).
