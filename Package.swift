@@ -233,7 +233,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PressroomDaemonTests", dependencies: [
-            "PressroomDaemon", "PressroomQueue", "PressroomStorage", "PressroomScan", "PressroomAdmin", "PressroomFulfillment", "PressroomHTTP",
+            "PressroomDaemon", "PressroomImaging", "PressroomQueue", "PressroomStorage", "PressroomScan", "PressroomAdmin", "PressroomFulfillment", "PressroomHTTP",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "PressroomScanTests", dependencies: ["PressroomScan"]),

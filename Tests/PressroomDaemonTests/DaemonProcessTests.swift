@@ -109,6 +109,11 @@ struct DaemonProcessTests {
         }
         #expect(try await redis.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int == 0)
         #expect(try await redis.call(["XLEN", keys.dead]).int == 0)
+        // Never duplicated either: one succeeded event per id, the killed jobs included.
+        let counts = Dictionary(try await succeeded(redis, keys).map { ($0, 1) }, uniquingKeysWith: +)
+        for id in ids where counts[id] != 1 {
+            Issue.record("\(id) succeeded \(counts[id] ?? 0) times")
+        }
         b.signal(SIGTERM)
         #expect(try await b.waitExit() == 0)
     }

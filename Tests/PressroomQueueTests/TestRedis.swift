@@ -107,8 +107,17 @@ struct Harness {
         StreamEntry.parseEntries(try await client.call(["XRANGE", key, "-", "+"]))
     }
 
+    /// The entry's fields by name. A name given twice fails the test: readers of a stream
+    /// entry (`dlq show`, producers' consumers) see one value per name, so a repeat is a bug
+    /// (as the dead letters' repeated failure times were before acde12b), never to be hidden.
     func fields(_ entry: StreamEntry) -> [String: String] {
-        Dictionary(entry.fields ?? [], uniquingKeysWith: { a, _ in a })
+        var map: [String: String] = [:]
+        for (name, value) in entry.fields ?? [] {
+            if map.updateValue(value, forKey: name) != nil {
+                Issue.record("entry \(entry.id) carries field '\(name)' more than once")
+            }
+        }
+        return map
     }
 
     func events(_ queue: String) async throws -> [[String: String]] {

@@ -213,6 +213,8 @@ public struct ConfigurationLoader {
             if let length = queue.trim.maxLength, length < 1 { throw Invalid(field: "queues.\(name).trim.maxLength", problem: "must be at least 1") }
         }
         try validateLifecycle(c)
+        guard c.imaging.minShortSide >= 1 else { throw Invalid(field: "imaging.minShortSide", problem: "must be at least 1") }
+        guard c.imaging.maxAspectRatio >= 1 else { throw Invalid(field: "imaging.maxAspectRatio", problem: "must be at least 1 (long side over short side)") }
         for (type, job) in c.jobs {
             guard c.queues[job.queue] != nil else {
                 throw Invalid(field: "jobs.\(type).queue", problem: "names queue '\(job.queue)', which is not under 'queues' (\(c.queues.keys.sorted().joined(separator: ", ")))")
