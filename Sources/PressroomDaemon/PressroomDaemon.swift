@@ -283,8 +283,10 @@ public struct PressroomDaemon: Sendable {
                 metrics: metrics,
                 readiness: { Self.readiness(of: worker) },
                 logger: logger)
+            // A required port that fails drains the worker (its jobs stay pending) and exits non-zero.
             services.append(.init(service: AdminPortService(server: admin, required: configuration.admin.required,
-                                                            report: { worker.notice = $0 }, logger: logger)))
+                                                            report: { worker.notice = $0 }, logger: logger),
+                                  failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         services.append(.init(service: WatchdogService(notifier: notifier, problem: { Self.livenessProblem(of: worker) }, logger: logger)))
         services.append(.init(service: SystemdStatusReporter(worker: worker, notifier: notifier)))

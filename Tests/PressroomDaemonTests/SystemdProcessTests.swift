@@ -255,7 +255,10 @@ extension DaemonProcessTests {
             throw error
         }
         for worker in all { worker.signal(SIGTERM) }
-        for worker in all { #expect(try await worker.waitExit() == 0) }
+        for worker in all {
+            let status = try? await worker.waitExit(timeout: .seconds(60))
+            #expect(status == 0, "\(worker.process.arguments ?? []): \(worker.output.suffix(3000))")
+        }
 
         // With admin.required the same conflict is fatal.
         let holder = try UnitProcess(arguments: try Self.unitArguments(instance: 1), environment: env, directory: dir.appendingPathComponent("state/1"))
