@@ -141,6 +141,7 @@ let package = Package(
                 "PressroomStorage",
                 "PressroomFulfillment",
                 "PressroomScan",
+                "PressroomSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

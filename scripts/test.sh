@@ -21,7 +21,10 @@ for svc in scripts/services/*.sh; do
 done
 
 log "building"
-swift build --build-tests
+build_log="$PRESSROOM_VAR/log/build.log"
+swift build --build-tests 2>&1 | tee "$build_log"
+log "checking for compiler warnings in Sources/"
+bash scripts/check-warnings.sh "$build_log" "$PRESSROOM_ROOT"
 log "checking systemd units"
 bash scripts/verify-systemd.sh
 log "testing"
