@@ -131,7 +131,7 @@ struct DaemonProcessTests {
         #expect(twinStatus != 0)
         #expect(twin.output.contains("consumer name 'only-one' is in use by another live process"))
 
-        try await QueueAdmin.enqueue(keys: keys, client: redis, id: "draining", type: "sleep", payload: #"{"ms":1500}"#)
+        try await QueueAdmin.enqueue(keys: keys, client: redis, id: "draining", type: "sleep", payload: #"{"ms":6000}"#)  // long: a loaded machine must not miss it running
         try await eventually(timeout: .seconds(10), "job started") {
             (try await redis.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int ?? 0) == 1
         }

@@ -93,13 +93,15 @@ import Testing
         let h = try LifecycleHarness(configure: { c in
             c.storage = s3
             c.imaging.sourcePrefixes = [prefix]
-            c.retention.drafts = DurationText(.seconds(1))
+            // S3 ages cannot be set: real ones, long enough that a loaded
+            // machine's slow sweep never sees the fresh upload expire.
+            c.retention.drafts = DurationText(.seconds(12))
             c.retention.pageSize = 7
             // Listing derived/<sha256>/ would need a '/' in the prefix (see ministack test below).
             c.retention.findUnrecordedDerivatives = false
         })
         for i in 0..<30 { try await h.put("\(prefix)\(String(format: "%03d", i)).jpg", Data("draft \(i)".utf8)) }
-        try await Task.sleep(for: .milliseconds(2100))
+        try await Task.sleep(for: .milliseconds(13_100))
         try await h.put("\(prefix)new.jpg", Data("fresh".utf8))
         let result = try await h.run("sweep", payload: "{}")
         #expect(result["scanned"] as? Int == 31)
