@@ -83,12 +83,18 @@ struct FulfillJob: JobHandler {
             } catch {
                 throw JobFailure.classify(error, while: "presigning master \(item.master)")
             }
-            guard let scheme = url.scheme, ["http", "https"].contains(scheme) else {
-                throw JobError.permanent("storage: the \(scheme(url)) store cannot give vendors a URL to download masters from; use storage.backend s3")
+            guard let scheme = url.scheme, ["http", "https"].contains(scheme) || (url.isFileURL && (try? onlySandboxes(order, jobs: jobs)) == true) else {
+                throw JobError.permanent("storage: the \(scheme(url)) store cannot give vendors a URL to download masters from; use storage.backend s3 (or route the order only to a sandbox vendor)")
             }
             assets.append(Asset(url: url.absoluteString, sha256: metadata.checksumSHA256.flatMap(hex(base64:)), md5: metadata.md5Hex, bytes: metadata.size))
         }
         return assets
+    }
+
+    /// Whether every vendor the order may go to is a local sandbox, which
+    /// reads `file://` masters (under its allowed roots) that no real vendor could.
+    static func onlySandboxes(_ order: FulfillmentOrder, jobs: FulfillmentJobs) throws -> Bool {
+        try jobs.fulfillment.router.candidates(for: order).allSatisfy { jobs.fulfillment.vendors[$0.name]?.adapter == .sandbox }
     }
 
     private static func scheme(_ url: URL) -> String { url.isFileURL ? "filesystem" : (url.scheme ?? "configured") }

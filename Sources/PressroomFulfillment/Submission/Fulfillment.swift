@@ -41,12 +41,13 @@ public struct Fulfillment: Sendable {
     }
 
     /// Builds the adapters, HTTP clients and breakers for `vendors`.
+    /// `sandboxUpdates` queues the sandbox vendor's simulated webhooks.
     public static func make(vendors: [String: VendorConfiguration], client: RedisClient, keys: OrderKeys, metrics: FulfillmentMetrics,
-                            consumer: String, eventsMaxLength: Int = 100_000) throws -> Fulfillment {
+                            consumer: String, eventsMaxLength: Int = 100_000, sandboxUpdates: SandboxAdapter.Deliver? = nil) throws -> Fulfillment {
         var adapters: [String: any VendorAdapter] = [:]
         var breakers: [String: CircuitBreaker] = [:]
         for (name, configuration) in vendors {
-            adapters[name] = try makeAdapter(name: name, configuration: configuration, metrics: metrics)
+            adapters[name] = try makeAdapter(name: name, configuration: configuration, metrics: metrics, sandboxUpdates: sandboxUpdates)
             breakers[name] = CircuitBreaker(vendor: name, namespace: keys.queue.namespace, settings: configuration.breaker,
                                             requestTimeout: configuration.timeouts.request.duration, client: client)
         }
@@ -54,7 +55,8 @@ public struct Fulfillment: Sendable {
         return Fulfillment(store: store, vendors: vendors, adapters: adapters, breakers: breakers, metrics: metrics, consumer: consumer)
     }
 
-    public static func makeAdapter(name: String, configuration: VendorConfiguration, metrics: FulfillmentMetrics) throws -> any VendorAdapter {
+    public static func makeAdapter(name: String, configuration: VendorConfiguration, metrics: FulfillmentMetrics,
+                                   sandboxUpdates: SandboxAdapter.Deliver? = nil) throws -> any VendorAdapter {
         let header = configuration.adapter == .gelato ? "X-API-KEY" : "X-API-Key"
         let http = try VendorHTTP(vendor: name, configuration: configuration, defaultAuthHeader: header, metrics: metrics)
         switch configuration.adapter {
@@ -62,6 +64,7 @@ public struct Fulfillment: Sendable {
         case .prodigi: return ProdigiAdapter(name: name, http: http, configuration: configuration)
         case .printful: return PrintfulAdapter(name: name, http: http, configuration: configuration)
         case .gelato: return GelatoAdapter(name: name, http: http, configuration: configuration)
+        case .sandbox: return SandboxAdapter(name: name, http: http, configuration: configuration, deliver: sandboxUpdates)
         }
     }
 
