@@ -176,7 +176,8 @@ public struct PressroomDaemon: Sendable {
             case SweepJob.type where lifecycle != nil:
                 registry.register(options, handler: makeSweep(lifecycle!))
             case OrderJob.type where fulfillment != nil && lifecycle != nil:
-                registry.register(options, handler: OrderJob(jobs: fulfillment!, workflow: makeWorkflow(lifecycle: lifecycle)!, imaging: configuration.imaging))
+                registry.register(options, handler: OrderJob(jobs: fulfillment!, workflow: makeWorkflow(lifecycle: lifecycle)!, imaging: configuration.imaging,
+                                                             images: images))
             case FulfillJob.type where fulfillment != nil:
                 registry.register(options, handler: FulfillJob(jobs: fulfillment!))
             case VendorEventJob.type where fulfillment != nil:
