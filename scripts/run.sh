@@ -2,7 +2,9 @@
 # Quick start: installs what is missing, builds, starts a local redis-server
 # on 127.0.0.1:6379 unless PRESSROOM_REDIS_URL points elsewhere or one is
 # already answering, and runs the daemon with config/pressroom.example.yaml
-# (objects go to var/objects). Extra arguments go to `pressroom run`.
+# (objects go to var/objects, the sandbox vendor's tickets to
+# var/sandbox-vendor). Extra arguments go to `pressroom run`; then
+# `.build/release/pressroom demo` in another terminal shows the pipeline.
 source "$(dirname "$0")/lib.sh"
 cd "$PRESSROOM_ROOT"
 ensure_apt "${PRESSROOM_BUILD_PACKAGES[@]}"
@@ -16,4 +18,5 @@ fi
 log "building"
 swift build -c release --product pressroom
 log "running: .build/release/pressroom run --config config/pressroom.example.yaml $*"
+log "in another terminal run: .build/release/pressroom demo   (a sample photo through derive, a two-line order, render and the sandbox vendor until shipped)"
 exec .build/release/pressroom run --config config/pressroom.example.yaml "$@"

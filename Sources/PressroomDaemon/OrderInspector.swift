@@ -12,11 +12,20 @@ public enum OrderInspector {
         defer { client.shutdown() }
         let store = OrderStore(client: client, keys: OrderKeys(queue: configuration.keys(forQueue: queue)), redisPatience: .seconds(5))
         guard let record = try await store.read(id) else { return nil }
-        return json ? try renderJSON(record) : render(record)
+        if json { return try renderJSON(record) }
+        var text = render(record)
+        // Not settled yet: what has been charged so far.
+        if record.fields["cost_cpu_seconds"] == nil {
+            let cost = try await UploadLedger(namespace: configuration.redis.namespace, client: client, retention: configuration.retention).orderCost(order: id)
+            if let cpu = cost["cpu_seconds"].flatMap(Double.init) {
+                text += String(format: "\ncost so far: %.3f CPU seconds over %@ job runs, %@ bytes written", cpu, cost["runs"] ?? "0", cost["bytes_written"] ?? "0")
+            }
+        }
+        return text
     }
 
     /// Fields that hold the customer's data, left out of every rendering.
-    static let privateFields: Set<String> = ["payload"]
+    static let privateFields: Set<String> = ["payload", "order_payload"]
 
     static func renderJSON(_ record: OrderRecord) throws -> String {
         var object: [String: Any] = [:]
@@ -62,6 +71,19 @@ public enum OrderInspector {
                 out.append("  item \(i): \(item.quantity) × \(item.product)\(item.sku.map { " (sku \($0))" } ?? "")  master \(item.master)")
             }
         }
+        if let count = r.fields["lines"].flatMap(Int.init), r.fields[Fulfillment.workflowField] != nil {
+            out.append("lines: \(count) (order job)")
+            for line in 0..<count {
+                var text = "  line \(line):"
+                if let master = r.fields[OrderWorkflow.masterField(line)].flatMap({ try? JSONDecoder().decode(OrderWorkflow.Master.self, from: Data($0.utf8)) }) {
+                    text += " master \(master.key) (\(master.bytes) bytes\(master.sha256.map { ", sha256 \($0)" } ?? ""))"
+                } else {
+                    text += " no master yet"
+                }
+                if let failed = r.fields[OrderWorkflow.failedField(line)] { text += "  FAILED: \(failed)" }
+                out.append(text)
+            }
+        }
         if let vendor = r.vendor { out.append("vendor \(vendor)" + (r.vendorOrderID.map { "  vendor order \($0)" } ?? "")) }
         if let route = r.route { out.append("routing: \(route.reason)") }
         if let shipment = r.shipment {
@@ -87,13 +109,22 @@ public enum OrderInspector {
         var previous = r.createdAt
         for entry in r.timeline {
             let at = Int64(entry["at"] ?? "") ?? previous
-            let what = entry["state"].map { "→ \($0)" } ?? entry["step"] ?? "?"
-            let extras = entry.filter { !["at", "state", "step"].contains($0.key) }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            var what = entry["state"].map { "→ \($0)" } ?? entry["step"] ?? "?"
+            if let line = entry["line"], let ms = entry["duration_ms"].flatMap(Int64.init) {
+                what += " (line \(line) rendered in \(duration(ms)))"
+            }
+            let extras = entry.filter { !["at", "state", "step", "started", "duration_ms"].contains($0.key) }.sorted { $0.key < $1.key }
+                .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             out.append("  \(time(at))  +\(duration(max(0, at - previous)))  \(what)  \(extras)")
             previous = at
         }
+        if let ready = r.stateTimes[.mastersReady] { out.append("order to masters ready: \(duration(ready - r.createdAt))") }
         if let accepted = r.stateTimes[.accepted] { out.append("order to accepted: \(duration(accepted - r.createdAt))") }
         if let shipped = r.stateTimes[.shipped] { out.append("order to shipped: \(duration(shipped - r.createdAt))") }
+        if let cpu = r.fields["cost_cpu_seconds"].flatMap(Double.init) {
+            out.append(String(format: "cost: %.3f CPU seconds over %@ job runs, %@ bytes written, %@ vendor calls", cpu,
+                              r.fields["cost_runs"] ?? "0", r.fields["cost_bytes_written"] ?? "0", r.fields["cost_vendor_calls"] ?? "0"))
+        }
         return out.joined(separator: "\n")
     }
 }

@@ -52,7 +52,7 @@ public struct PressroomDaemon: Sendable {
     }
 
     static let imageJobTypes: Set<String> = [DeriveJob.type, RenderJob.type]
-    static let storeJobTypes: Set<String> = imageJobTypes.union([EraseJob.type, SweepJob.type])
+    static let storeJobTypes: Set<String> = imageJobTypes.union([EraseJob.type, SweepJob.type, OrderJob.type])
 
     /// The object store every job shares, metered.
     func makeStore() throws -> any ObjectStore {
@@ -105,12 +105,19 @@ public struct PressroomDaemon: Sendable {
         let catalog = try existingCatalog ?? loadCatalog()
         let queue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
         let client = RedisClient(endpoint: try configuration.endpoint, name: "orders")
+        // The sandbox vendor's simulated webhooks arrive as delayed vendor-event jobs.
+        let eventKeys = configuration.keys(forQueue: configuration.jobTypeOptions.first { $0.type == VendorEventJob.type }?.queue ?? queue)
+        let sandboxUpdates: SandboxAdapter.Deliver = { update in
+            try await QueueAdmin.enqueue(keys: eventKeys, client: client, id: update.jobID, type: VendorEventJob.type,
+                                         payload: update.payload, notBefore: update.notBefore)
+        }
         var fulfillment: Fulfillment
         do {
             fulfillment = try Fulfillment.make(vendors: configuration.vendors, client: client,
                                                keys: OrderKeys(queue: configuration.keys(forQueue: queue)), metrics: FulfillmentMetrics(),
                                                consumer: configuration.consumerName,
-                                               eventsMaxLength: configuration.queues[queue]?.eventsMaxLength ?? 100_000)
+                                               eventsMaxLength: configuration.queues[queue]?.eventsMaxLength ?? 100_000,
+                                               sandboxUpdates: sandboxUpdates)
         } catch {
             throw ConfigurationLoader.Invalid(field: "vendors", problem: "\(error)")
         }
@@ -161,12 +168,15 @@ public struct PressroomDaemon: Sendable {
             case DeriveJob.type where images != nil:
                 registry.register(options, handler: DeriveJob(services: images!, settings: configuration.imaging))
             case RenderJob.type where images != nil:
-                registry.register(options, handler: RenderJob(services: images!, settings: configuration.imaging))
+                registry.register(options, handler: RenderJob(services: images!, settings: configuration.imaging,
+                                                              workflow: makeWorkflow(lifecycle: lifecycle), maxAttempts: options.retry.maxAttempts))
             case EraseJob.type where lifecycle != nil:
                 registry.register(options, handler: EraseJob(eraser: lifecycle!.eraser, ledger: lifecycle!.ledger, imaging: configuration.imaging,
                                                              namespace: configuration.redis.namespace, auditMaxLength: configuration.retention.auditMaxLength))
             case SweepJob.type where lifecycle != nil:
                 registry.register(options, handler: makeSweep(lifecycle!))
+            case OrderJob.type where fulfillment != nil && lifecycle != nil:
+                registry.register(options, handler: OrderJob(jobs: fulfillment!, workflow: makeWorkflow(lifecycle: lifecycle)!, imaging: configuration.imaging))
             case FulfillJob.type where fulfillment != nil:
                 registry.register(options, handler: FulfillJob(jobs: fulfillment!))
             case VendorEventJob.type where fulfillment != nil:
@@ -178,6 +188,18 @@ public struct PressroomDaemon: Sendable {
             }
         }
         return registry
+    }
+
+    /// The order workflow's steps (fan-out, fan-in, failure, cost) over the
+    /// order records in the fulfil queue's slot; needs no vendors, so render
+    /// workers without a vendors file fan in too.
+    func makeWorkflow(lifecycle: LifecycleServices?) -> OrderWorkflow? {
+        guard let lifecycle else { return nil }
+        let fulfil = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
+        let render = configuration.jobTypeOptions.first { $0.type == RenderJob.type }?.queue ?? "render"
+        let store = OrderStore(client: lifecycle.ledger.client, keys: OrderKeys(queue: configuration.keys(forQueue: fulfil)), machine: .workflow,
+                               eventsMaxLength: configuration.queues[fulfil]?.eventsMaxLength ?? 100_000)
+        return OrderWorkflow(store: store, renderKeys: configuration.keys(forQueue: render), ledger: lifecycle.ledger)
     }
 
     func makeSweep(_ lifecycle: LifecycleServices) -> SweepJob {
@@ -254,7 +276,12 @@ public struct PressroomDaemon: Sendable {
         let registry = try makeRegistry(images: images, lifecycle: lifecycle, fulfillment: fulfillment)
         var observer: JobObserver?
         if let costs = lifecycle?.costs {
-            observer = { run in await costs.observe(run) }
+            let workflow = makeWorkflow(lifecycle: lifecycle)
+            let logger = self.logger
+            observer = { run in
+                await costs.observe(run)
+                await workflow?.afterRun(run, logger: logger)
+            }
         }
         let notifier = SystemdNotifier()
         let logger = self.logger

@@ -19,6 +19,7 @@ struct PressroomCommand: AsyncParsableCommand {
             SweepCommand.self,
             UploadCommand.self,
             CostCommand.self,
+            DemoCommand.self,
         ]
     )
 }

@@ -18,6 +18,14 @@ struct ConfigurationTests {
         #expect(loaded.configuration.queues["derive"]?.concurrency == 4)
         #expect(loaded.configuration.queues["fulfill"]?.concurrency == 32)
         #expect(loaded.configuration.jobTypeOptions.contains { $0.type == "sleep" })
+        // The quick start routes to the sandbox vendor: no account, no secrets to set.
+        let sandbox = loaded.configuration.vendors["sandbox"]
+        #expect(loaded.configuration.vendors.keys.sorted() == ["sandbox"])
+        #expect(sandbox?.adapter == .sandbox)
+        #expect(sandbox?.sandbox?.folder == "var/sandbox-vendor")
+        #expect(sandbox?.sandbox?.allowedRoots == [loaded.configuration.storage.filesystem?.root ?? ""])
+        #expect(sandbox?.sandbox?.shippedAfter?.duration == .seconds(5))
+        #expect(Set(loaded.configuration.jobTypeOptions.filter { $0.queue == "fulfill" }.map(\.type)).isSuperset(of: ["fulfill", "vendor-event", "reconcile"]))
     }
 
     @Test func environmentOverridesAnyField() throws {
@@ -120,6 +128,8 @@ struct ConfigurationTests {
             ("retention: { prefixes: [] }", [:], "config field 'retention.prefixes'"),
             ("quotas: { shops: { 'bad shop': { bytesPerDay: 1 } } }", [:], "config field 'quotas.shops.bad shop'"),
             ("quotas: { defaults: { jobsPerMinute: { derive: 0 } } }", [:], "config field 'quotas.defaults.jobsPerMinute.derive'"),
+            ("imaging: { minShortSide: 0 }", [:], "config field 'imaging.minShortSide': must be at least 1"),
+            ("{}", ["PRESSROOM_IMAGING_MAX_ASPECT_RATIO": "0.5"], "config field 'imaging.maxAspectRatio': must be at least 1"),
         ]
         for (yaml, env, expected) in cases {
             let file = try write(yaml)
@@ -130,6 +140,16 @@ struct ConfigurationTests {
                 #expect(error.description.hasPrefix(expected), "\(error.description)")
             }
         }
+    }
+
+    /// The shape limits reach the pipeline, from the file or the environment.
+    @Test func shapeLimitsComeFromTheFileAndTheEnvironment() throws {
+        let defaults = try ConfigurationLoader().load(file: nil, environment: [:]).configuration.imaging.configuration
+        #expect(defaults.minShortSide == 8 && defaults.maxAspectRatio == 20)
+        let file = try write("imaging: { minShortSide: 64 }")
+        let c = try ConfigurationLoader().load(file: file, environment: ["PRESSROOM_IMAGING_MAX_ASPECT_RATIO": "12.5"]).configuration
+        #expect(c.imaging.configuration.minShortSide == 64)
+        #expect(c.imaging.configuration.maxAspectRatio == 12.5)
     }
 
     @Test func unknownJobTypesAreRefusedAtStart() throws {
@@ -198,7 +218,7 @@ extension ConfigurationTests {
 
     @Test func theShippedVendorsFileLoadsWithOverridesAndSecrets() throws {
         var env = Self.vendorSecrets
-        env["PRESSROOM_FULFILLMENT_VENDORS"] = Self.root.appendingPathComponent("config/vendors.yaml").path
+        env["PRESSROOM_FULFILLMENT_VENDORS"] = Self.root.appendingPathComponent("config/vendors.examples.yaml").path
         env["PRESSROOM_VENDORS_PRINTLAB_EU_BASE_URL"] = "https://eu.example/v2"
         env["PRESSROOM_VENDORS_PRINTLAB_EU_MAX_IN_FLIGHT"] = "4"
         env["PRESSROOM_VENDORS_GELATO_BREAKER_COOL_DOWN"] = "2m"
@@ -213,12 +233,12 @@ extension ConfigurationTests {
         #expect(c.vendors["printful"]?.products["print-5x7"]?.sku == "19528")
         #expect(c.vendors["printlab-eu"]?.products["canvas-16x20"]?.sizing == "fillPrintArea")
         #expect(loaded.unmatched.isEmpty, "\(loaded.unmatched)")
-        #expect(Set(c.jobTypeOptions.filter { $0.queue == "fulfill" }.map(\.type)) == ["fulfill", "vendor-event", "reconcile"])
+        #expect(Set(c.jobTypeOptions.filter { $0.queue == "fulfill" }.map(\.type)) == ["order", "fulfill", "vendor-event", "reconcile"])
     }
 
     @Test func vendorProblemsNameTheField() throws {
         var env = Self.vendorSecrets
-        env["PRESSROOM_FULFILLMENT_VENDORS"] = Self.root.appendingPathComponent("config/vendors.yaml").path
+        env["PRESSROOM_FULFILLMENT_VENDORS"] = Self.root.appendingPathComponent("config/vendors.examples.yaml").path
         env.removeValue(forKey: "PRINTFUL_TOKEN")
         #expect(throws: ConfigurationLoader.Invalid(field: "vendors.printful.auth.token", problem: "names environment variable PRINTFUL_TOKEN, which is not set")) {
             _ = try ConfigurationLoader().load(file: nil, environment: env)

@@ -81,6 +81,7 @@ struct TestVendor: Sendable {
         case .prodigi: prefix = "/prodigi"; kind = auth ?? .apiKey
         case .printful: prefix = "/printful"; kind = auth ?? .bearer
         case .gelato: prefix = "/gelato"; kind = auth ?? .apiKey
+        case .sandbox: prefix = ""; kind = auth ?? .bearer
         }
         let credentials = VendorConfiguration.Auth(kind: kind, apiKey: account.apiKey, token: account.bearerToken, tokenURL: url + "/oauth/token",
                                                    clientID: account.clientID, clientSecret: account.clientSecret)
@@ -132,10 +133,11 @@ struct Harness {
     let namespace: String
     let metrics = FulfillmentMetrics()
 
-    init(vendors: [String: VendorConfiguration], consumer: String = "test-worker") async throws {
+    init(vendors: [String: VendorConfiguration], consumer: String = "test-worker", sandboxUpdates: SandboxAdapter.Deliver? = nil) async throws {
         client = try await TestRedis.client()
         namespace = TestRedis.namespace()
-        fulfillment = try Fulfillment.make(vendors: vendors, client: client, keys: OrderKeys(namespace: namespace), metrics: metrics, consumer: consumer)
+        fulfillment = try Fulfillment.make(vendors: vendors, client: client, keys: OrderKeys(namespace: namespace), metrics: metrics, consumer: consumer,
+                                           sandboxUpdates: sandboxUpdates)
     }
 
     /// One job attempt: the outcome, or the classified error.

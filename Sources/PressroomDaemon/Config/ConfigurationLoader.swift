@@ -224,6 +224,8 @@ public struct ConfigurationLoader {
             if let length = queue.trim.maxLength, length < 1 { throw Invalid(field: "queues.\(name).trim.maxLength", problem: "must be at least 1") }
         }
         try validateLifecycle(c)
+        guard c.imaging.minShortSide >= 1 else { throw Invalid(field: "imaging.minShortSide", problem: "must be at least 1") }
+        guard c.imaging.maxAspectRatio >= 1 else { throw Invalid(field: "imaging.maxAspectRatio", problem: "must be at least 1 (long side over short side)") }
         for (type, job) in c.jobs {
             guard c.queues[job.queue] != nil else {
                 throw Invalid(field: "jobs.\(type).queue", problem: "names queue '\(job.queue)', which is not under 'queues' (\(c.queues.keys.sorted().joined(separator: ", ")))")
@@ -320,6 +322,8 @@ public struct ConfigurationLoader {
         vendor.callbackURL = "x"
         vendor.storeID = "x"
         vendor.currency = "x"
+        vendor.sandbox = .init(folder: "x", allowedRoots: ["x"], latency: .seconds(1), failureRate: 0.5,
+                               inProductionAfter: .seconds(1), shippedAfter: .seconds(1), carrier: "x")
         c.vendors = ["x": vendor]
         c.storage = StorageConfiguration(
             backend: .s3, filesystem: FileSystemStoreConfiguration(root: "x"),

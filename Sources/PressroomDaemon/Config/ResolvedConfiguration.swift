@@ -40,6 +40,7 @@ extension PressroomConfiguration {
         // unless `jobs:` says otherwise.
         if !vendors.isEmpty {
             let defaults: [(String, RetryPolicy, Duration?)] = [
+                (OrderJob.type, RetryPolicy(maxAttempts: 8, initialBackoff: .seconds(2), maxBackoff: .seconds(300)), .seconds(120)),
                 (FulfillJob.type, RetryPolicy(maxAttempts: 12, initialBackoff: .seconds(2), maxBackoff: .seconds(600)), nil),
                 (VendorEventJob.type, RetryPolicy(maxAttempts: 8, initialBackoff: .seconds(5), maxBackoff: .seconds(300)), .seconds(120)),
                 (ReconcileJob.type, RetryPolicy(maxAttempts: 3, initialBackoff: .seconds(10), maxBackoff: .seconds(60)), .seconds(600)),

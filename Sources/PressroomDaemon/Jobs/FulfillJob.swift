@@ -27,7 +27,8 @@ struct FulfillJob: JobHandler {
     }
 
     /// Everything checkable without a vendor; each problem names its field.
-    func validate(_ order: FulfillmentOrder) throws {
+    /// Without `masters` (an `order` job, before rendering) master keys are not checked.
+    func validate(_ order: FulfillmentOrder, masters: Bool = true) throws {
         func fail(_ field: String, _ problem: String) -> JobError { .permanent("\(field): \(problem)") }
         let id = order.orderId
         guard !id.isEmpty, id.count <= 100, id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && !"{}".unicodeScalars.contains($0) }) else {
@@ -55,7 +56,7 @@ struct FulfillJob: JobHandler {
                 throw fail("items[\(index)].product", "unknown product policy '\(item.product)' (known: \(jobs.products.sorted().joined(separator: ", ")))")
             }
             guard (1...10_000).contains(item.quantity) else { throw fail("items[\(index)].quantity", "must be 1-10000") }
-            _ = try jobs.settings.checkMaster(item.master, field: "items[\(index)].master")
+            if masters { _ = try jobs.settings.checkMaster(item.master, field: "items[\(index)].master") }
             if let sku = item.sku, sku.isEmpty || sku.count > 100 { throw fail("items[\(index)].sku", "must be 1-100 characters") }
         }
         if let preferred = order.preferredVendor, jobs.fulfillment.vendors[preferred] == nil {
@@ -82,12 +83,18 @@ struct FulfillJob: JobHandler {
             } catch {
                 throw JobFailure.classify(error, while: "presigning master \(item.master)")
             }
-            guard let scheme = url.scheme, ["http", "https"].contains(scheme) else {
-                throw JobError.permanent("storage: the \(scheme(url)) store cannot give vendors a URL to download masters from; use storage.backend s3")
+            guard let scheme = url.scheme, ["http", "https"].contains(scheme) || (url.isFileURL && (try? onlySandboxes(order, jobs: jobs)) == true) else {
+                throw JobError.permanent("storage: the \(scheme(url)) store cannot give vendors a URL to download masters from; use storage.backend s3 (or route the order only to a sandbox vendor)")
             }
             assets.append(Asset(url: url.absoluteString, sha256: metadata.checksumSHA256.flatMap(hex(base64:)), md5: metadata.md5Hex, bytes: metadata.size))
         }
         return assets
+    }
+
+    /// Whether every vendor the order may go to is a local sandbox, which
+    /// reads `file://` masters (under its allowed roots) that no real vendor could.
+    static func onlySandboxes(_ order: FulfillmentOrder, jobs: FulfillmentJobs) throws -> Bool {
+        try jobs.fulfillment.router.candidates(for: order).allSatisfy { jobs.fulfillment.vendors[$0.name]?.adapter == .sandbox }
     }
 
     private static func scheme(_ url: URL) -> String { url.isFileURL ? "filesystem" : (url.scheme ?? "configured") }

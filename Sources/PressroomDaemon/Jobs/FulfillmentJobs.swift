@@ -6,7 +6,7 @@ import PressroomStorage
 /// What the fulfilment job handlers share, built once per process.
 public struct FulfillmentJobs: Sendable {
     public static let queue = "fulfill"
-    public static let types: Set<String> = [FulfillJob.type, VendorEventJob.type, ReconcileJob.type]
+    public static let types: Set<String> = [OrderJob.type, FulfillJob.type, VendorEventJob.type, ReconcileJob.type]
 
     public let fulfillment: Fulfillment
     public let store: any ObjectStore

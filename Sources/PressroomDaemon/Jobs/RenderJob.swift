@@ -1,4 +1,5 @@
 import Foundation
+import PressroomFulfillment
 import PressroomImaging
 import PressroomQueue
 import PressroomStorage
@@ -6,7 +7,9 @@ import PressroomStorage
 /// `render`: an order line is paid. Renders the print master for a product
 /// policy and the customer's crop, verifies it (size, profile, colour space,
 /// not blank, and against the upload's preview when derive has run), and
-/// stores it create-only under a deterministic key.
+/// stores it create-only under a deterministic key. A render of an order line
+/// (`order` and `line` in the payload, from the `order` job's fan-out) then
+/// records its master on the order, or fails the order naming the line.
 struct RenderJob: JobHandler {
     static let type = "render"
 
@@ -16,6 +19,8 @@ struct RenderJob: JobHandler {
         var policy: String
         /// The customer's crop in normalised coordinates (0-1).
         var crop: CropRect?
+        /// The order line this render is for (with `order`), from the `order` job.
+        var line: Int?
     }
 
     struct Result: Encodable {
@@ -33,13 +38,53 @@ struct RenderJob: JobHandler {
 
     let services: PressroomDaemon.ImageServices
     let settings: ImagingSettings
+    /// The order workflow's fan-in; nil in a process that cannot reach order records.
+    var workflow: OrderWorkflow?
+    /// The type's maximum attempts: a transient failure on the last one fails the order too.
+    var maxAttempts = Int.max
 
     private var imaging: Imaging { services.imaging }
     private var catalog: PolicyCatalog { services.catalog }
     private var store: any ObjectStore { services.store }
 
     func handle(_ context: JobContext) async throws -> Data? {
+        let started = OrderStore.nowMs()
         let payload = try context.job.decodePayload(Payload.self)
+        guard let workflow, let line = payload.line, let order = try SourceIntake.meta(of: context.job).order else {
+            return try JSONEncoder.sorted.encode(try await render(context, payload))
+        }
+        do {
+            let result = try await render(context, payload)
+            let master = try await verifiedMaster(result)
+            let what = try await workflow.masterReady(order: order, line: line, master: master, startedAt: started, finishedAt: OrderStore.nowMs())
+            context.logger.info("order line rendered", metadata: ["order_id": "\(order)", "line": "\(line)", "outcome": "\(what)"])
+            return try JSONEncoder.sorted.encode(result)
+        } catch {
+            // A shutdown or a quota deferral is not a failure of the line.
+            if error is CancellationError || error is JobDeferral { throw error }
+            let classified = error as? JobError ?? .transient("\(error)")
+            guard classified.errorClass == .permanent || context.job.attempt >= maxAttempts else { throw error }
+            // The line is lost for now: fail the order, naming the line; the dead
+            // letter carries order, line and reason for the operator's replay.
+            try await workflow.lineFailed(order: order, line: line, reason: classified.message)
+            throw JobError(classified.errorClass, "order \(order) line \(line): \(classified.message)", retryAfter: classified.retryAfter)
+        }
+    }
+
+    /// The stored master as the store reports it (size, SHA-256), so the fan-in
+    /// records what a vendor will download, not what this run computed.
+    private func verifiedMaster(_ result: Result) async throws -> OrderWorkflow.Master {
+        let head: ObjectMetadata?
+        do {
+            head = try await store.head(result.key)
+        } catch {
+            throw JobFailure.classify(error, while: "checking master \(result.key)")
+        }
+        guard let head else { throw JobError.transient("master \(result.key) is not in the store right after it was stored") }
+        return OrderWorkflow.Master(key: result.key, sha256: head.checksumSHA256.flatMap(FulfillJob.hex(base64:)), bytes: head.size)
+    }
+
+    private func render(_ context: JobContext, _ payload: Payload) async throws -> Result {
         let policy: ResolvedPolicy
         do {
             policy = try catalog.policy(named: payload.policy)
@@ -77,9 +122,9 @@ struct RenderJob: JobHandler {
             try? await services.intake.ledger.addWritten(order: order, bytes: Int64(master.data.count))
         }
         context.logger.info("rendered", metadata: ["key": "\(master.key)", "created": "\(outcome == .created)"])
-        return try JSONEncoder.sorted.encode(Result(
+        return Result(
             source: source, policy: policy.name, key: master.key, contentType: master.contentType, bytes: master.data.count,
             created: outcome == .created, crop: result.crop, effectiveDPI: result.effectiveDPI,
-            verification: result.verification, comparedWithPreview: preview != nil))
+            verification: result.verification, comparedWithPreview: preview != nil)
     }
 }

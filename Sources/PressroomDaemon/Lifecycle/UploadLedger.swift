@@ -158,6 +158,21 @@ final class UploadLedger: Sendable {
         try await client.call(["HINCRBY", keys.orderCost(order), "bytes_written", String(bytes)])
     }
 
+    /// The first call for a settled order: records its vendor calls and
+    /// returns its cost; later calls return nil (the histogram sees each order once).
+    func settle(order: String, vendorCalls: Int) async throws -> [String: String]? {
+        let reply = try await Self.settleOrder.run(on: client, keys: [keys.orderCost(order)], args: [String(Self.nowMs()), String(vendorCalls)])
+        guard reply.array != nil else { return nil }
+        return Dictionary(reply.fieldPairs, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// KEYS: order cost. ARGV: now, vendor calls. Returns the hash, or nil when settled before.
+    static let settleOrder = RedisScript(name: "lifecycle-settle-order", source: """
+        if redis.call('HSETNX', KEYS[1], 'settled_at', ARGV[1]) == 0 then return false end
+        redis.call('HSET', KEYS[1], 'vendor_calls', ARGV[2])
+        return redis.call('HGETALL', KEYS[1])
+        """)
+
     func orderCost(order: String) async throws -> [String: String] {
         Dictionary(try await client.call(["HGETALL", keys.orderCost(order)]).fieldPairs, uniquingKeysWith: { a, _ in a })
     }

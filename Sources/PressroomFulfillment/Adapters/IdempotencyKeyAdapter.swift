@@ -22,7 +22,10 @@ public struct IdempotencyKeyAdapter: VendorAdapter {
         var callbackUrl: String?
     }
 
-    func body(_ ticket: PrintTicket) -> Data {
+    func body(_ ticket: PrintTicket) -> Data { Self.body(ticket, configuration: configuration) }
+
+    /// The generic ticket document (also what the sandbox vendor stores).
+    static func body(_ ticket: PrintTicket, configuration: VendorConfiguration) -> Data {
         let r = ticket.order.recipient
         return VendorHTTP.encode(Body(
             reference: ticket.order.reference,
@@ -77,8 +80,11 @@ public struct IdempotencyKeyAdapter: VendorAdapter {
     }
 
     /// Webhook: the order as GET returns it, bare or under `order`.
-    public func event(from body: Data) throws -> VendorEvent? {
-        guard let json = JSONPick.parse(body) else { throw VendorCallError(.badResponse, vendor: name, message: "webhook body is not a JSON object") }
+    public func event(from body: Data) throws -> VendorEvent? { try Self.event(from: body, vendor: name) }
+
+    /// The generic webhook shape (the sandbox vendor sends the same).
+    static func event(from body: Data, vendor: String) throws -> VendorEvent? {
+        guard let json = JSONPick.parse(body) else { throw VendorCallError(.badResponse, vendor: vendor, message: "webhook body is not a JSON object") }
         let order = JSONPick.object(json["order"]) ?? json
         guard let status = JSONPick.string(order["status"]) else { return nil }
         return VendorEvent(vendorOrderID: JSONPick.string(order["id"]), key: JSONPick.string(order["idempotencyKey"]),

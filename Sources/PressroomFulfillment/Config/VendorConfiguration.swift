@@ -11,6 +11,8 @@ public struct VendorConfiguration: Codable, Sendable, Equatable {
         case prodigi
         case printful
         case gelato
+        /// Built-in simulated vendor: tickets and masters go to a local folder.
+        case sandbox
     }
 
     public struct Auth: Codable, Sendable, Equatable {
@@ -201,6 +203,8 @@ public struct VendorConfiguration: Codable, Sendable, Equatable {
     public var storeID: String?
     /// Gelato: the order currency.
     public var currency: String?
+    /// sandbox: where tickets go and how the simulated vendor behaves.
+    public var sandbox: Sandbox?
 
     public init(adapter: Adapter, baseURL: String, auth: Auth, products: [String: Product], countries: [String: Country],
                 maxInFlight: Int = 16, timeouts: Timeouts = Timeouts(), breaker: Breaker = Breaker(), webhooks: Webhooks? = nil) {
@@ -218,8 +222,10 @@ public struct VendorConfiguration: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         adapter = try c.decode(Adapter.self, forKey: .adapter)
-        baseURL = try c.decode(String.self, forKey: .baseURL)
-        auth = try c.decode(Auth.self, forKey: .auth)
+        // The sandbox calls no API: it needs neither a base URL nor credentials.
+        let local = adapter == .sandbox
+        baseURL = try local ? c.decodeIfPresent(String.self, forKey: .baseURL) ?? "" : c.decode(String.self, forKey: .baseURL)
+        auth = try local ? c.decodeIfPresent(Auth.self, forKey: .auth) ?? Auth(kind: .bearer) : c.decode(Auth.self, forKey: .auth)
         products = try c.decodeIfPresent([String: Product].self, forKey: .products) ?? [:]
         countries = try c.decodeIfPresent([String: Country].self, forKey: .countries) ?? [:]
         maxInFlight = try c.decodeIfPresent(Int.self, forKey: .maxInFlight) ?? 16
@@ -230,15 +236,18 @@ public struct VendorConfiguration: Codable, Sendable, Equatable {
         callbackURL = try c.decodeIfPresent(String.self, forKey: .callbackURL)
         storeID = try c.decodeIfPresent(String.self, forKey: .storeID)
         currency = try c.decodeIfPresent(String.self, forKey: .currency)
+        sandbox = try c.decodeIfPresent(Sandbox.self, forKey: .sandbox)
     }
 
     /// Problems with this vendor's settings, as (field path below the vendor, problem).
     public func problems() -> [(field: String, problem: String)] {
         var found: [(String, String)] = []
-        if let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil {} else {
+        if adapter == .sandbox {
+            found += sandboxProblems()
+        } else if let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil {} else {
             found.append(("baseURL", "must be an http(s) URL with a host"))
         }
-        switch auth.kind {
+        switch adapter == .sandbox ? nil : auth.kind {
         case .apiKey where (auth.apiKey ?? "").isEmpty: found.append(("auth.apiKey", "is required for kind api-key"))
         case .bearer where (auth.token ?? "").isEmpty: found.append(("auth.token", "is required for kind bearer"))
         case .oauth2:

@@ -11,7 +11,9 @@ enum OrderScripts {
     /// expected version ('' = any), queue name, events maxlen, timeline JSON
     /// ('' = none), N, N × 'state:rank:terminal', then counted groups:
     /// fields to set (pairs), fields to delete, refs to set (pairs), extra
-    /// event fields (pairs), job entry fields to XADD (pairs, 0 = none).
+    /// event fields (pairs), job entry fields to XADD (pairs, 0 = none), and
+    /// last an optional '1' (reopen: the target may be lower than the current
+    /// state or leave a terminal one; only with explicit expected states).
     /// Returns {status, state, version, created_at, previous state}; status
     /// is created, exists, applied, same, stale, conflict or missing.
     static let transition = RedisScript(name: "order-transition", source: #"""
@@ -38,6 +40,7 @@ enum OrderScripts {
             return values
         end
         local sets, dels, refs, extra, job = group(true), group(false), group(true), group(true), group(true)
+        local reopen = ARGV[pos] == '1' and expected ~= '' and expected ~= '-'
 
         local current = redis.call('HGET', KEYS[1], 'state')
         if not current then
@@ -65,7 +68,7 @@ enum OrderScripts {
                 if target == current then
                     return {'same', current, version, redis.call('HGET', KEYS[1], 'created_at') or '0', current}
                 end
-                if terminal[current] or (rank[current] or 0) > rank[target] then
+                if not reopen and (terminal[current] or (rank[current] or 0) > rank[target]) then
                     redis.call('HINCRBY', KEYS[1], 'ignored_transitions', 1)
                     redis.call('HSET', KEYS[1], 'last_ignored', target .. '@' .. now)
                     return {'stale', current, version, redis.call('HGET', KEYS[1], 'created_at') or '0', current}

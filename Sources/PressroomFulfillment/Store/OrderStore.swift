@@ -72,6 +72,7 @@ public struct OrderStore: Sendable {
         pairs(t.refs)
         pairs(t.eventFields)
         pairs(t.job ?? [])
+        if t.reopen { args.append("1") }
         let finalArgs = args
         let finalKeys = keyList
         let reply = try await retrying {

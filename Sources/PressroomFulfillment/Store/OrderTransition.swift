@@ -27,6 +27,10 @@ public struct OrderTransition: Sendable {
     public var timeline: [String: String]?
     /// A job entry (wire-format fields) XADDed to the fulfil queue's stream.
     public var job: [(String, String)]?
+    /// Allows a move to a lower rank or out of a terminal state (a `failed`
+    /// order re-opened by the replay of the line that failed it). Honoured
+    /// only with `.states` expected, so it is always a deliberate CAS.
+    public var reopen: Bool = false
 
     public init(target: OrderState?, expected: Expected = .any, expectedVersion: Int? = nil, set: [(String, String)] = [],
                 delete: [String] = [], refs: [(String, String)] = [], eventFields: [(String, String)] = [],

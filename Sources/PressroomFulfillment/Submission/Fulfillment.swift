@@ -41,20 +41,22 @@ public struct Fulfillment: Sendable {
     }
 
     /// Builds the adapters, HTTP clients and breakers for `vendors`.
+    /// `sandboxUpdates` queues the sandbox vendor's simulated webhooks.
     public static func make(vendors: [String: VendorConfiguration], client: RedisClient, keys: OrderKeys, metrics: FulfillmentMetrics,
-                            consumer: String, eventsMaxLength: Int = 100_000) throws -> Fulfillment {
+                            consumer: String, eventsMaxLength: Int = 100_000, sandboxUpdates: SandboxAdapter.Deliver? = nil) throws -> Fulfillment {
         var adapters: [String: any VendorAdapter] = [:]
         var breakers: [String: CircuitBreaker] = [:]
         for (name, configuration) in vendors {
-            adapters[name] = try makeAdapter(name: name, configuration: configuration, metrics: metrics)
+            adapters[name] = try makeAdapter(name: name, configuration: configuration, metrics: metrics, sandboxUpdates: sandboxUpdates)
             breakers[name] = CircuitBreaker(vendor: name, namespace: keys.queue.namespace, settings: configuration.breaker,
                                             requestTimeout: configuration.timeouts.request.duration, client: client)
         }
-        let store = OrderStore(client: client, keys: keys, eventsMaxLength: eventsMaxLength)
+        let store = OrderStore(client: client, keys: keys, machine: .workflow, eventsMaxLength: eventsMaxLength)
         return Fulfillment(store: store, vendors: vendors, adapters: adapters, breakers: breakers, metrics: metrics, consumer: consumer)
     }
 
-    public static func makeAdapter(name: String, configuration: VendorConfiguration, metrics: FulfillmentMetrics) throws -> any VendorAdapter {
+    public static func makeAdapter(name: String, configuration: VendorConfiguration, metrics: FulfillmentMetrics,
+                                   sandboxUpdates: SandboxAdapter.Deliver? = nil) throws -> any VendorAdapter {
         let header = configuration.adapter == .gelato ? "X-API-KEY" : "X-API-Key"
         let http = try VendorHTTP(vendor: name, configuration: configuration, defaultAuthHeader: header, metrics: metrics)
         switch configuration.adapter {
@@ -62,6 +64,7 @@ public struct Fulfillment: Sendable {
         case .prodigi: return ProdigiAdapter(name: name, http: http, configuration: configuration)
         case .printful: return PrintfulAdapter(name: name, http: http, configuration: configuration)
         case .gelato: return GelatoAdapter(name: name, http: http, configuration: configuration)
+        case .sandbox: return SandboxAdapter(name: name, http: http, configuration: configuration, deliver: sandboxUpdates)
         }
     }
 
@@ -79,7 +82,8 @@ public struct Fulfillment: Sendable {
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    static func digest(_ order: FulfillmentOrder) -> String {
+    /// SHA-256 of the canonical JSON: what `payload_sha256` holds.
+    public static func digest(_ order: FulfillmentOrder) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(order)) ?? Data()
@@ -112,6 +116,9 @@ public struct Fulfillment: Sendable {
         if let stored = current.payloadDigest, stored != digest {
             throw JobError.permanent("orderId: order \(order.orderId) already exists with a different payload (a shop bug: one order id, two orders)")
         }
+        if current.fields[Self.workflowField] != nil {
+            current = try await adopt(current, order, assets: assets)
+        }
 
         var excluded: [String: String] = [:]
         for _ in 0..<(vendors.count * 2 + 4) {
@@ -127,6 +134,30 @@ public struct Fulfillment: Sendable {
             }
         }
         throw JobError.transient("order \(order.orderId): gave up this attempt after repeated concurrent changes")
+    }
+
+    /// Marks records an `order` job created (the workflow, docs/orders.md).
+    public static let workflowField = "workflow"
+
+    /// A record the order workflow created: its fan-in enqueued this job with
+    /// the masters' keys once they were all verified. The first attempt
+    /// resolves and stores the assets (compare-and-set, so a racing duplicate
+    /// stores them once); routing then goes from `masters_ready`.
+    func adopt(_ record: OrderRecord, _ order: FulfillmentOrder, assets: @Sendable () async throws -> [Asset]) async throws -> OrderRecord {
+        if record.state == .paid || record.state == .rendering {
+            throw JobError.permanent("order \(record.id) is still rendering its masters; its order job enqueues fulfill itself when they are ready")
+        }
+        guard record.payloadDigest != nil else {
+            throw JobError.permanent("orderId: order \(record.id) was recorded by an order job and has no fulfil payload yet")
+        }
+        guard record.state == .mastersReady, record.assets == nil else { return record }
+        _ = try router.candidates(for: order)
+        let resolved = try await assets()
+        guard resolved.count == order.items.count else { throw JobError.permanent("asset resolution returned \(resolved.count) assets for \(order.items.count) items") }
+        _ = try await store.apply(OrderTransition(target: nil, expected: .states([.mastersReady]), expectedVersion: record.version,
+                                                  set: [("assets", OrderStore.json(resolved))]), to: record.id)
+        guard let fresh = try await store.read(record.id) else { throw JobError.transient("order \(record.id) vanished") }
+        return fresh
     }
 
     /// The outcome of an order that needs no more submitting, or nil.
@@ -219,19 +250,20 @@ public struct Fulfillment: Sendable {
             set.append(("route_reason", route.reason))
         }
         var expected = record.version
-        if let route, record.state == .received {
+        if let route, record.state == .received || record.state == .mastersReady {
             let routed = try await store.apply(OrderTransition(
-                target: .routed, expected: .states([.received]), expectedVersion: expected,
+                target: .routed, expected: .states([record.state]), expectedVersion: expected,
                 set: [("route", OrderStore.json(route)), ("route_reason", route.reason), ("vendor", vendor)],
                 eventFields: [("vendor", vendor), ("reason", route.reason)],
                 timeline: ["state": "routed", "vendor": vendor, "detail": route.reason]), to: record.id)
             guard routed.status == .applied else { return .reread(nil) }
             expected = routed.version
         }
+        var timeline = ["step": "intent", "seq": String(seq), "vendor": vendor, "key": ticket.key, "operation": intent.operation, "attempt": String(attempt)]
+        if record.state != .submitting { timeline["state"] = OrderState.submitting.rawValue }
         let intended = try await store.apply(OrderTransition(
             target: record.state == .submitting ? nil : .submitting, expected: .any, expectedVersion: expected, set: set,
-            eventFields: [("vendor", vendor), ("key", ticket.key)],
-            timeline: ["step": "intent", "seq": String(seq), "vendor": vendor, "key": ticket.key, "operation": intent.operation, "attempt": String(attempt)]),
+            eventFields: [("vendor", vendor), ("key", ticket.key)], timeline: timeline),
             to: record.id)
         guard intended.status == .applied else { return .reread(nil) }
 

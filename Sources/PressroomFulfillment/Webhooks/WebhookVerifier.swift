@@ -87,6 +87,23 @@ public struct WebhookVerifier: Sendable {
         return diff == 0
     }
 
+    /// The headers a vendor sending `body` at `now` would sign it with, so
+    /// `verify` accepts it (the sandbox vendor's own status updates).
+    public func signedHeaders(body: Data, now: Date = Date()) -> [String: String] {
+        switch settings.verify {
+        case .printfulHMAC:
+            return [settings.header ?? "x-pf-webhook-signature": Self.hmacHex(body, secret: settings.secret)]
+        case .luluHMAC:
+            return [settings.header ?? "Lulu-HMAC-SHA256": Self.hmacHex(body, secret: settings.secret)]
+        case .timestampedHMAC:
+            let stamp = String(Int64(now.timeIntervalSince1970))
+            return [settings.timestampHeader ?? "X-Pressroom-Timestamp": stamp,
+                    settings.header ?? "X-Pressroom-Signature": "sha256=" + Self.hmacHex(Data((stamp + ".").utf8) + body, secret: settings.secret)]
+        case .sharedSecret:
+            return [settings.header ?? "X-Pressroom-Webhook-Secret": settings.secret]
+        }
+    }
+
     /// Hex HMAC-SHA256, for tests and for shops that sign what they forward.
     public static func hmacHex(_ data: Data, secret: String) -> String {
         HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()

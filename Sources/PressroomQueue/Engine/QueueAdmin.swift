@@ -21,6 +21,16 @@ public enum QueueAdmin {
         return entryID
     }
 
+    /// Adds a job that must not run before `notBefore`: it waits in the
+    /// queue's delayed set (durably, like a retry) and is moved onto the
+    /// stream when due. Job-id idempotency still applies when it runs.
+    public static func enqueue(keys: QueueKeys, client: RedisClient, id: String, type: String, payload: String,
+                               notBefore: Date, enqueuedAt: Date = Date()) async throws {
+        let fields = WireFormat.fields(id: id, type: type, payload: payload, enqueuedAt: enqueuedAt)
+        let member = QueueLane.jsonArray(fields.flatMap { [$0.0, $0.1] })
+        _ = try await client.call(["ZADD", keys.delayed, String(Int64(notBefore.timeIntervalSince1970 * 1000)), member])
+    }
+
     /// A consumer that sent no heartbeat for this long counts as gone.
     public static let liveConsumerWindow: Double = 30
 

@@ -160,7 +160,8 @@ public final class QueueWorker: Service, Sendable {
                         }
                     }
                 }
-                group.addTask { await self.maintain(lock: lock) }
+                group.addTask { await self.maintain() }
+                group.addTask { await self.keepConsumerName(lock: lock) }
                 group.addTask { await self.keepRunningJobsClaimed() }
                 await group.next()
                 group.cancelAll()
@@ -199,18 +200,15 @@ public final class QueueWorker: Service, Sendable {
         }
     }
 
-    private func maintain(lock: ConsumerLock) async {
+    /// Refreshes the consumer-name lock in a loop of its own: behind slow
+    /// maintenance on a loaded machine a late refresh let a second process
+    /// with the same name take it over (and this one stop).
+    private func keepConsumerName(lock: ConsumerLock) async {
         let clock = ContinuousClock()
-        var nextLock = clock.now
-        var nextDelayed = clock.now
-        var nextTrim = clock.now + .seconds(1)
-        var nextSample = clock.now
-        var nextHeartbeat = clock.now
+        var next = clock.now
         while !Task.isCancelled {
-            maintenanceProgress.tick()
-            let now = clock.now
-            if now >= nextLock {
-                nextLock = now + lock.refreshInterval
+            if clock.now >= next {
+                next = clock.now + lock.refreshInterval
                 do {
                     if try await !lock.hold() {
                         logger.critical("another process took over this consumer name; stopping", metadata: ["lock": "\(lock.key)"])
@@ -220,6 +218,19 @@ public final class QueueWorker: Service, Sendable {
                     // Redis is down; RedisHealth already logged it.
                 }
             }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    private func maintain() async {
+        let clock = ContinuousClock()
+        var nextDelayed = clock.now
+        var nextTrim = clock.now + .seconds(1)
+        var nextSample = clock.now
+        var nextHeartbeat = clock.now
+        while !Task.isCancelled {
+            maintenanceProgress.tick()
+            let now = clock.now
             if now >= nextDelayed && !stopSignal.isStopped {
                 nextDelayed = now + configuration.delayedPollInterval
                 for lane in lanes { await moveDue(lane) }

@@ -26,17 +26,6 @@ struct InspectCommand: AsyncParsableCommand {
             print(String(decoding: try report.jsonData(), as: UTF8.self))
             return
         }
-        let source = report.source
-        print("\(file): \(source.format.rawValue) \(source.width)×\(source.height), orientation \(source.orientation), \(source.bitsPerSample)-bit, profile \(source.embeddedProfile ?? "none (sRGB assumed)")")
-        print(String(format: "sharpness %.1f%@", report.sharpness, report.blurry ? " (blurry)" : ""))
-        for product in report.products {
-            let name = product.policy.padding(toLength: 16, withPad: " ", startingAt: 0)
-            let verdict = product.verdict.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)
-            var line = name + " " + verdict + String(format: " %6.0f DPI  crop loss %4.1f%%", product.effectiveDPI, product.cropLossPercent)
-            if let gamut = product.gamutWarningPercent { line += String(format: "  out of gamut %.1f%%", gamut) }
-            print(line)
-            for reason in product.reasons { print("    \(reason)") }
-        }
-        print("suggested: \(report.suggestedProducts.joined(separator: ", "))")
+        print(report.text(title: file))
     }
 }
