@@ -208,6 +208,7 @@ extension DaemonProcessTests {
             "PRESSROOM_STORAGE_FILESYSTEM_ROOT": dir.appendingPathComponent("objects").path,
             "PRESSROOM_IMAGING_POLICIES": Self.root.appendingPathComponent("config/policies").path,
             "PRESSROOM_IMAGING_PROFILES": Self.root.appendingPathComponent("config/profiles").path,
+            "PRESSROOM_FULFILLMENT_VENDORS": Self.root.appendingPathComponent("config/vendors.yaml").path,
         ]
         let instances = try (1...4).map { n in
             try UnitProcess(arguments: try Self.unitArguments(instance: n), environment: env, directory: dir.appendingPathComponent("state/\(n)"))
