@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import PressroomDaemon
 import PressroomQueue
 import Testing
 
@@ -271,5 +272,24 @@ extension DaemonProcessTests {
         #expect(try await strict.waitExit(timeout: .seconds(60)) != 0, "\(strict.output)")
         holder.signal(SIGTERM)
         #expect(try await holder.waitExit() == 0)
+    }
+}
+
+/// `run --instance %i` derives the admin port (issue 15, item 11).
+struct InstancePortTests {
+    @Test func aNumericInstanceOffsetsTheAdminPort() throws {
+        var c = PressroomConfiguration()
+        try c.adopt(instance: "3")
+        #expect(c.admin.port == 9467)
+        var named = PressroomConfiguration()
+        try named.adopt(instance: "web1-1")
+        #expect(named.admin.port == 9464, "a non-numeric instance keeps admin.port")
+        var kernel = PressroomConfiguration()
+        kernel.admin.port = 0
+        try kernel.adopt(instance: "2")
+        #expect(kernel.admin.port == 0, "port 0 stays kernel-picked")
+        var high = PressroomConfiguration()
+        high.admin.port = 65535
+        #expect(throws: ConfigurationLoader.Invalid.self) { try high.adopt(instance: "1") }
     }
 }

@@ -135,7 +135,8 @@ final class QueueLane: Sendable {
                         continue
                     }
                     cursor = entries.last!.id
-                    let ready = await screenReplayed(entries)
+                    // Its dead letters wait out Redis outages; each retry is a round.
+                    let ready = await Self.$waitingRound.withValue(progress) { await screenReplayed(entries) }
                     start(ready, in: &group)
                 } else {
                     start(entries.map { ($0, 1) }, in: &group)
@@ -779,6 +780,10 @@ final class QueueLane: Sendable {
          "attempt", String(job.attempt), "consumer", consumer, "at", String(now)]
     }
 
+    /// The read loop's progress while it waits in ``withRedisRetry(_:)`` itself
+    /// (never set for job tasks): retrying through an outage is not a wedge.
+    @TaskLocal static var waitingRound: LoopProgress?
+
     /// Retries a state change through Redis outages until it lands or the
     /// process stops: losing an ACK would only mean a redelivery, but retrying
     /// keeps outages from turning into duplicate work.
@@ -791,6 +796,7 @@ final class QueueLane: Sendable {
             } catch let error as RedisError where error.kind == .connection {
                 if stopSignal.isStopped && backoff.attempts >= 3 { throw error }
                 if Task.isCancelled { throw CancellationError() }
+                Self.waitingRound?.tick()
                 await stopSignal.sleep(backoff.next())
                 if stopSignal.isStopped { try? await Task.sleep(for: .milliseconds(100)) }
             }
