@@ -28,6 +28,10 @@ struct TimeoutProcessTests {
         output: { format: tiff, tiffCompression: lzw, profile: xcmyk-2017.icc, intent: perceptual, blackPointCompensation: true }
         """
 
+    /// Seconds: far below the large canvas's render (tens of seconds), well above
+    /// the small sticker's even on a loaded machine (at 1 s the sticker timed out too).
+    static let timeout = 4
+
     @Test func aTimedOutRenderIsStoppedAndItsSlotReused() async throws {
         let namespace = "timeout-\(UUID().uuidString.prefix(8))"
         let objects = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-objects-\(namespace)")
@@ -54,7 +58,7 @@ struct TimeoutProcessTests {
             "PRESSROOM_IMAGING_PROFILES": Harness.root.appendingPathComponent("config/profiles").path,
             // One slot: the next render can only run once the timed-out one has let go of it.
             "PRESSROOM_QUEUES_RENDER_CONCURRENCY": "1",
-            "PRESSROOM_JOBS_RENDER_TIMEOUT": "1s",
+            "PRESSROOM_JOBS_RENDER_TIMEOUT": "\(Self.timeout)s",
             "PRESSROOM_JOBS_RENDER_MAX_ATTEMPTS": "1",
         ])
         do {
@@ -79,16 +83,16 @@ struct TimeoutProcessTests {
             throw error
         }
         // Dead-lettered as the policy says (one attempt), with the timeout as its reason.
-        #expect(byID["slow"]?["error"]?.contains("timed out after 1s") == true, "\(byID["slow"] ?? [:])")
+        #expect(byID["slow"]?["error"]?.contains("timed out after \(Self.timeout)s") == true, "\(byID["slow"] ?? [:])")
         #expect(byID["slow"]?["error_class"] == "transient")
         // The libvips work ended: the pipeline call returned, and the process is idle again.
         let stoppedLine = try #require(daemon.output.split(separator: "\n").first { $0.contains("image work stopped") })
         // The dead letter is written once the handler has returned, so it bounds when the work
-        // stopped; measured from the enqueue (the idle worker takes the job at once) plus the 1 s timeout.
+        // stopped; measured from the enqueue (the idle worker takes the job at once) plus the timeout.
         let deadAt = try #require(byID["slow"]?["at"].flatMap(Double.init)) / 1000
         let stoppedAt = try #require(Self.timestamp(in: String(stoppedLine)), "a timestamp in: \(stoppedLine)")
-        let overshoot = max(deadAt, stoppedAt) - enqueuedAt - 1
-        print(String(format: "timed-out render: libvips stopped and the job dead-lettered %.3f s after its 1 s timeout (upper bound, pickup included)", overshoot))
+        let overshoot = max(deadAt, stoppedAt) - enqueuedAt - Double(Self.timeout)
+        print(String(format: "timed-out render: libvips stopped and the job dead-lettered %.3f s after its %d s timeout (upper bound, pickup included)", overshoot, Self.timeout))
         // Generous slack for a loaded CI machine; the assertion that matters is that the work stopped at all.
         #expect(overshoot < 5, "stopped \(overshoot) s after the timeout")
         let before = try Self.cpuSeconds(of: daemon.process.processIdentifier)
