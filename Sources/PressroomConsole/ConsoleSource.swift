@@ -24,6 +24,9 @@ public struct ConsoleSource: Sendable {
         self.eventsMaxLength = eventsMaxLength
     }
 
+    /// The release shown when the daemon names none.
+    public static let defaultVersion = "0.1.0"
+
     func keys(_ queue: String) -> QueueKeys { QueueKeys(namespace: namespace, queue: queue) }
 
     var deadLetters: DeadLetterAdmin { DeadLetterAdmin(namespace: namespace, queues: queues, client: client) }

@@ -34,8 +34,11 @@ struct DeadLetterPager: Sendable {
             if let position = read.scannedTo { scannedTo[queue] = position }
             exhaustedBudget = exhaustedBudget || read.budgetExhausted
         }
+        // Newest first by (ms, seq), numerically: within a queue this is the
+        // stream's own order, so what a page takes from a queue is a prefix of it.
         candidates.sort { a, b in
-            a.1.deadAt != b.1.deadAt ? a.1.deadAt > b.1.deadAt : a.1.id > b.1.id
+            let x = Self.position(a.1.id), y = Self.position(b.1.id)
+            return x != y ? x > y : a.0 < b.0
         }
         let shown = Array(candidates.prefix(limit))
         var next: [String: String] = [:]
@@ -53,6 +56,11 @@ struct DeadLetterPager: Sendable {
             }
         }
         return Page(letters: shown.map(\.1), next: next, budgetExhausted: exhaustedBudget)
+    }
+
+    static func position(_ id: String) -> (UInt64, UInt64) {
+        let parts = id.split(separator: "-")
+        return (parts.first.flatMap { UInt64($0) } ?? 0, parts.count > 1 ? UInt64(parts[1]) ?? 0 : 0)
     }
 
     private struct QueueRead {

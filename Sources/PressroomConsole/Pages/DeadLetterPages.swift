@@ -144,7 +144,10 @@ struct DeadDetailBody: Sendable {
         let raw = letter.payload ?? ""
         let pretty = Formatting.prettyJSON(raw)
         var note: String?
-        if letter.payload == nil { note = "no payload" } else if !pretty.isJSON { note = raw.contains("\u{FFFD}") ? "not valid UTF-8 (shown with replacement characters)" : "not JSON" }
+        // Bytes that are not UTF-8 arrive as U+FFFD (RedisValue decodes lossily).
+        if letter.payload == nil { note = "no payload" } else if raw.contains("\u{FFFD}") {
+            note = "not valid UTF-8 (shown with replacement characters)"
+        } else if !pretty.isJSON { note = "not JSON" }
         let row = DeadLetterRow(letter, now: now)
         return DeadDetailBody(letter: Detail(
             reference: letter.reference, jobID: row.jobID, jobLink: "/console/jobs?" + FormFields.query([("id", letter.jobID ?? "")]),

@@ -119,6 +119,10 @@ public struct ConfigurationLoader {
             if let text = value { value = try SecretSource.resolve(text, field: field, environment: environment) }
         }
         try resolve(&c.redis.url, "redis.url")
+        for i in c.admin.console.users.indices {
+            try resolve(&c.admin.console.users[i].password, "admin.console.users[\(i)].password")
+            try resolve(&c.admin.console.users[i].token, "admin.console.users[\(i)].token")
+        }
         if c.storage.s3 != nil {
             try resolve(&c.storage.s3!.accessKeyID, "storage.s3.accessKeyID")
             try resolve(&c.storage.s3!.secretAccessKey, "storage.s3.secretAccessKey")
@@ -191,6 +195,7 @@ public struct ConfigurationLoader {
             throw Invalid(field: "log.level", problem: "must be one of trace, debug, info, notice, warning, error, critical")
         }
         guard (0...65535).contains(c.admin.port) else { throw Invalid(field: "admin.port", problem: "must be 0-65535") }
+        if c.admin.enabled && c.admin.console.enabled { try c.admin.console.validate(host: c.admin.host) }
         guard !c.queues.isEmpty else { throw Invalid(field: "queues", problem: "at least one queue is needed") }
         for (name, queue) in c.queues {
             guard !name.isEmpty, !name.contains(where: { "{}: ".contains($0) }) else {

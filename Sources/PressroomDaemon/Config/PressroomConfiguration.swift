@@ -91,6 +91,8 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         public var enabled: Bool = true
         public var host: String = "127.0.0.1"
         public var port: Int = 9464
+        /// The operator console on `/` and `/console/…`.
+        public var console = ConsoleConfiguration()
     }
 
     public var redis = Redis()
@@ -165,6 +167,7 @@ extension PressroomConfiguration.Admin {
         enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 9464
+        console = try c.decodeIfPresent(ConsoleConfiguration.self, forKey: .console) ?? ConsoleConfiguration()
     }
 }
 

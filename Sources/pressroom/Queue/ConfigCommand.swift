@@ -28,6 +28,10 @@ struct ConfigCommand: AsyncParsableCommand {
                 if resolved.vendors[name]?.auth.clientSecret != nil { resolved.vendors[name]?.auth.clientSecret = "****" }
                 if resolved.vendors[name]?.webhooks != nil { resolved.vendors[name]?.webhooks?.secret = "****" }
             }
+            for i in resolved.admin.console.users.indices {
+                if resolved.admin.console.users[i].password != nil { resolved.admin.console.users[i].password = "****" }
+                if resolved.admin.console.users[i].token != nil { resolved.admin.console.users[i].token = "****" }
+            }
             resolved.consumer = resolved.consumerName
             print("# resolved configuration (valid)")
             for (field, variable) in loaded.overrides.sorted(by: { $0.key < $1.key }) {
