@@ -6,7 +6,7 @@ import PressroomQueue
 /// commands and one MGET per queue, no scans.
 struct OverviewBody: Sendable {
     struct Totals: Sendable {
-        var length = "0", pending = "0", delayed = "0", dead = "0", succeeded = "0", failed = "0"
+        var lag = "0", pending = "0", delayed = "0", dead = "0", succeeded = "0", failed = "0"
         var hasDead = false, hasFailed = false
     }
 
@@ -38,13 +38,13 @@ struct OverviewBody: Sendable {
 
     static func load(_ source: ConsoleSource, now: Date = Date()) async throws -> OverviewBody {
         var rows: [Row] = []
-        var sums = (length: 0, pending: 0, delayed: 0, dead: 0, ok: 0, failed: 0)
+        var sums = (lag: 0, pending: 0, delayed: 0, dead: 0, ok: 0, failed: 0)
         for queue in source.queues {
             let keys = source.keys(queue)
             let status = try await QueueAdmin.status(keys: keys, client: source.client, now: now)
             let minutes = try await ThroughputCounters.recent(keys: keys, client: source.client, now: now)
             let ok = minutes.reduce(0) { $0 + $1.succeeded }, failed = minutes.reduce(0) { $0 + $1.failed }
-            sums.length += status.length
+            sums.lag += status.lag ?? 0
             sums.pending += status.pending
             sums.delayed += status.delayed
             sums.dead += status.deadLetters
@@ -60,7 +60,7 @@ struct OverviewBody: Sendable {
                 deadLink: "/console/dead?" + FormFields.query([("queue", queue)]),
                 succeeded: Formatting.count(ok), failed: Formatting.count(failed), chart: chart(minutes, queue: queue)))
         }
-        let totals = Totals(length: Formatting.count(sums.length), pending: Formatting.count(sums.pending), delayed: Formatting.count(sums.delayed),
+        let totals = Totals(lag: Formatting.count(sums.lag), pending: Formatting.count(sums.pending), delayed: Formatting.count(sums.delayed),
                             dead: Formatting.count(sums.dead), succeeded: Formatting.count(sums.ok), failed: Formatting.count(sums.failed),
                             hasDead: sums.dead > 0, hasFailed: sums.failed > 0)
         return OverviewBody(totals: totals, queues: rows)

@@ -5,7 +5,7 @@ enum PageTemplates {
     {{#body}}
     <div id="live" data-refresh="{{frame.refreshValue}}">
     <div class="tiles">
-      <div class="tile"><div class="k">Waiting</div><div class="v">{{totals.length}}</div></div>
+      <div class="tile"><div class="k">Not yet delivered</div><div class="v">{{totals.lag}}</div></div>
       <div class="tile"><div class="k">In flight</div><div class="v">{{totals.pending}}</div></div>
       <div class="tile"><div class="k">Delayed</div><div class="v">{{totals.delayed}}</div></div>
       <div class="tile{{#totals.hasDead}} bad{{/totals.hasDead}}"><div class="k">Dead letters</div><div class="v">{{totals.dead}}</div></div>
