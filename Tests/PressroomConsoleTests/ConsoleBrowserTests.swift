@@ -58,6 +58,13 @@ struct ConsoleBrowserTests {
             return (try await driver.execute("return document.querySelectorAll('tr[data-queue=derive] rect.ok[height]:not([height=\"0\"])').length") as? Int ?? 0) > 0
         }
         try await Self.save(driver, "overview")
+        // The live part refreshes itself (here every 2 s, the floor) without a reload.
+        try await driver.open(f.base + "/console/?refresh=2")
+        _ = try await driver.execute("window.__marker = 1; return 1")
+        try await eventually("the overview refreshed itself") {
+            try await driver.execute("return document.getElementById('live').getAttribute('data-updated')") as? String != nil
+        }
+        #expect(try await driver.execute("return window.__marker") as? Int == 1)
         try await driver.open(f.base + "/console/consumers")
         try await Self.save(driver, "consumers")
         // The dead-letter list and a detail page.

@@ -1,5 +1,6 @@
 import Foundation
 @testable import PressroomConsole
+import PressroomFulfillment
 import PressroomQueue
 import Testing
 
@@ -220,5 +221,33 @@ struct ConsoleHTTPTests {
     static func jobIDs(in html: String) -> [String] {
         let regex = try! NSRegularExpression(pattern: #"<td class="mono"><a href="[^"]*">(job-[0-9]+)</a></td>"#)
         return regex.matches(in: html, range: NSRange(html.startIndex..., in: html)).map { String(html[Range($0.range(at: 1), in: html)!]) }
+    }
+}
+
+/// The orders page: the record, the timeline, never the recipient.
+@Suite(.timeLimit(.minutes(5)))
+struct ConsoleOrdersTests {
+    @Test func orderPageShowsTheTimelineButNeverTheRecipient() async throws {
+        let f = try await ConsoleFixture(queues: ["fulfill"], ordersQueue: "fulfill")
+        defer { Task { await f.stop() } }
+        let order = FulfillmentOrder(orderId: "shop-1001", reference: "#1001", shipping: .standard,
+                                     recipient: .init(name: "Erika Mustermann", email: "erika@example.com",
+                                                      address: .init(lines: ["Heidestraße 17"], city: "Köln", postalCode: "51147", countryCode: "DE")),
+                                     items: [.init(product: "print-4x6", quantity: 2, master: "masters/shop-1001/1.tif")])
+        let payload = String(decoding: try JSONEncoder().encode(order), as: UTF8.self)
+        let store = OrderStore(client: f.client, keys: OrderKeys(queue: f.keys("fulfill")))
+        _ = try await store.apply(OrderTransition(target: .received, expected: .create, set: [("payload", payload), ("reference", "#1001")],
+                                                  timeline: ["step": "validated", "note": "ship to Erika Mustermann"]), to: "shop-1001")
+        _ = try await store.apply(OrderTransition(target: .accepted, set: [("vendor", "printlab"), ("vendor_order_id", "PL-77")]), to: "shop-1001")
+        let page = try await f.get("/console/orders?id=shop-1001")
+        #expect(page.status == 200)
+        #expect(page.body.contains("print-4x6"))
+        #expect(page.body.contains("PL-77"))
+        #expect(page.body.contains("validated"))
+        #expect(page.body.contains("DE"))
+        for secret in ["Erika", "Mustermann", "erika@example.com", "Heidestra", "51147", "Köln"] {
+            #expect(!page.body.contains(secret), "\(secret) must not be shown")
+        }
+        #expect(try await f.get("/console/orders?id=nope").body.contains("No order with this id"))
     }
 }
