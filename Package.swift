@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
     ],
     targets: [
         // MARK: C libraries
@@ -132,10 +133,25 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        /// The operator console on the admin port: server-rendered pages
+        /// (swift-mustache) over the queue's and the orders' Redis state.
+        .target(
+            name: "PressroomConsole",
+            dependencies: [
+                "PressroomAdmin",
+                "PressroomQueue",
+                "PressroomFulfillment",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
         .target(
             name: "PressroomDaemon",
             dependencies: [
                 "PressroomAdmin",
+                "PressroomConsole",
                 "PressroomQueue",
                 "PressroomImaging",
                 "PressroomStorage",
@@ -238,6 +254,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "PressroomScanTests", dependencies: ["PressroomScan"]),
+        /// Console pages over HTTP against real redis-server, and in headless Chromium over WebDriver.
+        .testTarget(name: "PressroomConsoleTests", dependencies: [
+            "PressroomConsole", "PressroomAdmin", "PressroomQueue", "PressroomFulfillment", "PressroomHTTP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(
             name: "PressroomFulfillmentTests",
             dependencies: [

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import PressroomAdmin
+import PressroomConsole
 import PressroomFulfillment
 import PressroomImaging
 import PressroomQueue
@@ -305,11 +306,15 @@ public struct PressroomDaemon: Sendable {
             observer: observer)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         // Admin and watchdog first: shutdown runs in reverse, so they outlive the drain.
+        let consoleClient = configuration.admin.enabled && configuration.admin.console.enabled
+            ? RedisClient(endpoint: try configuration.endpoint, name: "console") : nil
+        defer { consoleClient?.shutdown() }
         if configuration.admin.enabled {
             let admin = try AdminServer(
                 configuration: .init(host: configuration.admin.host, port: UInt16(configuration.admin.port)),
                 metrics: metrics,
                 readiness: { Self.readiness(of: worker) },
+                console: try consoleClient.map { try makeConsole(client: $0) },
                 logger: logger)
             // A required port that fails drains the worker (its jobs stay pending) and exits non-zero.
             services.append(.init(service: AdminPortService(server: admin, required: configuration.admin.required,
@@ -348,6 +353,16 @@ public struct PressroomDaemon: Sendable {
         let stalled = worker.stalledLoops
         guard !stalled.isEmpty else { return nil }
         return stalled.map { "\($0.name) has not gone round for \(DurationText($0.age)) (limit \(DurationText($0.limit)))" }.joined(separator: "; ")
+    }
+
+    /// The operator console over this deployment's queues (and orders, when fulfilment runs).
+    func makeConsole(client: RedisClient) throws -> ConsoleHandler {
+        try configuration.admin.console.validate(host: configuration.admin.host)
+        let ordersQueue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue
+        let source = ConsoleSource(namespace: configuration.redis.namespace, queues: configuration.queueOptions.map(\.name), client: client,
+                                   ordersQueue: ordersQueue, version: ConsoleSource.defaultVersion,
+                                   eventsMaxLength: configuration.queueOptions.map(\.eventsMaxLength).max() ?? 100_000)
+        return try ConsoleHandler(settings: configuration.admin.console.settings, source: source, logger: logger)
     }
 
     static func readiness(of worker: QueueWorker) -> Readiness {

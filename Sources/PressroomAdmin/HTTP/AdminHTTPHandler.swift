@@ -1,7 +1,7 @@
 import FlyingFox
 import Foundation
 
-/// Routes the admin port's three endpoints. Anything else is 404, and other
+/// Routes the admin port's three endpoints (and hands the console its paths). Anything else is 404, and other
 /// methods than GET are 405 (HEAD too: FlyingFox would send a body with it),
 /// so scanners get nothing but status codes.
 struct AdminHTTPHandler: HTTPHandler {
@@ -10,8 +10,14 @@ struct AdminHTTPHandler: HTTPHandler {
 
     let metrics: PressroomMetrics
     let readiness: @Sendable () async -> Readiness
+    /// Serves `/` and `/console/…` (the operator console) with its own
+    /// methods, authentication and headers; absent, those paths are 404.
+    var console: (any HTTPHandler)?
 
     func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+        if let console, request.path == "/" || request.path == "/console" || request.path.hasPrefix("/console/") {
+            return try await console.handleRequest(request)
+        }
         guard request.method == .GET else {
             return HTTPResponse(
                 statusCode: .methodNotAllowed,

@@ -37,12 +37,14 @@ public final class AdminServer: Service, Sendable {
     /// - Parameters:
     ///   - metrics: whose registry `/metrics` renders.
     ///   - readiness: called on every `/readyz`; keep it quick (cached state, a PING).
+    ///   - console: the operator console, served on `/` and `/console/…`.
     ///   - logger: the daemon's logger; the server adds `component=admin`.
     /// - Throws: ``AdminServerError/invalidHost(_:)`` for a host that is not an IP literal.
     public init(
         configuration: Configuration = Configuration(),
         metrics: PressroomMetrics,
         readiness: @escaping @Sendable () async -> Readiness,
+        console: (any HTTPHandler)? = nil,
         logger: Logger
     ) throws {
         self.configuration = configuration
@@ -55,7 +57,7 @@ public final class AdminServer: Service, Sendable {
         })
         self.server = HTTPServer(
             config: HTTPServer.Configuration(address: address, timeout: 15, logger: flyingFoxLogger),
-            handler: AdminHTTPHandler(metrics: metrics, readiness: readiness)
+            handler: AdminHTTPHandler(metrics: metrics, readiness: readiness, console: console)
         )
     }
 

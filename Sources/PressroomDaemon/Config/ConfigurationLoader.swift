@@ -202,6 +202,7 @@ public struct ConfigurationLoader {
             throw Invalid(field: "log.level", problem: "must be one of trace, debug, info, notice, warning, error, critical")
         }
         guard (0...65535).contains(c.admin.port) else { throw Invalid(field: "admin.port", problem: "must be 0-65535") }
+        if c.admin.enabled && c.admin.console.enabled { try c.admin.console.validate(host: c.admin.host) }
         guard !c.queues.isEmpty else { throw Invalid(field: "queues", problem: "at least one queue is needed") }
         for (name, queue) in c.queues {
             guard !name.isEmpty, !name.contains(where: { "{}: ".contains($0) }) else {

@@ -98,6 +98,8 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         /// Exit when the port cannot be bound; by default the worker goes on
         /// serving jobs and reports the problem in its log and `pressroom status`.
         public var required: Bool = false
+        /// The operator console on `/` and `/console/…`.
+        public var console = ConsoleConfiguration()
     }
 
     public var redis = Redis()
@@ -174,6 +176,7 @@ extension PressroomConfiguration.Admin {
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 9464
         required = try c.decodeIfPresent(Bool.self, forKey: .required) ?? false
+        console = try c.decodeIfPresent(ConsoleConfiguration.self, forKey: .console) ?? ConsoleConfiguration()
     }
 }
 

@@ -38,6 +38,10 @@ extension PressroomConfiguration {
             if vendor.webhooks != nil { try body(&vendor.webhooks!.secret, "\(path).webhooks.secret") }
             vendors[name] = vendor
         }
+        for i in admin.console.users.indices {
+            try visit(&admin.console.users[i].password, "admin.console.users[\(i)].password")
+            try visit(&admin.console.users[i].token, "admin.console.users[\(i)].token")
+        }
     }
 
     /// This configuration with every secret masked, for `config check`: the

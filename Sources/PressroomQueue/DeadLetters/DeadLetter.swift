@@ -20,7 +20,7 @@ public struct DeadLetter: Sendable, Codable, Equatable {
     /// Every field as stored, for `dlq show`.
     public var fields: [String: String]
 
-    init(queue: String, entry: StreamEntry) {
+    public init(queue: String, entry: StreamEntry) {
         let f = Dictionary(entry.fields ?? [], uniquingKeysWith: { a, _ in a })
         self.id = entry.id
         self.queue = queue

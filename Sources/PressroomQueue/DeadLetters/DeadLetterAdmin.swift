@@ -38,7 +38,7 @@ public struct DeadLetterAdmin: Sendable {
             self.limit = limit
         }
 
-        func matches(_ letter: DeadLetter) -> Bool {
+        public func matches(_ letter: DeadLetter) -> Bool {
             if let type, letter.type != type { return false }
             if let reason, !letter.reason.localizedCaseInsensitiveContains(reason) { return false }
             if let since, letter.deadAt < since { return false }

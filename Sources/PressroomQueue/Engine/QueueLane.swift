@@ -610,6 +610,10 @@ final class QueueLane: Sendable {
         var pipeline = RESPPipeline(capacity: batch.count * 400)
         pipeline.append(CollectionOfOne("MULTI"))
         pipeline.append(["XACK", keys.stream, QueueKeys.group] + batch.map(\.job.entryID))
+        // The console's per-minute chart: one counter update per batch, not per job.
+        let counter = ThroughputCounters.key(keys, .succeeded, minute: ThroughputCounters.minute(ms: now))
+        pipeline.append(["INCRBY", counter, String(batch.count)])
+        pipeline.append(["EXPIRE", counter, String(ThroughputCounters.ttlSeconds)])
         for item in batch {
             let outcome = JobState.succeeded(attempt: item.job.attempt, finishedAt: now, result: item.result)
             pipeline.append(argumentCount: 5) {
@@ -721,7 +725,9 @@ final class QueueLane: Sendable {
         let member = Self.jsonArray(fields.flatMap { [$0.0, $0.1] })
         let event = eventFields(name, job: job, now: now) + eventDetail + ["next_attempt_at", String(due)]
         let args = [QueueKeys.group, job.entryID, String(due), member, String(options.eventsMaxLength), runningMarker(job.entryID)] + event
-        let scriptKeys = [keys.stream, keys.delayed, keys.job(job.id), keys.events]
+        // A retry counts as a failed attempt on the console's chart; a deferral does not.
+        let failureCounter = name == "retrying" ? [ThroughputCounters.key(keys, .failed, minute: ThroughputCounters.minute(ms: now))] : []
+        let scriptKeys = [keys.stream, keys.delayed, keys.job(job.id), keys.events] + failureCounter
         do {
             let acked = try await withRedisRetry {
                 try await QueueScripts.retry.run(on: self.commands, keys: scriptKeys, args: args)
@@ -760,7 +766,7 @@ final class QueueLane: Sendable {
         }
         let state = keys.job(job?.id ?? "-")
         let args = [QueueKeys.group, entryID, requireAck ? "1" : "0", String(options.eventsMaxLength), runningMarker(entryID), String(dead.count)] + dead + event
-        let scriptKeys = [keys.stream, keys.dead, state, keys.events]
+        let scriptKeys = [keys.stream, keys.dead, state, keys.events, ThroughputCounters.key(keys, .failed, minute: ThroughputCounters.minute(ms: now))]
         do {
             let acked = try await withRedisRetry {
                 try await QueueScripts.deadLetter.run(on: self.commands, keys: scriptKeys, args: args)

@@ -24,7 +24,8 @@ enum QueueScripts {
         return {'state', current}
         """)
 
-    /// Schedules a retry. KEYS: stream, delayed, job state, events.
+    /// Schedules a retry. KEYS: stream, delayed, job state, events, and
+    /// optionally the failure counter of this minute (``ThroughputCounters``).
     /// ARGV: group, entry id, due ms, member, events maxlen, running marker,
     /// event field pairs... The state key is dropped only while it still says
     /// this consumer runs the job (never a finished job's record).
@@ -37,6 +38,10 @@ enum QueueScripts {
             acked = 1
         elseif acked == 1 then
             redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+            if KEYS[5] then
+                redis.call('INCR', KEYS[5])
+                redis.call('EXPIRE', KEYS[5], 7200)
+            end
             if tonumber(ARGV[5]) > 0 then
                 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', unpack(ARGV, 7))
             end
@@ -45,7 +50,8 @@ enum QueueScripts {
         return acked
         """)
 
-    /// Dead-letters an entry. KEYS: stream, dead, job state, events.
+    /// Dead-letters an entry. KEYS: stream, dead, job state, events, and
+    /// optionally the failure counter of this minute (``ThroughputCounters``).
     /// ARGV: group, entry id, require ack (1/0), events maxlen, running marker,
     /// dead field count, dead field pairs..., event field pairs...
     /// ACK and XADD happen together or not at all: never lost, never duplicated.
@@ -60,6 +66,10 @@ enum QueueScripts {
         end
         local n = tonumber(ARGV[6])
         redis.call('XADD', KEYS[2], '*', unpack(ARGV, 7, 6 + n))
+        if KEYS[5] then
+            redis.call('INCR', KEYS[5])
+            redis.call('EXPIRE', KEYS[5], 7200)
+        end
         if tonumber(ARGV[4]) > 0 and #ARGV > 6 + n then
             redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 7 + n))
         end
