@@ -141,6 +141,7 @@ let package = Package(
                 "PressroomStorage",
                 "PressroomFulfillment",
                 "PressroomScan",
+                "PressroomSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -233,7 +234,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PressroomDaemonTests", dependencies: [
-            "PressroomDaemon", "PressroomQueue", "PressroomStorage", "PressroomScan", "PressroomAdmin", "PressroomFulfillment", "PressroomHTTP",
+            "PressroomDaemon", "PressroomImaging", "PressroomQueue", "PressroomStorage", "PressroomScan", "PressroomAdmin", "PressroomFulfillment", "PressroomHTTP",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "PressroomScanTests", dependencies: ["PressroomScan"]),

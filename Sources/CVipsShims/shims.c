@@ -1,4 +1,5 @@
 #include "CVipsShims.h"
+#include <stdlib.h>
 #include <string.h>
 
 int pressroom_vips_init(const char *argv0) {
@@ -321,4 +322,46 @@ VipsImage *pressroom_vips_copy_memory(VipsImage *in) {
     }
     g_strfreev(names);
     return out;
+}
+
+struct pressroom_kill_flag {
+    int references;
+    int fired;
+};
+
+pressroom_kill_flag *pressroom_kill_flag_new(void) {
+    pressroom_kill_flag *flag = calloc(1, sizeof(*flag));
+    if (flag)
+        flag->references = 1;
+    return flag;
+}
+
+void pressroom_kill_flag_fire(pressroom_kill_flag *flag) {
+    __atomic_store_n(&flag->fired, 1, __ATOMIC_SEQ_CST);
+}
+
+int pressroom_kill_flag_fired(pressroom_kill_flag *flag) {
+    return __atomic_load_n(&flag->fired, __ATOMIC_SEQ_CST);
+}
+
+void pressroom_kill_flag_unref(pressroom_kill_flag *flag) {
+    if (__atomic_sub_fetch(&flag->references, 1, __ATOMIC_SEQ_CST) == 0)
+        free(flag);
+}
+
+static void pressroom_watch_eval(VipsImage *image, VipsProgress *progress, void *data) {
+    (void) progress;
+    if (pressroom_kill_flag_fired((pressroom_kill_flag *) data))
+        vips_image_set_kill(image, TRUE);
+}
+
+static void pressroom_watch_release(gpointer data, GClosure *closure) {
+    (void) closure;
+    pressroom_kill_flag_unref((pressroom_kill_flag *) data);
+}
+
+void pressroom_vips_watch(VipsImage *image, pressroom_kill_flag *flag) {
+    __atomic_add_fetch(&flag->references, 1, __ATOMIC_SEQ_CST);
+    vips_image_set_progress(image, TRUE);
+    g_signal_connect_data(image, "eval", G_CALLBACK(pressroom_watch_eval), flag, pressroom_watch_release, 0);
 }

@@ -176,7 +176,8 @@ public struct PressroomDaemon: Sendable {
             case SweepJob.type where lifecycle != nil:
                 registry.register(options, handler: makeSweep(lifecycle!))
             case OrderJob.type where fulfillment != nil && lifecycle != nil:
-                registry.register(options, handler: OrderJob(jobs: fulfillment!, workflow: makeWorkflow(lifecycle: lifecycle)!, imaging: configuration.imaging))
+                registry.register(options, handler: OrderJob(jobs: fulfillment!, workflow: makeWorkflow(lifecycle: lifecycle)!, imaging: configuration.imaging,
+                                                             images: images))
             case FulfillJob.type where fulfillment != nil:
                 registry.register(options, handler: FulfillJob(jobs: fulfillment!))
             case VendorEventJob.type where fulfillment != nil:
@@ -285,10 +286,14 @@ public struct PressroomDaemon: Sendable {
         }
         let notifier = SystemdNotifier()
         let logger = self.logger
+        var workerConfiguration = QueueWorker.Configuration(
+            endpoint: try configuration.endpoint, namespace: configuration.redis.namespace,
+            consumer: configuration.consumerName, queues: configuration.queueOptions,
+            drainTimeout: configuration.drainTimeout.duration)
+        // Test-only: wedge one lane's loop, to prove the watchdog notices.
+        workerConfiguration.wedgeQueueForTesting = ProcessInfo.processInfo.environment["PRESSROOM_TEST_WEDGE_LANE"].flatMap { $0.isEmpty ? nil : $0 }
         let worker = QueueWorker(
-            configuration: .init(endpoint: try configuration.endpoint, namespace: configuration.redis.namespace,
-                                 consumer: configuration.consumerName, queues: configuration.queueOptions,
-                                 drainTimeout: configuration.drainTimeout.duration),
+            configuration: workerConfiguration,
             registry: registry,
             logger: logger,
             onReady: {
@@ -306,9 +311,12 @@ public struct PressroomDaemon: Sendable {
                 metrics: metrics,
                 readiness: { Self.readiness(of: worker) },
                 logger: logger)
-            services.append(.init(service: admin))
+            // A required port that fails drains the worker (its jobs stay pending) and exits non-zero.
+            services.append(.init(service: AdminPortService(server: admin, required: configuration.admin.required,
+                                                            report: { worker.notice = $0 }, logger: logger),
+                                  failureTerminationBehavior: .gracefullyShutdownGroup))
         }
-        services.append(.init(service: WatchdogService(notifier: notifier, isHealthy: { worker.health.isUp && worker.phase != .stopped }, logger: logger)))
+        services.append(.init(service: WatchdogService(notifier: notifier, problem: { Self.livenessProblem(of: worker) }, logger: logger)))
         services.append(.init(service: SystemdStatusReporter(worker: worker, notifier: notifier)))
         if let fulfillment {
             services.append(.init(service: FulfillmentGaugeSampler(fulfillment: fulfillment.fulfillment,
@@ -330,6 +338,16 @@ public struct PressroomDaemon: Sendable {
         }
         defer { signals.forEach { $0.cancel() } }
         try await group.run()
+    }
+
+    /// The watchdog's question: is this process alive and do its loops go
+    /// round? Not whether Redis is up (that is readiness): workers ride out
+    /// outages by themselves and must not be killed for waiting.
+    static func livenessProblem(of worker: QueueWorker) -> String? {
+        if worker.phase == .stopped { return "the worker stopped" }
+        let stalled = worker.stalledLoops
+        guard !stalled.isEmpty else { return nil }
+        return stalled.map { "\($0.name) has not gone round for \(DurationText($0.age)) (limit \(DurationText($0.limit)))" }.joined(separator: "; ")
     }
 
     static func readiness(of worker: QueueWorker) -> Readiness {
@@ -380,7 +398,9 @@ struct SystemdStatusReporter: Service {
         }
         while !Task.isCancelledOrShuttingDown {
             let counts = worker.inFlight.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            try? notifier.status("\(worker.phase.rawValue); in flight: \(counts)")
+            let redis = worker.health.isUp ? "" : "; redis unreachable, retrying"
+            let notice = worker.notice.map { "; WARNING: \($0)" } ?? ""
+            try? notifier.status("\(worker.phase.rawValue)\(redis); in flight: \(counts)\(notice)")
             try? await Task.sleep(for: .seconds(5))
         }
     }

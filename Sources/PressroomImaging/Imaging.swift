@@ -80,33 +80,50 @@ public final class Imaging: Sendable {
 
     /// Reads the header: format (by content), size, orientation, pages, profile; enforces the caps.
     public func probe(_ data: Data) async throws -> ImageProbe {
-        try await pool.run { try self.probeSync(data) }
+        try await run { try self.probeSync(data) }
     }
 
     /// Thumbnail, preview(s) and quality report for a new upload.
     public func derive(source: Data, catalog: PolicyCatalog) async throws -> DeriveResult {
-        try await pool.run { try self.deriveSync(source: source, catalog: catalog) }
+        try await run { try self.deriveSync(source: source, catalog: catalog) }
     }
 
     /// The quality report alone (what `pressroom inspect` prints).
     public func inspect(source: Data, catalog: PolicyCatalog) async throws -> QualityReport {
-        try await pool.run { try self.inspectSync(source: source, catalog: catalog) }
+        try await run { try self.inspectSync(source: source, catalog: catalog) }
     }
 
     /// Renders and verifies a print master. `preview` is the derived preview (from `derive`);
     /// when given, the master must match it once downscaled (catches wrong orientation or crop).
     public func render(source: Data, policy: ResolvedPolicy, crop: CropRect?, preview: Data?) async throws -> RenderResult {
-        try await masterPool.run { try self.renderSync(source: source, policy: policy, crop: crop, preview: preview) }
+        try await run(on: masterPool) { try self.renderSync(source: source, policy: policy, crop: crop, preview: preview) }
     }
 
     /// Verifies a master rendered elsewhere (or earlier) against its policy and preview.
     /// The preview's aspect stands in for the source's, so geometry can be recomputed.
     public func verify(master: Data, policy: ResolvedPolicy, crop: CropRect?, preview: Data) async throws -> VerificationResult {
-        try await masterPool.run {
+        try await run(on: masterPool) {
             let header = try VipsImage.open(preview, sequential: false)
             let plan = try RenderPlan(imageWidth: header.width, imageHeight: header.height, policy: policy.policy, crop: crop)
             return try self.verifySync(master: master, policy: policy, plan: plan, preview: preview)
         }
+    }
+
+    /// Runs pipeline work on the pool's threads, never on the cooperative pool. Cancelling the
+    /// calling task (a job's timeout, a shutdown) stops the libvips work at its next tile, so the
+    /// thread, the core and the job's lane slot are free again at once; the call then throws
+    /// `CancellationError`, never an image error the job would misreport as bad input.
+    func run<T: Sendable>(on threads: BlockingThreadPool? = nil, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let cancellation = VipsCancellation()
+        return try await (threads ?? pool).runCancellable({
+            guard !cancellation.isFired else { throw CancellationError() }
+            do {
+                return try VipsCancellation.$current.withValue(cancellation) { try body() }
+            } catch where cancellation.isFired {
+                self.logger.info("image work stopped: its job was cancelled", metadata: ["error": "\(error)"])
+                throw CancellationError()
+            }
+        }, onCancel: { cancellation.fire() })
     }
 
     /// The shared gamut checker for an output profile (built on first use).

@@ -14,6 +14,11 @@ public struct ImagingConfiguration: Sendable, Equatable {
     public var maxPixels: Int
     /// Threads of the pool that runs libvips calls, when the caller does not pass one.
     public var blockingThreads: Int
+    /// Images whose shorter side (in pixels, per page) is below this are rejected before decoding:
+    /// a 1×4,000,000 strip is under `maxPixels` yet costs libvips per row, not per pixel.
+    public var minShortSide: Int
+    /// Images whose long side exceeds this many times the short side are rejected before decoding.
+    public var maxAspectRatio: Double
 
     public init(
         vipsConcurrency: Int = 0,
@@ -22,7 +27,9 @@ public struct ImagingConfiguration: Sendable, Equatable {
         cacheMaxFiles: Int = 0,
         maxBytes: Int = 64 << 20,
         maxPixels: Int = 100_000_000,
-        blockingThreads: Int = 2
+        blockingThreads: Int = 2,
+        minShortSide: Int = 8,
+        maxAspectRatio: Double = 20
     ) {
         self.vipsConcurrency = vipsConcurrency
         self.cacheMaxOperations = cacheMaxOperations
@@ -31,5 +38,7 @@ public struct ImagingConfiguration: Sendable, Equatable {
         self.maxBytes = maxBytes
         self.maxPixels = maxPixels
         self.blockingThreads = blockingThreads
+        self.minShortSide = minShortSide
+        self.maxAspectRatio = maxAspectRatio
     }
 }

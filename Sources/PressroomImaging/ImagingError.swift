@@ -6,6 +6,8 @@ public struct ImagingError: Error, Sendable, Equatable, CustomStringConvertible 
         case unsupportedFormat
         /// Header dimensions exceed the pixel cap.
         case tooManyPixels
+        /// The header's shape is degenerate: a side below the minimum or an extreme aspect ratio.
+        case degenerateShape
         /// The input exceeds the byte cap.
         case tooLarge
         /// The decoder failed: truncated, broken header, bad data.

@@ -2,6 +2,8 @@
 // Usage: PressroomImagingBench OPERATION IMAGE POLICIES_DIR ITERATIONS
 // OPERATION: derive | render-rgb | render-cmyk (also probe | inspect, for breakdowns). Prints one line:
 // `pressroom OPERATION median_ms=… min_ms=… peak_rss_kb=…`.
+// OPERATION shapes: the CPU time the degenerate-shape fixtures (strips under maxPixels) cost each,
+// beside one derive of IMAGE (a normal upload), one line per shape.
 import Foundation
 import Logging
 import PressroomImaging
@@ -17,6 +19,48 @@ let catalog = try PolicyCatalog.load(directory: URL(fileURLWithPath: arguments[3
 let imaging = try Imaging(configuration: ImagingConfiguration(blockingThreads: 1), logger: Logger(label: "bench"))
 // The preview the render verification compares with (made once, outside the timing).
 let preview = try await imaging.derive(source: source, catalog: catalog).output(policy: "preview")?.data
+
+/// Process CPU (user + system, all threads) in milliseconds.
+func cpuMilliseconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func ms(_ t: timeval) -> Double { Double(t.tv_sec) * 1000 + Double(t.tv_usec) / 1000 }
+    return ms(usage.ru_utime) + ms(usage.ru_stime)
+}
+
+if operation == "shapes" {
+    let fixtures = URL(fileURLWithPath: "Tests/PressroomImagingTests/Fixtures")
+    var start = cpuMilliseconds()
+    _ = try await imaging.derive(source: source, catalog: catalog)
+    let reference = cpuMilliseconds() - start
+    for shape in ["1x4000000", "4000000x1", "2x2000000"] {
+        let strip = try Data(contentsOf: fixtures.appendingPathComponent("strip-\(shape).png"))
+        start = cpuMilliseconds()
+        var outcome = "accepted"
+        // What a derive job, `pressroom inspect` and a render job would each spend on the upload.
+        for attempt in 0..<3 {
+            do {
+                switch attempt {
+                case 0: _ = try await imaging.derive(source: strip, catalog: catalog)
+                case 1: _ = try await imaging.inspect(source: strip, catalog: catalog)
+                default: _ = try await imaging.render(source: strip, policy: catalog.policy(named: "print-4x6"), crop: nil, preview: nil)
+                }
+            } catch let error as ImagingError {
+                outcome = error.code.rawValue
+            }
+        }
+        print(String(format: "pressroom shape %@ derive+inspect+render cpu_ms=%.2f outcome=%@ (a normal derive of the bench photo: cpu_ms=%.1f)",
+                     shape, cpuMilliseconds() - start, outcome, reference))
+    }
+    // The most extreme shape still accepted (aspect 20:1, 3.2 MP): its cost follows its pixels.
+    let edge = try VipsImage.fromPixels([UInt8](repeating: 128, count: 400 * 8000), width: 400, height: 8000, bands: 1).encoded(.png(compression: 6))
+    start = cpuMilliseconds()
+    _ = try await imaging.derive(source: edge, catalog: catalog)
+    _ = try await imaging.inspect(source: edge, catalog: catalog)
+    print(String(format: "pressroom shape 400x8000 derive+inspect cpu_ms=%.1f outcome=accepted (a normal derive of the bench photo: cpu_ms=%.1f)",
+                 cpuMilliseconds() - start, reference))
+    exit(0)
+}
 
 func runOnce() async throws -> Int {
     switch operation {

@@ -46,6 +46,63 @@ public final class BlockingThreadPool: Sendable {
         }
     }
 
+    /// Like `run`, for work that can be stopped. A caller cancelled while `body` still waits
+    /// for a thread returns at once with `CancellationError` and `body` never runs, so a timed-out
+    /// job does not hold its lane slot behind other jobs' work; once `body` runs, `onCancel`
+    /// (called on cancellation, from any thread) is how to make it end early.
+    public func runCancellable<T: Sendable>(
+        _ body: @escaping @Sendable () throws -> T, onCancel: @escaping @Sendable () -> Void
+    ) async throws -> T {
+        let ticket = Ticket<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+                let cancelled = ticket.state.withLock { state -> Bool in
+                    if state.cancelled { return true }
+                    state.continuation = continuation
+                    return false
+                }
+                if cancelled { return continuation.resume(throwing: CancellationError()) }
+                let accepted = self.submit {
+                    let start = ticket.state.withLock { state -> Bool in
+                        guard state.continuation != nil else { return false }
+                        state.started = true
+                        return true
+                    }
+                    guard start else { return }
+                    let result = Result { try body() }
+                    ticket.state.withLock { state in
+                        defer { state.continuation = nil }
+                        return state.continuation
+                    }?.resume(with: result)
+                }
+                if !accepted {
+                    ticket.state.withLock { state in
+                        defer { state.continuation = nil }
+                        return state.continuation
+                    }?.resume(throwing: CancellationError())
+                }
+            }
+        } onCancel: {
+            ticket.state.withLock { state -> CheckedContinuation<T, Error>? in
+                state.cancelled = true
+                guard !state.started else { return nil }
+                defer { state.continuation = nil }
+                return state.continuation
+            }?.resume(throwing: CancellationError())
+            onCancel()
+        }
+    }
+
+    /// One `runCancellable` call: whoever takes the continuation resumes it, exactly once.
+    private final class Ticket<T: Sendable>: Sendable {
+        struct State {
+            var continuation: CheckedContinuation<T, Error>?
+            var started = false
+            var cancelled = false
+        }
+        let state = Mutex(State())
+    }
+
     /// Queues `work` without waiting for it; returns `false` after `shutdown()`.
     /// For callers that batch their own requests (the Redis auto-pipeline).
     @discardableResult

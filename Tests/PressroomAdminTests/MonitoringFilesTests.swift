@@ -97,7 +97,7 @@ import Yams
         #expect(settings["Type"] == "notify")
         #expect(settings["NotifyAccess"] == "main")
         #expect(settings["WatchdogSec"] == "30s")
-        #expect(settings["ExecStart"] == "/usr/local/bin/pressroom run --config /etc/pressroom/pressroom.yaml --consumer %i")
+        #expect(settings["ExecStart"] == "/usr/local/bin/pressroom run --config /etc/pressroom/pressroom.yaml --consumer %i --instance %i")
         #expect(settings["PartOf"] == "pressroom.target")
         #expect(settings["CapabilityBoundingSet"] == "")
         // Longer than the daemon's 30 s default drain timeout.

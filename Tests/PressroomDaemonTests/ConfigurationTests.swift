@@ -128,6 +128,8 @@ struct ConfigurationTests {
             ("retention: { prefixes: [] }", [:], "config field 'retention.prefixes'"),
             ("quotas: { shops: { 'bad shop': { bytesPerDay: 1 } } }", [:], "config field 'quotas.shops.bad shop'"),
             ("quotas: { defaults: { jobsPerMinute: { derive: 0 } } }", [:], "config field 'quotas.defaults.jobsPerMinute.derive'"),
+            ("imaging: { minShortSide: 0 }", [:], "config field 'imaging.minShortSide': must be at least 1"),
+            ("{}", ["PRESSROOM_IMAGING_MAX_ASPECT_RATIO": "0.5"], "config field 'imaging.maxAspectRatio': must be at least 1"),
         ]
         for (yaml, env, expected) in cases {
             let file = try write(yaml)
@@ -138,6 +140,16 @@ struct ConfigurationTests {
                 #expect(error.description.hasPrefix(expected), "\(error.description)")
             }
         }
+    }
+
+    /// The shape limits reach the pipeline, from the file or the environment.
+    @Test func shapeLimitsComeFromTheFileAndTheEnvironment() throws {
+        let defaults = try ConfigurationLoader().load(file: nil, environment: [:]).configuration.imaging.configuration
+        #expect(defaults.minShortSide == 8 && defaults.maxAspectRatio == 20)
+        let file = try write("imaging: { minShortSide: 64 }")
+        let c = try ConfigurationLoader().load(file: file, environment: ["PRESSROOM_IMAGING_MAX_ASPECT_RATIO": "12.5"]).configuration
+        #expect(c.imaging.configuration.minShortSide == 64)
+        #expect(c.imaging.configuration.maxAspectRatio == 12.5)
     }
 
     @Test func unknownJobTypesAreRefusedAtStart() throws {

@@ -214,8 +214,9 @@ struct FulfillmentProcessTests {
             ((try await setup.stats()["requests"] as? [String: Any])?["create"] as? NSNumber)?.intValue ?? 0 >= 1
         }
         await own.kill()
+        // The vendor answers while Redis is down (polled: a loaded machine is slow).
         try await Task.sleep(for: .milliseconds(4500))
-        #expect(try await setup.created(orderID) == 1, "the vendor answered while Redis was down")
+        try await eventually(timeout: .seconds(60), "the vendor created the order") { try await setup.created(orderID) == 1 }
         try await own.start()
         do {
             try await eventually(timeout: .seconds(90), "the job finished") { ((try? await succeeded(redis, keys, "{\(orderID)}:fulfill")) ?? false) }

@@ -103,8 +103,15 @@ struct OrderProcessTests {
             try await OrderStore(client: client, keys: OrderKeys(namespace: namespace), redisPatience: .seconds(5)).read(id)
         }
 
-        func worker(_ consumer: String, redisURL: String? = nil) throws -> DaemonProcessTests.Daemon {
+        /// A worker; `rendering: false` serves only the fulfil queue (a process
+        /// serving the render queue without the render type would dead-letter renders).
+        func worker(_ consumer: String, redisURL: String? = nil, rendering: Bool = true) throws -> DaemonProcessTests.Daemon {
             var env = self.env
+            if !rendering {
+                let config = directory.appendingPathComponent("fulfil-only.yaml")
+                try "queues:\n  fulfill: { concurrency: 8, claimMinIdle: 1s }\n".write(to: config, atomically: true, encoding: .utf8)
+                env["PRESSROOM_CONFIG"] = config.path
+            }
             if let redisURL { env["PRESSROOM_REDIS_URL"] = redisURL }
             return try DaemonProcessTests.Daemon(namespace: namespace, consumer: consumer, extraEnv: env)
         }
@@ -246,7 +253,13 @@ struct OrderProcessTests {
         try await bad("B3") { line(&$0, "crop", ["x": 0.5, "y": 0, "width": 0.7, "height": 1]) }
         try await bad("B4") { line(&$0, "source", "uploads/\(rig.namespace)/missing.jpg") }
         try await bad("B5") { $0["country"] = "JP" }
-        try await eventually(timeout: .seconds(60), "all refused") { try await redis.call(["XLEN", fulfil.dead]).int == 5 }
+        // Probed up front: too small for the product with this crop, and not an image at all.
+        try await bad("B6") { line(&$0, "crop", ["x": 0.1, "y": 0.1, "width": 0.3, "height": 0.3]) }
+        let broken = "uploads/\(rig.namespace)/broken.jpg"
+        _ = try await rig.s3.putIfAbsent(broken, data: try Data(contentsOf: DaemonProcessTests.fixtures.appendingPathComponent("corrupt-header.jpg")),
+                                         contentType: "image/jpeg")
+        try await bad("B7") { line(&$0, "source", broken) }
+        try await eventually(timeout: .seconds(60), "all refused") { try await redis.call(["XLEN", fulfil.dead]).int == 7 }
         let reasons = Dictionary(try await events(redis, fulfil).filter { $0["event"] == "dead_lettered" }.map { ($0["id"] ?? "", $0["error"] ?? "") },
                                  uniquingKeysWith: { a, _ in a })
         #expect(reasons["{B1}:order"]?.contains("lines[1].product: unknown product policy 'poster-a9'") == true, "\(reasons)")
@@ -254,14 +267,17 @@ struct OrderProcessTests {
         #expect(reasons["{B3}:order"]?.contains("lines[1].crop: outside the image") == true, "\(reasons)")
         #expect(reasons["{B4}:order"]?.contains("lines[1].source: object") == true, "\(reasons)")
         #expect(reasons["{B5}:order"]?.contains("country: 'JP' differs") == true, "\(reasons)")
+        #expect(reasons["{B6}:order"]?.contains("lines[1]: effective resolution 90 DPI is below the sticker-small minimum of 150 DPI") == true, "\(reasons)")
+        #expect(reasons["{B7}:order"]?.contains("lines[1].source: '\(broken)' is not a usable image") == true, "\(reasons)")
         #expect(try await redis.call(["XLEN", render.stream]).int == 0, "nothing rendered")
-        for id in ["B1", "B2", "B3", "B4", "B5"] { #expect(try await rig.order(redis, id) == nil) }
+        for id in ["B1", "B2", "B3", "B4", "B5", "B6", "B7"] { #expect(try await rig.order(redis, id) == nil) }
         a.signal(SIGTERM)
         #expect(try await a.waitExit(timeout: .seconds(60)) == 0)
     }
 
-    /// A line whose source cannot be decoded fails the order naming the line;
-    /// the operator replaces the upload and replays the dead letter with
+    /// A line whose source is broken after the order was taken (replaced by
+    /// an undecodable file before its render ran) fails the order naming the
+    /// line; the operator puts the photo back and replays the dead letter with
     /// `pressroom dlq replay`: the order re-opens and reaches the vendor.
     @Test func aFailedLineIsReplayedAndTheOrderCompletes() async throws {
         let rig = try await Rig()
@@ -269,15 +285,26 @@ struct OrderProcessTests {
         defer { redis.shutdown() }
         let fulfil = QueueKeys(namespace: rig.namespace, queue: "fulfill")
         let render = QueueKeys(namespace: rig.namespace, queue: "render")
-        let broken = "uploads/\(rig.namespace)/broken.jpg"
-        _ = try await rig.s3.putIfAbsent(broken, data: try Data(contentsOf: DaemonProcessTests.fixtures.appendingPathComponent("corrupt-header.jpg")),
-                                         contentType: "image/jpeg")
-        let a = try rig.worker("orders-replay")
-        try await eventually(timeout: .seconds(60), "ready") { a.output.contains("worker ready") }
+        let broken = "uploads/\(rig.namespace)/later-broken.jpg"
+        let photo = Rig.unique(try Data(contentsOf: DaemonProcessTests.fixtures.appendingPathComponent("exif/Landscape_3.jpg")), "\(rig.namespace)-line1")
+        _ = try await rig.s3.putIfAbsent(broken, data: photo, contentType: "image/jpeg")
+        // First only a worker that takes orders but does not render: the order is recorded and fanned out.
+        let taker = try rig.worker("orders-taker", rendering: false)
+        try await eventually(timeout: .seconds(60), "taker ready") { taker.output.contains("worker ready") }
         let id = "P1-\(rig.namespace.suffix(4))"
         try await QueueAdmin.enqueue(keys: fulfil, client: redis, id: "{\(id)}:order", type: "order",
                                      payload: rig.payload(id, number: 7, lines: 3) { $0 == 1 ? broken : rig.sources[$0] })
-        try await eventually(timeout: .seconds(90), "order failed") { try await rig.order(redis, id)?.state == .failed }
+        try await eventually(timeout: .seconds(60), "rendering") { try await rig.order(redis, id)?.state == .rendering }
+        try await rig.s3.delete(broken)
+        _ = try await rig.s3.putIfAbsent(broken, data: try Data(contentsOf: DaemonProcessTests.fixtures.appendingPathComponent("corrupt-header.jpg")),
+                                         contentType: "image/jpeg")
+        let a = try rig.worker("orders-replay")
+        do {
+            try await eventually(timeout: .seconds(90), "order failed") { try await rig.order(redis, id)?.state == .failed }
+        } catch {
+            print(try await rig.order(redis, id)?.fields ?? [:], taker.output.suffix(3000), a.output.suffix(5000))
+            throw error
+        }
         let failed = try #require(try await rig.order(redis, id))
         #expect(failed.failureReason?.hasPrefix("line 1: ") == true, "\(failed.failureReason ?? "")")
         let failedEvent = try await events(redis, fulfil).first { $0["event"] == "order.failed" && $0["id"] == id }
@@ -291,10 +318,9 @@ struct OrderProcessTests {
             return r?.fields["line:0:master"] != nil && r?.fields["line:2:master"] != nil
         }
         #expect(try await rig.setup.created(id) == 0)
-        // The fix: a good photo under the same key; then the operator's replay.
+        // The fix: the photo back under the same key; then the operator's replay.
         try await rig.s3.delete(broken)
-        _ = try await rig.s3.putIfAbsent(broken, data: Rig.unique(try Data(contentsOf: DaemonProcessTests.fixtures.appendingPathComponent("exif/Landscape_3.jpg")),
-                                                                  "\(rig.namespace)-fixed"), contentType: "image/jpeg")
+        _ = try await rig.s3.putIfAbsent(broken, data: photo, contentType: "image/jpeg")
         let replay = try await DaemonProcessTests().cli(["dlq", "replay", "--all"], namespace: rig.namespace, env: rig.env)
         #expect(replay.status == 0, "\(replay.output)")
         do {
@@ -310,7 +336,9 @@ struct OrderProcessTests {
         let states = done.timeline.compactMap { $0["state"] }
         #expect(states.contains("failed") && states.contains("masters_ready") && states.last == "accepted", "\(states)")
         a.signal(SIGTERM)
+        taker.signal(SIGTERM)
         #expect(try await a.waitExit(timeout: .seconds(60)) == 0)
+        #expect(try await taker.waitExit(timeout: .seconds(60)) == 0)
     }
 
     /// Workers SIGKILLed and restarted at random points, and a private

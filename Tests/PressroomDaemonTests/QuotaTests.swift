@@ -30,11 +30,13 @@ import Testing
     @Test func overQuotaJobsWaitForTheBucketThenRun() async throws {
         let h = try LifecycleHarness(configure: { c in
             c.diagnostics = true
-            c.quotas.shops = ["acme": .init(jobsPerMinute: ["sleep": 12])]  // one every 5 s
+            c.quotas.shops = ["acme": .init(jobsPerMinute: ["sleep": 6])]  // one every 10 s
         })
-        // acme has used its burst already: its bucket is empty as of now.
-        try await h.redis.call(["HSET", h.queueKeys("derive").scoped("quota:jobs:sleep:acme"), "tokens", "0", "ts", String(UploadLedger.nowMs())])
         let (worker, task) = try worker(h)
+        try await eventually(timeout: .seconds(60), "worker ready") { worker.phase == .ready }
+        // acme has used its burst already: its bucket is empty as of now (set
+        // once the worker is up, so a slow start cannot refill it first).
+        try await h.redis.call(["HSET", h.queueKeys("derive").scoped("quota:jobs:sleep:acme"), "tokens", "0", "ts", String(UploadLedger.nowMs())])
         let ids = try await enqueue(h, 3, shop: "acme")
         // Another shop is not held up by acme's backlog.
         let other = try await enqueue(h, 3, shop: "globex")

@@ -33,6 +33,10 @@ import Testing
         ("drawing.svg", .unsupportedFormat),
         ("document.pdf", .unsupportedFormat),
         ("empty.jpg", .unsupportedFormat),
+        // Strips under maxPixels: refused from the header, before libvips spends a row's overhead 4 million times.
+        ("strip-1x4000000.png", .degenerateShape),
+        ("strip-4000000x1.png", .degenerateShape),
+        ("strip-2x2000000.png", .degenerateShape),
     ]
 
     @Test(arguments: cases)
@@ -51,6 +55,21 @@ import Testing
         // The same pipeline still serves a good image afterwards.
         let good = try await imaging.derive(source: try Fixtures.data("exif/Landscape_1.jpg"), catalog: catalog)
         #expect(good.outputs.count == catalog.derivatives.count + 1)
+    }
+
+    @Test func shapeLimitsAreConfigurableAndNameTheirSetting() async throws {
+        let photo = try Fixtures.data("exif/Landscape_1.jpg")  // 450×300
+        let catalog = try Fixtures.catalog()
+        let narrow = try Imaging(configuration: ImagingConfiguration(blockingThreads: 1, minShortSide: 301), logger: .init(label: "test"))
+        let short = await imagingError { _ = try await narrow.inspect(source: photo, catalog: catalog) }
+        #expect(short?.code == .degenerateShape && short?.isPermanent == true)
+        #expect(short?.message.contains("shorter side (300 px) is below the 301-px minimum (imaging.minShortSide)") == true, "\(String(describing: short))")
+        let square = try Imaging(configuration: ImagingConfiguration(blockingThreads: 1, maxAspectRatio: 1.4), logger: .init(label: "test"))
+        let wide = await imagingError { _ = try await square.probe(photo) }
+        #expect(wide?.code == .degenerateShape)
+        #expect(wide?.message.contains("aspect ratio 1.5:1 exceeds the 1.4:1 maximum (imaging.maxAspectRatio)") == true, "\(String(describing: wide))")
+        // The defaults let ordinary photos through.
+        #expect(try await Fixtures.imaging().probe(photo).width == 450)
     }
 
     @Test func byteCapRejectsBeforeDecoding() async throws {

@@ -95,11 +95,29 @@ struct JobStateTests {
             return nil
         })
         try await w.waitReady()
-        try await h.enqueue("q", id: "elsewhere")
-        try await eventually("acknowledged") { try await QueueAdmin.status(keys: keys, client: h.client).pending == 0 }
+        let entry = try await h.enqueue("q", id: "elsewhere")
+        // Pending is 0 before any delivery too: wait until this consumer has read the entry
+        // (the group's last delivered id is it, nothing lags) and acknowledged it.
+        try await eventually("read and acknowledged") {
+            let status = try await QueueAdmin.status(keys: keys, client: h.client)
+            return try await Self.lastDeliveredID(keys, h.client) == entry && status.lag == 0 && status.pending == 0
+        }
         #expect(recorder.total == 0)
         #expect(try await h.client.call(["GET", keys.job("elsewhere")]).string?.contains(#""consumer":"other""#) == true)
         await w.stop()
+    }
+
+    /// The group's `last-delivered-id` (XINFO GROUPS).
+    static func lastDeliveredID(_ keys: QueueKeys, _ client: RedisClient) async throws -> String? {
+        let groups = try await client.call(["XINFO", "GROUPS", keys.stream]).array ?? []
+        for group in groups {
+            let fields = group.array ?? []
+            let pairs = stride(from: 0, to: fields.count - 1, by: 2).map { (fields[$0].string ?? "", fields[$0 + 1]) }
+            if pairs.first(where: { $0.0 == "name" })?.1.string == QueueKeys.group {
+                return pairs.first { $0.0 == "last-delivered-id" }?.1.string
+            }
+        }
+        return nil
     }
 
     @Test func aFailedAttemptReleasesTheMarkerSoTheRetryRuns() async throws {

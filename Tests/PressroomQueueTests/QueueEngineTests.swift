@@ -49,6 +49,11 @@ struct QueueEngineTests {
         try await eventually { try await h.deadLetters("q").count == 1 && recorder.count("flaky") == 2 }
         #expect(recorder.count("broken") == 3)
         let dead = try #require(try await h.deadLetters("q").first)
+        // Regression (acde12b): the retried entry's own first/last_failure_at must not ride
+        // along beside the dead letter's, one value per field name.
+        let names = try #require(try await h.entries(h.keys("q").dead).first?.fields).map(\.0)
+        #expect(names.count == Set(names).count, "repeated fields in \(names)")
+        #expect(names.filter { $0 == "first_failure_at" }.count == 1)
         #expect(dead["id"] == "broken")
         #expect(dead["attempts"] == "3")
         #expect(dead["dead_error_class"] == "transient")

@@ -107,8 +107,17 @@ struct Harness {
         StreamEntry.parseEntries(try await client.call(["XRANGE", key, "-", "+"]))
     }
 
+    /// The entry's fields by name. A name given twice fails the test: readers of a stream
+    /// entry (`dlq show`, producers' consumers) see one value per name, so a repeat is a bug
+    /// (as the dead letters' repeated failure times were before acde12b), never to be hidden.
     func fields(_ entry: StreamEntry) -> [String: String] {
-        Dictionary(entry.fields ?? [], uniquingKeysWith: { a, _ in a })
+        var map: [String: String] = [:]
+        for (name, value) in entry.fields ?? [] {
+            if map.updateValue(value, forKey: name) != nil {
+                Issue.record("entry \(entry.id) carries field '\(name)' more than once")
+            }
+        }
+        return map
     }
 
     func events(_ queue: String) async throws -> [[String: String]] {
@@ -126,8 +135,11 @@ struct Harness {
 }
 
 /// Polls `condition` until it holds or the timeout passes (then fails the test).
+/// The deadline only bounds how long a broken test hangs, never what passes:
+/// CI runs the whole suite in parallel on two cores, so it is stretched to at
+/// least a minute (a condition that holds returns at once).
 func eventually(timeout: Duration = .seconds(10), _ what: String = "condition", _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = ContinuousClock.now + max(timeout * 3, .seconds(60))
     while ContinuousClock.now < deadline {
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(25))

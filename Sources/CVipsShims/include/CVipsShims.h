@@ -72,4 +72,20 @@ int pressroom_vips_pngsave_buffer(VipsImage *in, void **buffer, size_t *length, 
 int pressroom_vips_tiffsave_buffer(VipsImage *in, void **buffer, size_t *length,
                                    VipsForeignTiffCompression compression, int quality, int predictor);
 
+/* Cancellation. A flag the Swift side fires when a job is cancelled (timeout, shutdown), shared
+ * with every image it watches; reference counted, since libvips may keep a watched image (and
+ * its signal connection) alive after the Swift side is done. */
+typedef struct pressroom_kill_flag pressroom_kill_flag;
+/** A new flag holding one reference, not fired. */
+pressroom_kill_flag *pressroom_kill_flag_new(void);
+/** Fires the flag (thread-safe, idempotent). */
+void pressroom_kill_flag_fire(pressroom_kill_flag *flag);
+/** 1 once fired. */
+int pressroom_kill_flag_fired(pressroom_kill_flag *flag);
+void pressroom_kill_flag_unref(pressroom_kill_flag *flag);
+/** Watches a pipeline's root image: images made from it later inherit its progress reporting, so
+ *  every sink computing any of them ticks an "eval" on it; once the flag is fired, the tick calls
+ *  vips_image_set_kill() on the root and the next region prepared from it fails, ending the sink. */
+void pressroom_vips_watch(VipsImage *image, pressroom_kill_flag *flag);
+
 #endif

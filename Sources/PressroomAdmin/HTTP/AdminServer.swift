@@ -90,7 +90,7 @@ public final class AdminServer: Service, Sendable {
 
     /// Waits until the socket is bound and returns the port (the real one when
     /// configured with port 0).
-    public func waitUntilListening(timeout: Duration = .seconds(5)) async throws -> UInt16 {
+    public func waitUntilListening(timeout: Duration = .seconds(30)) async throws -> UInt16 {
         do {
             try await server.waitUntilListening(timeout: timeout.timeInterval)
         } catch {

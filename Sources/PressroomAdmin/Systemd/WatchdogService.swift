@@ -8,8 +8,11 @@ import Logging
 import ServiceLifecycle
 
 /// Sends `WATCHDOG=1` at half of systemd's `WatchdogSec` while the injected
-/// health check passes, so systemd restarts a wedged worker (one whose loops
-/// stopped making progress) instead of leaving it silently stuck.
+/// liveness check passes, so systemd restarts a wedged worker (one whose loops
+/// stopped making progress) instead of leaving it silently stuck. Liveness is
+/// not readiness: a worker waiting out a Redis outage is alive and keeps
+/// pinging (`/readyz` reports Redis), or an outage longer than `WatchdogSec`
+/// would have systemd kill the whole fleet.
 ///
 /// When the watchdog is not enabled for this process (no `WATCHDOG_USEC`, or
 /// `WATCHDOG_PID` names another process) it idles until shutdown, because a
@@ -20,23 +23,48 @@ import ServiceLifecycle
 public struct WatchdogService: Service {
     private let notifier: SystemdNotifier
     private let interval: Duration?
-    private let isHealthy: @Sendable () async -> Bool
+    private let problem: @Sendable () async -> String?
     private let logger: Logger
 
     /// - Parameters:
     ///   - interval: time between pings; `nil` disables the pings. Usually
     ///     ``pingInterval(environment:processID:)``.
-    ///   - isHealthy: asked before each ping; `false` skips the ping.
+    ///   - problem: asked before each ping; a reason (what is wedged) skips
+    ///     the ping and is logged once, `nil` pings.
+    public init(
+        notifier: SystemdNotifier,
+        interval: Duration?,
+        problem: @escaping @Sendable () async -> String?,
+        logger: Logger
+    ) {
+        self.notifier = notifier
+        self.interval = interval
+        self.problem = problem
+        self.logger = logger
+    }
+
+    /// - Parameter isHealthy: asked before each ping; `false` skips the ping.
     public init(
         notifier: SystemdNotifier,
         interval: Duration?,
         isHealthy: @escaping @Sendable () async -> Bool,
         logger: Logger
     ) {
-        self.notifier = notifier
-        self.interval = interval
-        self.isHealthy = isHealthy
-        self.logger = logger
+        self.init(notifier: notifier, interval: interval, problem: { await isHealthy() ? nil : "health check failing" }, logger: logger)
+    }
+
+    /// Reads the interval from the process environment (`WATCHDOG_USEC`, `WATCHDOG_PID`).
+    public init(
+        notifier: SystemdNotifier,
+        problem: @escaping @Sendable () async -> String?,
+        logger: Logger
+    ) {
+        self.init(
+            notifier: notifier,
+            interval: Self.pingInterval(environment: ProcessInfo.processInfo.environment, processID: getpid()),
+            problem: problem,
+            logger: logger
+        )
     }
 
     /// Reads the interval from the process environment (`WATCHDOG_USEC`, `WATCHDOG_PID`).
@@ -76,14 +104,14 @@ public struct WatchdogService: Service {
         await cancelWhenGracefulShutdown {
             var healthy = true
             while !Task.isCancelled {
-                let nowHealthy = await isHealthy()
-                if nowHealthy != healthy {
-                    healthy = nowHealthy
+                let found = await problem()
+                if (found == nil) != healthy {
+                    healthy = found == nil
                     // Logged once per change, not per tick.
-                    if healthy {
-                        logger.notice("health check passes again; resuming watchdog pings")
+                    if let found {
+                        logger.error("withholding watchdog pings so systemd restarts this worker", metadata: ["problem": "\(found)"])
                     } else {
-                        logger.error("health check failing; withholding watchdog pings so systemd restarts this worker")
+                        logger.notice("liveness check passes again; resuming watchdog pings")
                     }
                 }
                 if healthy {

@@ -2,6 +2,7 @@ import Foundation
 import PressroomFulfillment
 import PressroomQueue
 import PressroomStorage
+import PressroomSupport
 import Yams
 
 /// Reads the YAML file, applies `PRESSROOM_…` environment overrides and
@@ -17,6 +18,15 @@ public struct ConfigurationLoader {
         public var overrides: [String: String]
         /// `PRESSROOM_…` variables that matched no field (typos, or not config).
         public var unmatched: [String]
+        /// The variable an unmatched one was probably meant to be, by name.
+        public var suggestions: [String: String] = [:]
+
+        /// "$PRESSROOM_QUEUES_DERIVE_CONCURENCY matches no config field; did you mean …?", one per variable.
+        public var warnings: [String] {
+            unmatched.map { name in
+                "$\(name) matches no config field" + (suggestions[name].map { "; did you mean $\($0)?" } ?? "")
+            }
+        }
     }
 
     public struct Invalid: Error, CustomStringConvertible, Equatable {
@@ -76,7 +86,14 @@ public struct ConfigurationLoader {
         var configuration = try decode(tree)
         try resolveSecrets(&configuration, environment: environment)
         try validate(configuration)
-        return Loaded(configuration: configuration, overrides: overrides, unmatched: unmatched)
+        var loaded = Loaded(configuration: configuration, overrides: overrides, unmatched: unmatched)
+        if !unmatched.isEmpty {
+            let known = Self.variables(Self.merge(tree, schema))
+            for name in unmatched {
+                loaded.suggestions[name] = StrictDecoding.nearest(name, among: known, maxDistance: 3)
+            }
+        }
+        return loaded
     }
 
     /// Reads the vendors file `fulfillment.vendors` names (the environment
@@ -109,38 +126,23 @@ public struct ConfigurationLoader {
         tree["vendors"] = merged
     }
 
-    /// Replaces `credential:`/`file:`/`env:` references in secret fields with
-    /// what they name (see ``SecretSource``). Every secret field is listed here.
+    /// Replaces `credential:`/`file:`/`env:` references in every secret
+    /// field (``PressroomConfiguration/visitSecrets(_:)``) with what they name.
     func resolveSecrets(_ c: inout PressroomConfiguration, environment: [String: String]) throws {
-        func resolve(_ value: inout String, _ field: String) throws {
+        try c.visitSecrets { value, field in
             value = try SecretSource.resolve(value, field: field, environment: environment)
-        }
-        func resolve(_ value: inout String?, _ field: String) throws {
-            if let text = value { value = try SecretSource.resolve(text, field: field, environment: environment) }
-        }
-        try resolve(&c.redis.url, "redis.url")
-        if c.storage.s3 != nil {
-            try resolve(&c.storage.s3!.accessKeyID, "storage.s3.accessKeyID")
-            try resolve(&c.storage.s3!.secretAccessKey, "storage.s3.secretAccessKey")
-            try resolve(&c.storage.s3!.sessionToken, "storage.s3.sessionToken")
-        }
-        for name in c.vendors.keys.sorted() {
-            let path = "vendors.\(name)"
-            try resolve(&c.vendors[name]!.auth.apiKey, "\(path).auth.apiKey")
-            try resolve(&c.vendors[name]!.auth.token, "\(path).auth.token")
-            try resolve(&c.vendors[name]!.auth.clientSecret, "\(path).auth.clientSecret")
-            if c.vendors[name]!.webhooks != nil {
-                try resolve(&c.vendors[name]!.webhooks!.secret, "\(path).webhooks.secret")
-            }
         }
     }
 
     private func decode(_ tree: [String: Any]) throws -> PressroomConfiguration {
         do {
             let yaml = try Yams.dump(object: tree)
-            return try YAMLDecoder().decode(PressroomConfiguration.self, from: yaml)
-        } catch let error as DecodingError {
-            throw Self.describe(error)
+            // Strict: a misspelt key anywhere (the file, vendors.yaml) is an error, not a default.
+            return try YAMLDecoder().decode(Strictly<PressroomConfiguration>.self, from: yaml).value
+        } catch {
+            if let unknown = StrictDecoding.unknownKey(in: error) { throw Self.describe(unknown) }
+            if let error = error as? DecodingError { throw Self.describe(error) }
+            throw error
         }
     }
 
@@ -160,6 +162,15 @@ public struct ConfigurationLoader {
         @unknown default:
             return Invalid(field: "", problem: "\(error)")
         }
+    }
+
+    /// "config field 'queus': unknown key; did you mean 'queues'?"
+    static func describe(_ unknown: StrictDecoding.UnknownKey) -> Invalid {
+        if let suggestion = unknown.suggestion {
+            return Invalid(field: unknown.field, problem: "unknown key; did you mean '\(suggestion)'?")
+        }
+        let place = unknown.path.isEmpty ? "at the top level" : "in '\(unknown.path.joined(separator: "."))'"
+        return Invalid(field: unknown.field, problem: "unknown key (known \(place): \(unknown.known.joined(separator: ", ")))")
     }
 
     private static func describe(_ type: Any.Type) -> String {
@@ -213,6 +224,8 @@ public struct ConfigurationLoader {
             if let length = queue.trim.maxLength, length < 1 { throw Invalid(field: "queues.\(name).trim.maxLength", problem: "must be at least 1") }
         }
         try validateLifecycle(c)
+        guard c.imaging.minShortSide >= 1 else { throw Invalid(field: "imaging.minShortSide", problem: "must be at least 1") }
+        guard c.imaging.maxAspectRatio >= 1 else { throw Invalid(field: "imaging.maxAspectRatio", problem: "must be at least 1 (long side over short side)") }
         for (type, job) in c.jobs {
             guard c.queues[job.queue] != nil else {
                 throw Invalid(field: "jobs.\(type).queue", problem: "names queue '\(job.queue)', which is not under 'queues' (\(c.queues.keys.sorted().joined(separator: ", ")))")
@@ -291,6 +304,7 @@ public struct ConfigurationLoader {
     static var schemaExemplar: PressroomConfiguration {
         var c = PressroomConfiguration()
         c.consumer = "x"
+        c.redis.password = "x"
         var queue = PressroomConfiguration.Queue()
         queue.batchSize = 1
         queue.trim = .init(maxLength: 1, maxAge: DurationText(.seconds(1)))
@@ -355,6 +369,15 @@ public struct ConfigurationLoader {
             }
         }
         return nil
+    }
+
+    /// Every variable name a field of `tree` answers to (`PRESSROOM_REDIS_URL`, ...).
+    static func variables(_ tree: [String: Any], prefix: String = "PRESSROOM") -> [String] {
+        tree.flatMap { key, value -> [String] in
+            let name = prefix + "_" + snake(key)
+            if let child = value as? [String: Any] { return variables(child, prefix: name) }
+            return [name]
+        }
     }
 
     static func merge(_ a: [String: Any], _ b: [String: Any]) -> [String: Any] {

@@ -12,6 +12,10 @@ public struct ImagingSettings: Codable, Sendable, Equatable {
     public var maxBytes: Int = 64 << 20
     /// Inputs with more pixels than this are refused before decoding.
     public var maxPixels: Int = 100_000_000
+    /// Inputs whose shorter side has fewer pixels than this are refused before decoding.
+    public var minShortSide: Int = 8
+    /// Inputs longer than this many times their width (or wider than their height) are refused before decoding.
+    public var maxAspectRatio: Double = 20
     /// libvips threads per operation (0: one per core).
     public var vipsConcurrency: Int = 0
     /// Threads that run libvips calls (a limit on images processed at once).
@@ -31,6 +35,8 @@ public struct ImagingSettings: Codable, Sendable, Equatable {
         profiles = try c.decodeIfPresent(String.self, forKey: .profiles) ?? d.profiles
         maxBytes = try c.decodeIfPresent(Int.self, forKey: .maxBytes) ?? d.maxBytes
         maxPixels = try c.decodeIfPresent(Int.self, forKey: .maxPixels) ?? d.maxPixels
+        minShortSide = try c.decodeIfPresent(Int.self, forKey: .minShortSide) ?? d.minShortSide
+        maxAspectRatio = try c.decodeIfPresent(Double.self, forKey: .maxAspectRatio) ?? d.maxAspectRatio
         vipsConcurrency = try c.decodeIfPresent(Int.self, forKey: .vipsConcurrency) ?? d.vipsConcurrency
         threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
         previewPolicy = try c.decodeIfPresent(String.self, forKey: .previewPolicy) ?? d.previewPolicy
@@ -38,7 +44,8 @@ public struct ImagingSettings: Codable, Sendable, Equatable {
     }
 
     var configuration: ImagingConfiguration {
-        ImagingConfiguration(vipsConcurrency: vipsConcurrency, maxBytes: maxBytes, maxPixels: maxPixels, blockingThreads: threads)
+        ImagingConfiguration(vipsConcurrency: vipsConcurrency, maxBytes: maxBytes, maxPixels: maxPixels, blockingThreads: threads,
+                             minShortSide: minShortSide, maxAspectRatio: maxAspectRatio)
     }
 
     /// Refuses keys outside the allowed prefixes, and any with path tricks.

@@ -11,6 +11,9 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         public var url: String = "redis://127.0.0.1:6379/0"
         /// Prefix of every key, so several deployments can share one Redis.
         public var namespace: String = "pressroom"
+        /// The Redis password (secret), when kept apart from the URL (say as
+        /// `credential:redis-password`); replaces a password in `url`.
+        public var password: String?
     }
 
     public struct Queue: Codable, Sendable, Equatable {
@@ -90,7 +93,11 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
     public struct Admin: Codable, Sendable, Equatable {
         public var enabled: Bool = true
         public var host: String = "127.0.0.1"
+        /// With `run --instance N` (systemd's numeric `%i`), the port is `port + N`.
         public var port: Int = 9464
+        /// Exit when the port cannot be bound; by default the worker goes on
+        /// serving jobs and reports the problem in its log and `pressroom status`.
+        public var required: Bool = false
     }
 
     public var redis = Redis()
@@ -148,6 +155,7 @@ extension PressroomConfiguration.Redis {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         url = try c.decodeIfPresent(String.self, forKey: .url) ?? "redis://127.0.0.1:6379/0"
         namespace = try c.decodeIfPresent(String.self, forKey: .namespace) ?? "pressroom"
+        password = try c.decodeIfPresent(String.self, forKey: .password)
     }
 }
 
@@ -165,6 +173,7 @@ extension PressroomConfiguration.Admin {
         enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 9464
+        required = try c.decodeIfPresent(Bool.self, forKey: .required) ?? false
     }
 }
 

@@ -4,7 +4,11 @@ import PressroomQueue
 /// Turns the file's shape into the engine's option types.
 extension PressroomConfiguration {
     public var endpoint: RedisEndpoint {
-        get throws { try RedisEndpoint(url: redis.url) }
+        get throws {
+            var endpoint = try RedisEndpoint(url: redis.url)
+            if let password = redis.password { endpoint.password = password }
+            return endpoint
+        }
     }
 
     /// The consumer name: config/env/flag, else the host name.
@@ -49,6 +53,17 @@ extension PressroomConfiguration {
             result.append(JobTypeOptions(type: SleepJob.type, queue: first, retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(200))))
         }
         return result
+    }
+
+    /// Adopts a systemd instance name (`%i`): a numeric instance N listens on
+    /// `admin.port + N`, so `pressroom@{1..4}` on one host never share a port.
+    public mutating func adopt(instance: String) throws {
+        guard let number = Int(instance), number >= 0 else { return }
+        guard admin.port > 0 else { return }  // 0: the kernel picks a port anyway
+        guard admin.port + number <= 65535 else {
+            throw ConfigurationLoader.Invalid(field: "admin.port", problem: "\(admin.port) + instance \(number) is above 65535")
+        }
+        admin.port += number
     }
 
     public func keys(forQueue queue: String) -> QueueKeys {

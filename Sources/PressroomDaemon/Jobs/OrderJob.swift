@@ -16,6 +16,9 @@ struct OrderJob: JobHandler {
     let jobs: FulfillmentJobs
     let workflow: OrderWorkflow
     let imaging: ImagingSettings
+    /// In a process that renders too: each source's header is probed up front
+    /// (crop against the real image, resolution floor). Without, the render checks.
+    var images: PressroomDaemon.ImageServices?
 
     struct Result: Encodable {
         var orderId: String
@@ -29,6 +32,7 @@ struct OrderJob: JobHandler {
         let order = try Self.decode(context.job.payload)
         try validate(order)
         try await checkSources(order)
+        try await probeSources(order, context: context)
         let record = try await workflow.record(order)
         // Sources an order uses are kept for retention.orders (sweep), from the moment it is paid.
         if let ledger = workflow.ledger {
@@ -104,6 +108,42 @@ struct OrderJob: JobHandler {
             _ = try jobs.fulfillment.router.candidates(for: provisional)
         } catch let error as JobError {
             throw JobError(error.errorClass, error.message.replacingOccurrences(of: "items[", with: "lines["), retryAfter: error.retryAfter)
+        }
+    }
+
+    /// Reads each source's header (after the malware scan, when configured,
+    /// whose verdict the renders then reuse) and plans each line's render: a
+    /// crop the product cannot take or a resolution below its floor is refused
+    /// now, naming the line, instead of failing the order after it was paid.
+    func probeSources(_ order: ShopOrder, context: JobContext) async throws {
+        guard let images else { return }
+        var probes: [String: ImageProbe] = [:]
+        for (index, line) in order.lines.enumerated() {
+            let field = "lines[\(index)]"
+            let probe: ImageProbe
+            if let known = probes[line.source] {
+                probe = known
+            } else {
+                let data = try await images.store.readSource(line.source)
+                try await images.intake.scan?.check(source: line.source, data: data, sha256: Imaging.sha256(data), context: context)
+                do {
+                    probe = try await images.imaging.probe(data)
+                } catch {
+                    throw JobError.permanent("\(field).source: '\(line.source)' is not a usable image: \(error)")
+                }
+                probes[line.source] = probe
+            }
+            guard let policy = try? images.catalog.policy(named: line.product) else { continue }
+            let planned: (crop: CropRect, effectiveDPI: Double?)
+            do {
+                planned = try Imaging.preflight(probe, policy: policy, crop: line.crop)
+            } catch {
+                throw JobError.permanent("\(field).crop: \(error)")
+            }
+            if let dpi = planned.effectiveDPI, dpi < policy.policy.resolution.minimum {
+                throw JobError.permanent(String(format: "%@: effective resolution %.0f DPI is below the %@ minimum of %.0f DPI (%d×%d source); choose a smaller product or a larger photo",
+                                                field, dpi, policy.name, policy.policy.resolution.minimum, probe.uprightWidth, probe.uprightHeight))
+            }
         }
     }
 

@@ -11,41 +11,10 @@ extension Imaging {
     func deriveSync(source: Data, catalog: PolicyCatalog) throws(ImagingError) -> DeriveResult {
         let (probe, _) = try probeImage(source)
         let sha = Imaging.sha256(source)
-        let derivatives = catalog.derivatives
-        // Decode once, to the largest derivative (or the analysis size), then branch from memory.
-        var boxWidth = Imaging.analysisSize
-        var boxHeight = Imaging.analysisSize
-        for derivative in derivatives {
-            let size = derivative.policy.pixelSize
-            boxWidth = max(boxWidth, size.width)
-            boxHeight = max(boxHeight, size.height)
-        }
-        let base = try decodeRGB(source, width: boxWidth, height: boxHeight).materialized()
+        let base = try derivativeBase(source, catalog: catalog)
         var outputs: [ImageOutput] = []
-        for derivative in derivatives {
-            let policy = derivative.policy
-            let (width, height) = policy.pixelSize
-            var image = try base.fitting(width: width, height: height)
-            if let watermark = policy.watermark {
-                if let text = watermark.text {
-                    image = try image.watermarked(
-                        text: text, font: watermark.font, widthFraction: watermark.width,
-                        opacity: watermark.opacity, placement: watermark.placement.vipsDirection)
-                } else if let bytes = derivative.watermarkImage {
-                    image = try image.watermarked(
-                        image: bytes, widthFraction: watermark.width,
-                        opacity: watermark.opacity, placement: watermark.placement.vipsDirection)
-                } else {
-                    // The catalog loads the bytes of every image watermark; a hand-built policy may not.
-                    throw ImagingError(.policyInvalid, "\(derivative.file): field 'watermark.image': image bytes not loaded")
-                }
-            }
-            image = try finish(image, policy: derivative)
-            let format = policy.output.encoder
-            let data = try image.encoded(format)
-            outputs.append(ImageOutput(
-                key: Imaging.derivedKey(sourceSHA256: sha, policy: derivative),
-                data: data, contentType: format.contentType, policy: policy.name))
+        for policy in catalog.derivatives {
+            outputs.append(try makeDerivative(of: base, policy: policy, sourceSHA256: sha).output)
         }
         let report = try assess(base: base, probe: probe, sha: sha, catalog: catalog)
         let reportData: Data
@@ -60,6 +29,49 @@ extension Imaging {
             data: reportData, contentType: "application/json", policy: nil))
         logger.debug("derived", metadata: ["sha256": "\(sha)", "outputs": "\(outputs.count)"])
         return DeriveResult(sourceSHA256: sha, probe: probe, outputs: outputs, report: report)
+    }
+
+    /// The one decode every derivative is made from: shrink-on-load to the catalog's largest
+    /// derivative (or the analysis size). Derive and `policyOutput` both start here, so a
+    /// preview is the same pixels whoever asks for it.
+    func derivativeBase(_ source: Data, catalog: PolicyCatalog) throws(ImagingError) -> VipsImage {
+        var boxWidth = Imaging.analysisSize
+        var boxHeight = Imaging.analysisSize
+        for derivative in catalog.derivatives {
+            let size = derivative.policy.pixelSize
+            boxWidth = max(boxWidth, size.width)
+            boxHeight = max(boxHeight, size.height)
+        }
+        return try decodeRGB(source, width: boxWidth, height: boxHeight).materialized()
+    }
+
+    /// A thumbnail or preview from the base decode: fitted into the policy's box, watermarked,
+    /// colour-finished and encoded. The only code that makes a derivative.
+    func makeDerivative(of base: VipsImage, policy derivative: ResolvedPolicy, sourceSHA256 sha: String) throws(ImagingError) -> (output: ImageOutput, width: Int, height: Int) {
+        let policy = derivative.policy
+        let (width, height) = policy.pixelSize
+        var image = try base.fitting(width: width, height: height)
+        if let watermark = policy.watermark {
+            if let text = watermark.text {
+                image = try image.watermarked(
+                    text: text, font: watermark.font, widthFraction: watermark.width,
+                    opacity: watermark.opacity, placement: watermark.placement.vipsDirection)
+            } else if let bytes = derivative.watermarkImage {
+                image = try image.watermarked(
+                    image: bytes, widthFraction: watermark.width,
+                    opacity: watermark.opacity, placement: watermark.placement.vipsDirection)
+            } else {
+                // The catalog loads the bytes of every image watermark; a hand-built policy may not.
+                throw ImagingError(.policyInvalid, "\(derivative.file): field 'watermark.image': image bytes not loaded")
+            }
+        }
+        image = try finish(image, policy: derivative)
+        let format = policy.output.encoder
+        let data = try image.encoded(format)
+        let output = ImageOutput(
+            key: Imaging.derivedKey(sourceSHA256: sha, policy: derivative),
+            data: data, contentType: format.contentType, policy: policy.name)
+        return (output, image.width, image.height)
     }
 
     func inspectSync(source: Data, catalog: PolicyCatalog) throws(ImagingError) -> QualityReport {

@@ -4,6 +4,10 @@ import Foundation
 extension Imaging {
     func renderSync(source: Data, policy resolved: ResolvedPolicy, crop: CropRect?, preview: Data?) throws(ImagingError) -> RenderResult {
         let policy = resolved.policy
+        guard policy.kind == .product else {
+            // A master of a preview would be a padded, unwatermarked square no customer sees.
+            throw ImagingError(.policyInvalid, "\(policy.name) is a \(policy.kind.rawValue) policy, which derive makes; render takes product policies")
+        }
         let (probe, _) = try probeImage(source)
         let plan = try RenderPlan(imageWidth: probe.uprightWidth, imageHeight: probe.uprightHeight, policy: policy, crop: crop)
         let sourceWidth = Double(probe.uprightWidth)

@@ -1,46 +1,25 @@
 import Foundation
+import PressroomSupport
 import Yams
 
 /// Parses and checks policy files; every error names the file and the field.
 enum PolicyValidator {
-    /// Keys each mapping may hold, so a typo is an error instead of a silently ignored field.
-    private static let allowedKeys: [String: Set<String>] = [
-        "": ["name", "kind", "title", "size", "orientation", "aspect", "cropTolerance", "bleed", "safeArea",
-             "resolution", "background", "watermark", "output"],
-        "size": ["width", "height", "unit", "dpi"],
-        "bleed": ["mm", "fill"],
-        "resolution": ["minimum", "warning"],
-        "background": ["kind", "color", "sigma"],
-        "watermark": ["text", "image", "opacity", "width", "placement", "font"],
-        "output": ["format", "quality", "pngCompression", "tiffCompression", "profile", "intent",
-                   "blackPointCompensation", "stripMetadata"],
-    ]
-
     static func parse(yaml: String, file: String) throws(ImagingError) -> ProductPolicy {
         do {
-            guard let node = try Yams.compose(yaml: yaml), let root = node.mapping else {
+            guard let node = try Yams.compose(yaml: yaml), node.mapping != nil else {
                 throw ImagingError(.policyInvalid, "\(file): the document must be a mapping")
             }
-            try checkKeys(root, path: "", file: file)
-            return try YAMLDecoder().decode(ProductPolicy.self, from: yaml)
+            // Strict, so a typo is an error instead of a silently ignored field.
+            return try YAMLDecoder().decode(Strictly<ProductPolicy>.self, from: yaml).value
         } catch let error as ImagingError {
             throw error
+        } catch let error where StrictDecoding.unknownKey(in: error) != nil {
+            let unknown = StrictDecoding.unknownKey(in: error)!
+            throw ImagingError(.policyInvalid, "\(file): field '\(unknown.field)': \(unknown)")
         } catch let error as DecodingError {
             throw ImagingError(.policyInvalid, "\(file): \(describe(error))")
         } catch {
             throw ImagingError(.policyInvalid, "\(file): invalid YAML: \(error)")
-        }
-    }
-
-    private static func checkKeys(_ mapping: Node.Mapping, path: String, file: String) throws(ImagingError) {
-        guard let allowed = allowedKeys[path] else { return }
-        for (key, value) in mapping {
-            let name = key.string ?? "?"
-            let field = path.isEmpty ? name : "\(path).\(name)"
-            guard allowed.contains(name) else {
-                throw ImagingError(.policyInvalid, "\(file): field '\(field)': unknown field (allowed: \(allowed.sorted().joined(separator: ", ")))")
-            }
-            if let nested = value.mapping { try checkKeys(nested, path: field, file: file) }
         }
     }
 

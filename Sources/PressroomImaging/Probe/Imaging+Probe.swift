@@ -40,6 +40,7 @@ extension Imaging {
         guard !pixels.overflow, pixels.partialValue <= configuration.maxPixels else {
             throw ImagingError(.tooManyPixels, "\(image.width)×\(pageHeight) exceeds the \(configuration.maxPixels)-pixel cap")
         }
+        try checkShape(width: image.width, height: pageHeight)
         var embedded: String?
         if let profileData = image.iccProfile {
             let profile: ICCProfile
@@ -69,5 +70,20 @@ extension Imaging {
             hasAlpha: image.hasAlpha, interpretation: interpretationName,
             pageCount: max(1, image.pageCount), embeddedProfile: embedded)
         return (probe, image)
+    }
+
+    /// Refuses strips and slivers from the header alone: no product prints them, and their cost
+    /// in libvips grows with the long side (one strip per row or column), not with the pixels.
+    func checkShape(width: Int, height: Int) throws(ImagingError) {
+        let short = min(width, height)
+        let long = max(width, height)
+        guard short >= configuration.minShortSide else {
+            throw ImagingError(.degenerateShape, "\(width)×\(height): the shorter side (\(short) px) is below the \(configuration.minShortSide)-px minimum (imaging.minShortSide)")
+        }
+        let ratio = Double(long) / Double(short)
+        guard ratio <= configuration.maxAspectRatio else {
+            throw ImagingError(.degenerateShape, String(format: "%d×%d: aspect ratio %.1f:1 exceeds the %g:1 maximum (imaging.maxAspectRatio)",
+                                                        width, height, ratio, configuration.maxAspectRatio))
+        }
     }
 }

@@ -27,6 +27,13 @@ public final class VipsImage: @unchecked Sendable {
         self.source = source
     }
 
+    /// A new pipeline root (a decode, pixels in memory): watched by the calling job's
+    /// cancellation, so everything computed from it stops when the job is cancelled.
+    static func root(_ pointer: UnsafeMutablePointer<CVips.VipsImage>, source: SourceBytes?) -> VipsImage {
+        VipsCancellation.current?.watch(pointer)
+        return VipsImage(pointer, source: source)
+    }
+
     deinit {
         g_object_unref(UnsafeMutableRawPointer(pointer))
     }
@@ -37,7 +44,7 @@ public final class VipsImage: @unchecked Sendable {
         guard let image = pressroom_vips_new_from_buffer(bytes.pointer.baseAddress, data.count, sequential ? 1 : 0, 1) else {
             throw VipsError.take(.corrupt, "cannot read image header")
         }
-        return VipsImage(image, source: bytes)
+        return .root(image, source: bytes)
     }
 
     /// Shrink-on-load thumbnail fitting a box, auto-rotated; `exportProfile` converts colour.
@@ -50,7 +57,7 @@ public final class VipsImage: @unchecked Sendable {
             bytes.pointer.baseAddress, data.count, &out, Int32(width), Int32(height), VIPS_SIZE_DOWN,
             nil, exportProfile, intent, 1)
         guard result == 0, let out else { throw VipsError.take(.corrupt, "cannot decode image") }
-        return VipsImage(out, source: bytes)
+        return .root(out, source: bytes)
     }
 
     /// An 8-bit sRGB (3 bands) or grey (1 band) image from interleaved pixels, for synthetic inputs.
@@ -62,7 +69,7 @@ public final class VipsImage: @unchecked Sendable {
             vips_image_new_from_memory_copy(raw.baseAddress, raw.count, Int32(width), Int32(height), Int32(bands), VIPS_FORMAT_UCHAR)
         }
         guard let image else { throw VipsError.take(.internal, "cannot wrap pixels") }
-        let typed = VipsImage(image, source: nil)
+        let typed = VipsImage.root(image, source: nil)
         return try typed.colourspaceTagged(bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W)
     }
 
@@ -229,7 +236,7 @@ public final class VipsImage: @unchecked Sendable {
     /// Renders the pipeline into memory, so later branches do not decode again.
     func materialized() throws(ImagingError) -> VipsImage {
         guard let out = pressroom_vips_copy_memory(pointer) else { throw VipsError.take(.corrupt, "cannot decode image") }
-        return VipsImage(out, source: nil)
+        return .root(out, source: nil)
     }
 
     // MARK: Measurements

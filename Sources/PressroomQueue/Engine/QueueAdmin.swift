@@ -36,10 +36,13 @@ public enum QueueAdmin {
 
     /// Records that `consumer` is alive and serving `keys.queue`; forgets
     /// consumers silent for an hour.
-    static func heartbeat(keys: QueueKeys, client: RedisClient, consumer: String, now: Date = Date()) async throws {
+    static func heartbeat(keys: QueueKeys, client: RedisClient, consumer: String, notice: String? = nil, now: Date = Date()) async throws {
         let ms = Int64(now.timeIntervalSince1970 * 1000)
         try await client.call(["ZADD", keys.consumers, String(ms), consumer])
         try await client.call(["ZREMRANGEBYSCORE", keys.consumers, "-inf", String(ms - 3_600_000)])
+        if let notice {
+            try await client.call(["SET", keys.consumerNotice(consumer), notice, "EX", String(Int(liveConsumerWindow))])
+        }
     }
 
     /// The completed-id record of a job, if it finished within the TTL.
@@ -75,11 +78,13 @@ public enum QueueAdmin {
         let consumers = try await client.call(["XINFO", "CONSUMERS", keys.stream, QueueKeys.group])
         for consumer in consumers.array ?? [] {
             let info = Dictionary(consumer.fieldPairsRaw, uniquingKeysWith: { a, _ in a })
+            let name = info["name"]?.string ?? "?"
             status.consumers.append(.init(
-                name: info["name"]?.string ?? "?",
+                name: name,
                 pending: Int(info["pending"]?.int ?? 0),
                 idle: Double(info["idle"]?.int ?? 0) / 1000,
-                inactive: info["inactive"]?.int.map { Double($0) / 1000 }))
+                inactive: info["inactive"]?.int.map { Double($0) / 1000 },
+                notice: try await client.call(["GET", keys.consumerNotice(name)]).string))
         }
         return status
     }
@@ -94,6 +99,8 @@ public struct QueueStatus: Sendable, Codable, Equatable {
         public var idle: Double
         /// Seconds since its last successful read (Redis 7.2+), if known.
         public var inactive: Double?
+        /// What the live consumer reports is wrong with it (no admin port...).
+        public var notice: String?
     }
 
     public var queue: String

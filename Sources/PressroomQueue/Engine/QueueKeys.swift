@@ -22,6 +22,9 @@ public struct QueueKeys: Sendable, Equatable {
     /// Live consumers: member = consumer name, score = last heartbeat (ms).
     /// XINFO's idle time cannot tell a quiet consumer from a dead one on Redis 7.0.
     public var consumers: String { prefix + "consumers" }
+    /// A live consumer's trouble worth an operator's eye (its admin port
+    /// could not be bound...), shown by `pressroom status`; expires with it.
+    public func consumerNotice(_ consumer: String) -> String { prefix + "notice:" + consumer }
     /// The consumer group every Pressroom process joins.
     public static let group = "pressroom"
 

@@ -55,8 +55,15 @@ final class QueueLane: Sendable {
     private let completions = CompletionBuffer()
     private let cpu: CPUTimeAttributor
     private let observer: JobObserver?
+    /// Ticks once per round of the read loop (the watchdog's evidence of life).
+    let progress: LoopProgress
+    /// Test hook: park the read loop forever after its first entries.
+    private let wedgeAfterRead: Bool
 
-    init(options: QueueOptions, namespace: String, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, recorders: [RedisClient], consumer: String, logger: Logger, stopSignal: StopSignal, cpu: CPUTimeAttributor, observer: JobObserver? = nil) {
+    init(options: QueueOptions, namespace: String, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, recorders: [RedisClient], consumer: String, logger: Logger, stopSignal: StopSignal, cpu: CPUTimeAttributor, observer: JobObserver? = nil,
+         progressLimit: Duration = .seconds(60), wedgeAfterRead: Bool = false) {
+        self.progress = LoopProgress(name: "lane \(options.name)", limit: progressLimit)
+        self.wedgeAfterRead = wedgeAfterRead
         self.cpu = cpu
         self.observer = observer
         self.options = options
@@ -90,6 +97,7 @@ final class QueueLane: Sendable {
             var reclaimCursor = "0-0"
             var nextReclaim = ContinuousClock.now
             while !stopSignal.isStopped {
+                progress.tick()
                 if cursor == ">" && slots.free > 0 && ContinuousClock.now >= nextReclaim {
                     // Take over entries of consumers that died mid-job, in free slots only.
                     if let (next, reclaimed) = await reclaim(cursor: reclaimCursor, count: slots.free) {
@@ -116,6 +124,7 @@ final class QueueLane: Sendable {
                 do {
                     entries = try await read(cursor: cursor, count: count)
                     backoff.reset()
+                    if wedgeAfterRead && !entries.isEmpty { await wedgeForTesting() }
                 } catch {
                     await handleReadError(error, backoff: &backoff)
                     continue
@@ -149,6 +158,13 @@ final class QueueLane: Sendable {
                 completions.close()
             }
         }
+    }
+
+    /// Test hook (`PRESSROOM_TEST_WEDGE_LANE`): an await that never returns,
+    /// as a deadlock would leave the loop, so tests can see the watchdog notice.
+    private func wedgeForTesting() async {
+        logger.warning("test hook: wedging this lane's read loop")
+        await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in }
     }
 
     /// Entries whose handler is running, for the idle-time refresher.
@@ -628,13 +644,13 @@ final class QueueLane: Sendable {
         for item in items {
             pipeline.append(["GET", keys.job(item.job.id)])
         }
-        guard let states = try? await recorder.send(pipeline) { pointer -> Bool in
+        guard let states = try? await recorder.send(pipeline, decode: { pointer -> Bool in
             let reply = pointer.pointee
             switch reply.type {
             case REDIS_REPLY_NIL, REDIS_REPLY_ERROR: return false
             default: return RawReply.withBytes(reply) { !$0.starts(with: JobState.runningPrefix.utf8) }
             }
-        }, states.count == items.count else { return items }
+        }), states.count == items.count else { return items }
         return zip(items, states).filter { !$0.1 }.map(\.0)
     }
 

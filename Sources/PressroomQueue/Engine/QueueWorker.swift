@@ -24,6 +24,8 @@ public final class QueueWorker: Service, Sendable {
         public var trimInterval: Duration
         /// How often queue gauges (length, pending, lag, ...) are sampled.
         public var statsInterval: Duration = .seconds(10)
+        /// Test hook: the queue whose read loop wedges after its first entries.
+        public var wedgeQueueForTesting: String?
 
         public init(endpoint: RedisEndpoint, namespace: String = "pressroom", consumer: String, queues: [QueueOptions],
                     drainTimeout: Duration = .seconds(30), delayedPollInterval: Duration = .milliseconds(250),
@@ -86,16 +88,42 @@ public final class QueueWorker: Service, Sendable {
             // batch's transaction while this process prepares the next admission.
             let recorders = (1...2).map { RedisClient(endpoint: configuration.endpoint, name: "record-\(queue.name)-\($0)", health: health) }
             laneClients += [fetcher] + recorders
+            // A round is at most one read (connect, BLOCK, reply) plus a reconnect backoff.
             lanes.append(QueueLane(options: queue, namespace: configuration.namespace, registry: registry, commands: commands,
                                    fetcher: fetcher, recorders: recorders, consumer: configuration.consumer, logger: logger, stopSignal: stopSignal, cpu: cpu,
-                                   observer: observer))
+                                   observer: observer, progressLimit: blockMax + .seconds(20),
+                                   wedgeAfterRead: configuration.wedgeQueueForTesting == queue.name))
         }
         self.laneClients = laneClients
         self.lanes = lanes
+        // Rounds of a few sequential commands per queue, each bounded by the client's timeouts.
+        let perQueue = Duration.seconds(15) * max(1, configuration.queues.count)
+        self.maintenanceProgress = LoopProgress(name: "maintenance", limit: .seconds(60) + perQueue * 4)
+        self.claimProgress = LoopProgress(name: "claim refresh", limit: .seconds(60) + perQueue)
         self.gauges = lanes.map { QueueGauges(queue: $0.options.name) }
     }
 
     private let gauges: [QueueGauges]
+    private let noticeState = Mutex<String?>(nil)
+
+    /// Trouble this process reports with its heartbeat, for `pressroom status`.
+    public var notice: String? {
+        get { noticeState.withLock { $0 } }
+        set { noticeState.withLock { $0 = newValue } }
+    }
+    private let maintenanceProgress: LoopProgress
+    private let claimProgress: LoopProgress
+
+    /// Every long-running loop, for the watchdog.
+    public var loops: [LoopProgress] { lanes.map(\.progress) + [maintenanceProgress, claimProgress] }
+
+    /// Loops that have not gone round within their limit while the worker
+    /// runs (starting and draining have their own timeouts): a wedged process.
+    /// A Redis outage stalls none of them.
+    public var stalledLoops: [LoopProgress] {
+        guard phase == .ready else { return [] }
+        return loops.filter(\.isStalled)
+    }
 
     public var phase: Phase { phaseState.withLock { $0 } }
 
@@ -118,6 +146,7 @@ public final class QueueWorker: Service, Sendable {
         }
         try await startUp(lock: lock)
         if stopSignal.isStopped { return }
+        loops.forEach { $0.tick() }
         phaseState.withLock { $0 = .ready }
         logger.info("worker ready", metadata: ["queues": "\(configuration.queues.map { "\($0.name)×\($0.concurrency)" }.joined(separator: " "))"])
         onReady()
@@ -131,7 +160,8 @@ public final class QueueWorker: Service, Sendable {
                         }
                     }
                 }
-                group.addTask { await self.maintain(lock: lock) }
+                group.addTask { await self.maintain() }
+                group.addTask { await self.keepConsumerName(lock: lock) }
                 group.addTask { await self.keepRunningJobsClaimed() }
                 await group.next()
                 group.cancelAll()
@@ -170,17 +200,15 @@ public final class QueueWorker: Service, Sendable {
         }
     }
 
-    private func maintain(lock: ConsumerLock) async {
+    /// Refreshes the consumer-name lock in a loop of its own: behind slow
+    /// maintenance on a loaded machine a late refresh let a second process
+    /// with the same name take it over (and this one stop).
+    private func keepConsumerName(lock: ConsumerLock) async {
         let clock = ContinuousClock()
-        var nextLock = clock.now
-        var nextDelayed = clock.now
-        var nextTrim = clock.now + .seconds(1)
-        var nextSample = clock.now
-        var nextHeartbeat = clock.now
+        var next = clock.now
         while !Task.isCancelled {
-            let now = clock.now
-            if now >= nextLock {
-                nextLock = now + lock.refreshInterval
+            if clock.now >= next {
+                next = clock.now + lock.refreshInterval
                 do {
                     if try await !lock.hold() {
                         logger.critical("another process took over this consumer name; stopping", metadata: ["lock": "\(lock.key)"])
@@ -190,6 +218,19 @@ public final class QueueWorker: Service, Sendable {
                     // Redis is down; RedisHealth already logged it.
                 }
             }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    private func maintain() async {
+        let clock = ContinuousClock()
+        var nextDelayed = clock.now
+        var nextTrim = clock.now + .seconds(1)
+        var nextSample = clock.now
+        var nextHeartbeat = clock.now
+        while !Task.isCancelled {
+            maintenanceProgress.tick()
+            let now = clock.now
             if now >= nextDelayed && !stopSignal.isStopped {
                 nextDelayed = now + configuration.delayedPollInterval
                 for lane in lanes { await moveDue(lane) }
@@ -201,7 +242,7 @@ public final class QueueWorker: Service, Sendable {
             if now >= nextHeartbeat && !stopSignal.isStopped {
                 nextHeartbeat = now + .seconds(5)
                 for lane in lanes {
-                    try? await QueueAdmin.heartbeat(keys: lane.keys, client: commands, consumer: configuration.consumer)
+                    try? await QueueAdmin.heartbeat(keys: lane.keys, client: commands, consumer: configuration.consumer, notice: notice)
                 }
             }
             if now >= nextSample {
@@ -221,6 +262,7 @@ public final class QueueWorker: Service, Sendable {
         let clock = ContinuousClock()
         var next = lanes.map { _ in clock.now }
         while !Task.isCancelled {
+            claimProgress.tick()
             for (index, lane) in lanes.enumerated() where clock.now >= next[index] {
                 next[index] = clock.now + lane.options.claimMinIdle / 3
                 await touch(lane)

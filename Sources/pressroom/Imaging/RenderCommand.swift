@@ -7,7 +7,7 @@ import PressroomImaging
 struct RenderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
-        abstract: "Render a print master from an image and a product policy.")
+        abstract: "Make a policy's output from an image: a product's print master, or a thumbnail or preview as derive makes it.")
 
     @Option(name: .long, help: "Product policy name.")
     var policy: String
@@ -34,14 +34,21 @@ struct RenderCommand: AsyncParsableCommand {
         let resolved = try catalog.policy(named: policy)
         let source = try Data(contentsOf: URL(fileURLWithPath: input))
         let imaging = try Imaging(logger: Logger(label: "pressroom.imaging"))
-        // The preview is what the customer saw; verifying against it catches a wrong turn or crop.
-        let derived = try await imaging.derive(source: source, catalog: catalog)
-        let preview = catalog.derivatives.first { $0.policy.kind == .preview }.flatMap { derived.output(policy: $0.name)?.data }
-        let result = try await imaging.render(source: source, policy: resolved, crop: crop.flatMap(CropRect.init(parsing:)), preview: preview)
-        try result.master.data.write(to: URL(fileURLWithPath: output))
-        let check = result.verification
-        print("\(output): \(check.width)×\(check.height) \(check.colorSpace), \(result.master.data.count) bytes, key \(result.master.key)")
-        if let dpi = result.effectiveDPI { print(String(format: "effective DPI %.0f, crop %@", dpi, result.crop.description)) }
+        // The same code path as the jobs: a preview comes out as derive stores it, a product's master as render does.
+        let result = try await imaging.policyOutput(source: source, policy: resolved, catalog: catalog, crop: crop.flatMap(CropRect.init(parsing:)))
+        try result.output.data.write(to: URL(fileURLWithPath: output))
+        guard let render = result.render else {
+            print("\(output): \(result.width)×\(result.height) \(resolved.policy.kind.rawValue), \(result.output.data.count) bytes, key \(result.output.key)")
+            return
+        }
+        let check = render.verification
+        print("\(output): \(check.width)×\(check.height) \(check.colorSpace), \(result.output.data.count) bytes, key \(result.output.key)")
+        if let dpi = render.effectiveDPI { print(String(format: "effective DPI %.0f, crop %@", dpi, render.crop.description)) }
+        if let dpi = render.effectiveDPI, dpi < resolved.policy.resolution.minimum {
+            // Written for the designer to look at, but a render job would dead-letter this order line.
+            FileHandle.standardError.write(Data(String(format: "warning: %.0f DPI is below %@'s minimum of %.0f DPI: the render job refuses this photo for this product\n",
+                                                      dpi, resolved.name, resolved.policy.resolution.minimum).utf8))
+        }
         print("verified: profile \(check.profileBytes) bytes, deviation \(check.pixelDeviation), preview difference \(check.previewDifference.map { String($0) } ?? "n/a")")
     }
 }

@@ -12,7 +12,14 @@ struct ConfigOptions: ParsableArguments {
     var consumer: String?
 
     func load() throws -> ConfigurationLoader.Loaded {
-        let file = config ?? ProcessInfo.processInfo.environment["PRESSROOM_CONFIG"]
+        try Self.load(file: config, consumer: consumer)
+    }
+
+    /// The one way a command reads its config: the daemon's loader (file,
+    /// `PRESSROOM_…` overrides, secrets, validation) with its error messages.
+    /// Every command that takes `--config` goes through here.
+    static func load(file: String?, consumer: String? = nil) throws -> ConfigurationLoader.Loaded {
+        let file = file ?? ProcessInfo.processInfo.environment["PRESSROOM_CONFIG"]
         do {
             var loaded = try ConfigurationLoader().load(file: file)
             if let consumer { loaded.configuration.consumer = consumer }

@@ -9,13 +9,23 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @Option(help: "systemd instance name (%i); a number N puts the admin port at admin.port + N.")
+    var instance: String?
+
     func run() async throws {
-        let loaded = try options.load()
+        var loaded = try options.load()
+        if let instance {
+            do {
+                try loaded.configuration.adopt(instance: instance)
+            } catch let error as ConfigurationLoader.Invalid {
+                throw ValidationError(error.description)
+            }
+        }
         let metrics = PressroomDaemon.bootstrap(loaded.configuration)
         var logger = Logger(label: "pressroom")
         logger.logLevel = Logger.Level(rawValue: loaded.configuration.log.level) ?? .info
-        for name in loaded.unmatched {
-            logger.warning("environment variable matches no config field", metadata: ["variable": "\(name)"])
+        for warning in loaded.warnings {
+            logger.warning("\(warning)")
         }
         try await PressroomDaemon(configuration: loaded.configuration, logger: logger).run(metrics: metrics)
     }

@@ -33,7 +33,8 @@ struct StatusCommand: AsyncParsableCommand {
             print(pad(s.queue, 10) + pad("\(s.length)", 9) + pad("\(s.pending)", 9) + pad(s.lag.map(String.init) ?? "?", 8)
                   + pad("\(s.delayed)", 9) + pad("\(s.deadLetters)", 7) + pad("\(s.liveConsumers)", 6) + oldest)
             for c in s.consumers {
-                print("  consumer \(pad(c.name, 24)) pending \(pad("\(c.pending)", 6)) idle \(String(format: "%.1fs", c.idle))")
+                print("  consumer \(pad(c.name, 24)) pending \(pad("\(c.pending)", 6)) idle \(String(format: "%.1fs", c.idle))"
+                      + (c.notice.map { "  WARNING: \($0)" } ?? ""))
             }
         }
     }

@@ -1,14 +1,15 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PressroomDaemon
 import PressroomStorage
-import Yams
 
-/// Where the store commands find their object store: `--config FILE` (the
-/// daemon's YAML, its `storage:` section) or S3 options and `AWS_*`
+/// Where the store commands find their object store: `--config FILE` (or
+/// `$PRESSROOM_CONFIG`: the daemon's config with its `PRESSROOM_…` overrides,
+/// exactly as `pressroom run` resolves it), or S3 options and `AWS_*`
 /// environment variables, or `--root DIR` for the filesystem store.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "YAML config file with a `storage:` section (or a bare storage configuration).")
+    @Option(help: "The daemon's YAML config (env PRESSROOM_CONFIG); its `storage:` section with PRESSROOM_STORAGE_… overrides applied.")
     var config: String?
 
     @Option(help: "S3 endpoint URL (default: AWS_ENDPOINT_URL, else https://s3.<region>.amazonaws.com).")
@@ -27,18 +28,19 @@ struct StoreOptions: ParsableArguments {
     var root: String?
 
     func validate() throws {
-        if config == nil && bucket == nil && root == nil {
-            throw ValidationError("give --config FILE, --bucket NAME (S3) or --root DIR (filesystem)")
+        if configFile == nil && bucket == nil && root == nil {
+            throw ValidationError("give --config FILE (or $PRESSROOM_CONFIG), --bucket NAME (S3) or --root DIR (filesystem)")
         }
     }
 
+    /// `--config`, else `$PRESSROOM_CONFIG` unless S3 or filesystem options say otherwise.
+    private var configFile: String? {
+        config ?? (bucket == nil && root == nil ? ProcessInfo.processInfo.environment["PRESSROOM_CONFIG"] : nil)
+    }
+
     func storageConfiguration() throws -> StorageConfiguration {
-        if let config {
-            let text = try String(contentsOfFile: config, encoding: .utf8)
-            let node = try Yams.compose(yaml: text)
-            let section = node?["storage"] ?? node
-            guard let section else { throw ValidationError("\(config) is empty") }
-            return try YAMLDecoder().decode(StorageConfiguration.self, from: Yams.serialize(node: section))
+        if let configFile {
+            return try ConfigOptions.load(file: configFile).configuration.storage
         }
         if let root {
             return StorageConfiguration(backend: .filesystem, filesystem: FileSystemStoreConfiguration(root: root))
