@@ -208,7 +208,10 @@ extension DaemonProcessTests {
             "PRESSROOM_STORAGE_FILESYSTEM_ROOT": dir.appendingPathComponent("objects").path,
             "PRESSROOM_IMAGING_POLICIES": Self.root.appendingPathComponent("config/policies").path,
             "PRESSROOM_IMAGING_PROFILES": Self.root.appendingPathComponent("config/profiles").path,
+            // The example config's vendors file is relative to the checkout; the sandbox vendor's folder goes with the state.
             "PRESSROOM_FULFILLMENT_VENDORS": Self.root.appendingPathComponent("config/vendors.yaml").path,
+            "PRESSROOM_VENDORS_SANDBOX_SANDBOX_FOLDER": dir.appendingPathComponent("sandbox-vendor").path,
+            "PRESSROOM_VENDORS_SANDBOX_SANDBOX_ALLOWED_ROOTS": "[\(dir.appendingPathComponent("objects").path)]",
         ]
         let instances = try (1...4).map { n in
             try UnitProcess(arguments: try Self.unitArguments(instance: n), environment: env, directory: dir.appendingPathComponent("state/\(n)"))

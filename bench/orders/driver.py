@@ -111,7 +111,7 @@ order_at = {}
 for n in range(n_orders):
     oid = "bench-%d" % n
     lines = [{"source": order_sources[3 * n + i], "product": products[i], "quantity": 1} for i in range(3)]
-    order_at[oid] = enqueue("fulfill", "order-" + oid, "order",
+    order_at[oid] = enqueue("fulfill", "{%s}:order" % oid, "order",
                             {"orderId": oid, "reference": "#B%d" % n, "shipping": "standard", "country": "DE",
                              "recipient": recipient, "lines": lines})
 first_order = min(order_at.values())

@@ -98,7 +98,7 @@ public struct Demo: Sendable {
 
         // 3. Order: payment authorised; one job does the rest.
         let orderID = "demo-\(options.run)"
-        let orderJob = "demo-\(options.run)-order"
+        let orderJob = "{\(orderID)}:order"  // the wire format's id: the order record's slot
         let payload: [String: Any] = [
             "orderId": orderID, "reference": "#DEMO-\(options.run.suffix(4).uppercased())", "shipping": "standard", "country": "DE",
             "recipient": ["name": "Demo Customer", "email": "demo@example.org",
