@@ -136,6 +136,11 @@ public final class BlockingThreadPool: Sendable {
         state.withLock { state in
             guard state.head < state.queue.count else { return nil }
             let work = state.queue[state.head]
+            // The queue lets go of the work now, so its captures are released by the caller after
+            // it ran, outside this lock: a capture's deinit may call back into this pool (the last
+            // reference to a RedisClient, whose deinit shuts its pool down, crashed on the
+            // recursive lock when compaction below released it).
+            state.queue[state.head] = Self.done
             state.head += 1
             if state.head > 64 && state.head * 2 > state.queue.count {
                 state.queue.removeFirst(state.head)
@@ -144,6 +149,9 @@ public final class BlockingThreadPool: Sendable {
             return work
         }
     }
+
+    /// What a taken slot of the queue holds until compaction.
+    private static let done: @Sendable () -> Void = {}
 
     private func workLoop() {
         while true {

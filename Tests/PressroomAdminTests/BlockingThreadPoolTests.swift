@@ -54,6 +54,29 @@ import Testing
         #expect(ran.withLock { $0 } == false, "cancelled work was skipped")
     }
 
+    /// Shuts its pool down when released, as a RedisClient does.
+    final class PoolOwner: Sendable {
+        let pool: BlockingThreadPool
+        init(_ pool: BlockingThreadPool) { self.pool = pool }
+        deinit { pool.shutdown() }
+    }
+
+    /// Regression: the queue released finished work inside its lock when it compacted, so work
+    /// holding the last reference to its pool's owner crashed on a recursive lock.
+    @Test func workReleasingThePoolsOwnerDoesNotDeadlockThePool() async throws {
+        let pool = BlockingThreadPool(name: "test-pool", threads: 1)
+        let gate = ThreadGate()
+        let finished = Mutex(0)
+        pool.execute { gate.wait() }
+        do {
+            let owner = PoolOwner(pool)
+            for _ in 0..<63 { pool.execute { withExtendedLifetime(owner) {} } }
+        }
+        for _ in 0..<8 { pool.execute { finished.withLock { $0 += 1 } } }
+        gate.open()
+        try await Self.waitUntil { finished.withLock { $0 } == 8 }
+    }
+
     @Test func runningWorkIsAskedToStop() async throws {
         let pool = BlockingThreadPool(name: "test-pool", threads: 1)
         defer { pool.shutdown() }
