@@ -27,6 +27,14 @@ public struct DeadLetterNotice: Sendable {
     /// The dead letter's `dead_reason`.
     public let reason: String
     public let errorClass: JobError.Class
+
+    public init(id: String, type: String, queue: String, reason: String, errorClass: JobError.Class) {
+        self.id = id
+        self.type = type
+        self.queue = queue
+        self.reason = reason
+        self.errorClass = errorClass
+    }
 }
 
 /// Called after a dead letter is recorded (never for one another consumer
