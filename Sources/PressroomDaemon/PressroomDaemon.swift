@@ -184,7 +184,7 @@ public struct PressroomDaemon: Sendable {
             case VendorEventJob.type where fulfillment != nil:
                 registry.register(options, handler: VendorEventJob(jobs: fulfillment!))
             case ReconcileJob.type where fulfillment != nil:
-                registry.register(options, handler: ReconcileJob(jobs: fulfillment!))
+                registry.register(options, handler: ReconcileJob(jobs: fulfillment!, workflow: makeWorkflow(lifecycle: lifecycle)))
             default:
                 throw ConfigurationLoader.Invalid(field: "jobs.\(options.type)", problem: "no handler for job type '\(options.type)' in this build (known: derive, render, erase, sweep, fulfill/vendor-event/reconcile with vendors configured, and sleep with diagnostics: true)")
             }
@@ -277,6 +277,12 @@ public struct PressroomDaemon: Sendable {
         let fulfillment = try makeFulfillmentJobs(store: images?.store ?? lifecycle?.store, catalog: images?.catalog)
         let registry = try makeRegistry(images: images, lifecycle: lifecycle, fulfillment: fulfillment)
         var observer: JobObserver?
+        var deadLetterObserver: DeadLetterObserver?
+        if let workflow = makeWorkflow(lifecycle: lifecycle) {
+            // Whatever dead-letters an order line's render fails its order (docs/orders.md).
+            let logger = self.logger
+            deadLetterObserver = { notice in await workflow.deadLettered(notice, logger: logger) }
+        }
         if let costs = lifecycle?.costs {
             let workflow = makeWorkflow(lifecycle: lifecycle)
             let logger = self.logger
@@ -303,7 +309,7 @@ public struct PressroomDaemon: Sendable {
             onDraining: {
                 try? notifier.stopping(status: "draining in-flight jobs")
             },
-            observer: observer)
+            observer: observer, deadLetterObserver: deadLetterObserver)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         // Admin and watchdog first: shutdown runs in reverse, so they outlive the drain.
         let consoleClient = configuration.admin.enabled && configuration.admin.console.enabled

@@ -105,9 +105,13 @@ struct OrderProcessTests {
 
         /// A worker; `rendering: false` serves only the fulfil queue (a process
         /// serving the render queue without the render type would dead-letter renders).
-        func worker(_ consumer: String, redisURL: String? = nil, rendering: Bool = true) throws -> DaemonProcessTests.Daemon {
+        func worker(_ consumer: String, redisURL: String? = nil, rendering: Bool = true, config text: String? = nil) throws -> DaemonProcessTests.Daemon {
             var env = self.env
-            if !rendering {
+            if let text {
+                let config = directory.appendingPathComponent("\(consumer).yaml")
+                try text.write(to: config, atomically: true, encoding: .utf8)
+                env["PRESSROOM_CONFIG"] = config.path
+            } else if !rendering {
                 let config = directory.appendingPathComponent("fulfil-only.yaml")
                 try "queues:\n  fulfill: { concurrency: 8, claimMinIdle: 1s }\n".write(to: config, atomically: true, encoding: .utf8)
                 env["PRESSROOM_CONFIG"] = config.path
@@ -339,6 +343,73 @@ struct OrderProcessTests {
         taker.signal(SIGTERM)
         #expect(try await a.waitExit(timeout: .seconds(60)) == 0)
         #expect(try await taker.waitExit(timeout: .seconds(60)) == 0)
+    }
+
+    /// A render the engine dead-letters without the handler's failure path
+    /// running (cut off by the job timeout on its last attempt; no handler for
+    /// `render` in the process serving the render queue) still fails its order
+    /// naming the line, and replaying the dead letter completes the order.
+    func deadLetteredRender(first config: String, reason: String, tag: String) async throws {
+        let rig = try await Rig()
+        let redis = RedisClient(endpoint: try RedisEndpoint(url: DaemonProcessTests.redisURL), name: "orders-\(tag)")
+        defer { redis.shutdown() }
+        let fulfil = QueueKeys(namespace: rig.namespace, queue: "fulfill")
+        let render = QueueKeys(namespace: rig.namespace, queue: "render")
+        let first = try rig.worker("orders-\(tag)-first", config: config)
+        try await eventually(timeout: .seconds(60), "first worker ready") { first.output.contains("worker ready") }
+        let id = "\(tag)-\(rig.namespace.suffix(4))"
+        try await QueueAdmin.enqueue(keys: fulfil, client: redis, id: "{\(id)}:order", type: "order", payload: rig.payload(id, number: 3, lines: 2))
+        do {
+            try await eventually(timeout: .seconds(90), "order failed") { try await rig.order(redis, id)?.state == .failed }
+        } catch {
+            print(try await rig.order(redis, id)?.fields ?? [:], first.output.suffix(5000))
+            throw error
+        }
+        let failed = try #require(try await rig.order(redis, id))
+        let why = failed.failureReason ?? ""
+        #expect(why.hasPrefix("line \(failed.fields["failure_line"] ?? "?"): ") && why.contains(reason), "\(why)")
+        #expect(failed.fields["failure_stage"] == "render")
+        let failedEvent = try await events(redis, fulfil).first { $0["event"] == "order.failed" && $0["id"] == id }
+        #expect(failedEvent?["line"] == failed.fields["failure_line"])
+        try await eventually(timeout: .seconds(60), "dead letters") { try await redis.call(["XLEN", render.dead]).int ?? 0 >= 1 }
+        #expect(try await rig.setup.created(id) == 0)
+        first.signal(SIGTERM)
+        #expect(try await first.waitExit(timeout: .seconds(60)) == 0)
+        // A worker with the usual render settings, then the operator's replay.
+        let second = try rig.worker("orders-\(tag)-second")
+        try await eventually(timeout: .seconds(60), "second worker ready") { second.output.contains("worker ready") }
+        let replay = try await DaemonProcessTests().cli(["dlq", "replay", "--all"], namespace: rig.namespace, env: rig.env)
+        #expect(replay.status == 0, "\(replay.output)")
+        do {
+            try await eventually(timeout: .seconds(120), "accepted after the replay") { try await rig.order(redis, id)?.state == .accepted }
+        } catch {
+            print(try await rig.order(redis, id)?.fields ?? [:], second.output.suffix(6000))
+            throw error
+        }
+        #expect(try await rig.setup.created(id) == 1)
+        let done = try #require(try await rig.order(redis, id))
+        _ = try await rig.checkMasters(done)
+        #expect(done.failureReason == nil)
+        second.signal(SIGTERM)
+        #expect(try await second.waitExit(timeout: .seconds(60)) == 0)
+    }
+
+    @Test func aRenderTimedOutOnItsLastAttemptFailsTheOrderAndAReplayCompletesIt() async throws {
+        try await deadLetteredRender(first: """
+            queues:
+              render: { concurrency: 2, claimMinIdle: 1s }
+              fulfill: { concurrency: 8, claimMinIdle: 1s }
+            jobs:
+              render: { queue: render, maxAttempts: 1, timeout: 1ms }
+            """, reason: "timed out", tag: "T1")
+    }
+
+    @Test func aRenderOfAnUnknownTypeFailsTheOrderAndAReplayCompletesIt() async throws {
+        try await deadLetteredRender(first: """
+            queues:
+              render: { concurrency: 2, claimMinIdle: 1s }
+              fulfill: { concurrency: 8, claimMinIdle: 1s }
+            """, reason: "unknown job type 'render'", tag: "U1")
     }
 
     /// Workers SIGKILLed and restarted at random points, and a private

@@ -128,4 +128,56 @@ import Testing
         #expect(record.state == .failed && record.failureReason == "lab rejected the order")
         #expect(try await fulfilJobs(client, id).count == 1)
     }
+
+    /// The dead-letter hook fails the order naming line and reason (once);
+    /// a late dead letter of a line whose master is recorded changes nothing.
+    @Test func aDeadLetteredRenderFailsItsOrderOnce() async throws {
+        let client = RedisClient(endpoint: try RedisEndpoint(url: LifecycleHarness.redisURL), name: "ow-dead")
+        defer { client.shutdown() }
+        let flow = workflow(client)
+        let id = "D1"
+        let order = Self.order(id, lines: 2)
+        _ = try await flow.fanOut(order, record: try await flow.record(order))
+        try await flow.masterReady(order: id, line: 0, master: master(id, 0), startedAt: 1, finishedAt: 2)
+        func notice(_ line: Int, _ reason: String) -> DeadLetterNotice {
+            DeadLetterNotice(id: OrderWorkflow.renderJobID(order: id, line: line), type: RenderJob.type, queue: "render", reason: reason, errorClass: .transient)
+        }
+        await flow.deadLettered(notice(0, "poison: delivered 6 times without completing"), logger: .init(label: "test"))
+        #expect(try await flow.store.read(id)?.state == .rendering, "line 0 has its master: its late dead letter is no failure")
+        await flow.deadLettered(notice(1, "gave up after 1 attempts: timed out after 1ms"), logger: .init(label: "test"))
+        await flow.deadLettered(notice(1, "gave up after 1 attempts: timed out after 1ms"), logger: .init(label: "test"))
+        let failed = try #require(try await flow.store.read(id))
+        #expect(failed.state == .failed)
+        #expect(failed.failureReason == "line 1: gave up after 1 attempts: timed out after 1ms")
+        #expect(failed.fields["failure_line"] == "1" && failed.fields["failure_stage"] == "render")
+        #expect(failed.timeline.filter { $0["state"] == "failed" }.count == 1)
+        // The replayed render's master re-opens it.
+        try await flow.masterReady(order: id, line: 1, master: master(id, 1), startedAt: 3, finishedAt: 4)
+        #expect(try await flow.store.read(id)?.state == .mastersReady)
+    }
+
+    /// reconcile's sweep: an order left in `rendering` whose line render is in
+    /// the dead letters (the hook never ran) is failed; a replayed one (gone
+    /// from the dead letters) and a young one are left alone.
+    @Test func theSweepFailsOrdersWhoseLineRenderIsDeadLettered() async throws {
+        let client = RedisClient(endpoint: try RedisEndpoint(url: LifecycleHarness.redisURL), name: "ow-sweep")
+        defer { client.shutdown() }
+        let flow = workflow(client)
+        for id in ["S1", "S2"] {
+            let order = Self.order(id, lines: 2)
+            _ = try await flow.fanOut(order, record: try await flow.record(order))
+        }
+        let dead = QueueKeys(namespace: namespace, queue: "render").dead
+        _ = try await client.call(["XADD", dead, "*", "id", OrderWorkflow.renderJobID(order: "S1", line: 1), "type", RenderJob.type,
+                                   "dead_reason", "order S1 line 1: source missing", "dead_error_class", "permanent"])
+        _ = try await client.call(["XADD", dead, "*", "id", "{other}:line:0", "type", RenderJob.type, "dead_reason", "not ours"])
+        #expect(try await flow.failDeadLetteredRenders(olderThan: .seconds(3600), limit: 100).isEmpty, "younger than the bound")
+        // A negative age puts the cutoff in the future: every order in rendering is old enough.
+        let failed = try await flow.failDeadLetteredRenders(olderThan: .seconds(-60), limit: 100)
+        #expect(failed.map(\.order) == ["S1"] && failed.first?.line == 1)
+        let s1 = try #require(try await flow.store.read("S1"))
+        #expect(s1.state == .failed && s1.failureReason == "line 1: source missing")
+        #expect(try await flow.store.read("S2")?.state == .rendering)
+        #expect(try await flow.failDeadLetteredRenders(olderThan: .seconds(-60), limit: 100).isEmpty, "nothing twice")
+    }
 }

@@ -204,6 +204,8 @@ struct OrderWorkflow: Sendable {
             guard let record = try await store.read(id) else { return }
             let t: OrderTransition
             switch record.state {
+            case .paid where record.fields[Self.masterField(line)] != nil, .rendering where record.fields[Self.masterField(line)] != nil:
+                return  // a late dead letter of a render whose master is recorded (a poison redelivery)
             case .paid, .rendering:
                 let why = "line \(line): \(reason)"
                 t = OrderTransition(target: .failed, expected: .states([.paid, .rendering]), expectedVersion: record.version,
@@ -221,6 +223,73 @@ struct OrderWorkflow: Sendable {
             if outcome.status == .applied || outcome.status == .same { return }
         }
         throw JobError.transient("order \(id): gave up recording line \(line)'s failure after repeated concurrent changes")
+    }
+
+    /// The order line a render job id names (`{<orderId>}:line:<n>`), if any.
+    static func orderLine(renderJobID id: String) -> (order: String, line: Int)? {
+        guard id.hasPrefix("{"), let close = id.firstIndex(of: "}") else { return nil }
+        let rest = id[id.index(after: close)...]
+        guard rest.hasPrefix(":line:"), let line = Int(rest.dropFirst(6)), line >= 0 else { return nil }
+        let order = String(id[id.index(after: id.startIndex)..<close])
+        return order.isEmpty ? nil : (order, line)
+    }
+
+    /// The line's failure reason from a render's dead-letter reason: without
+    /// the `order <id> line <n>: ` the render handler already put in front.
+    static func lineReason(deadReason reason: String, order: String, line: Int) -> String {
+        let own = "order \(order) line \(line): "
+        // "gave up after N attempts: order X line N: cause" keeps its count.
+        if let range = reason.range(of: own) { return reason.replacingCharacters(in: range, with: "") }
+        return reason
+    }
+
+    /// The engine dead-lettered a job (any reason: the handler's own failure,
+    /// a timeout on the last attempt, an unknown type, poison): a render of an
+    /// order line fails its order the way the handler's failure path does. A
+    /// no-op when the handler already did; a crash before this runs is caught
+    /// by ``failDeadLetteredRenders(olderThan:limit:logger:)``.
+    func deadLettered(_ notice: DeadLetterNotice, logger: Logger) async {
+        guard notice.type == RenderJob.type, notice.queue == renderKeys.queue,
+              let (order, line) = Self.orderLine(renderJobID: notice.id) else { return }
+        do {
+            try await lineFailed(order: order, line: line, reason: Self.lineReason(deadReason: notice.reason, order: order, line: line))
+        } catch {
+            logger.warning("could not fail the order of a dead-lettered render; reconcile will", metadata: [
+                "order_id": "\(order)", "line": "\(line)", "error": "\(error)"])
+        }
+    }
+
+    /// The sweep behind ``deadLettered(_:logger:)`` (run by `reconcile`):
+    /// orders in `rendering` for longer than `olderThan` whose line's render
+    /// sits in the render queue's dead letters (a replay removes it from
+    /// there) are failed naming that line. Returns what it failed.
+    func failDeadLetteredRenders(olderThan: Duration, limit: Int) async throws -> [(order: String, line: Int, reason: String)] {
+        let cutoff = OrderStore.nowMs() - olderThan.milliseconds
+        let ids = try await store.orders(in: .rendering, enteredBefore: cutoff, limit: limit)
+        guard !ids.isEmpty else { return [] }
+        let wanted = Set(ids)
+        // The latest dead letter of each line render of these orders.
+        var dead: [String: String] = [:]
+        let letters = DeadLetterAdmin(namespace: renderKeys.namespace, queues: [renderKeys.queue], client: store.client)
+        try await letters.forEachPage(.init(type: RenderJob.type)) { page in
+            for letter in page {
+                if let id = letter.jobID, let (order, _) = Self.orderLine(renderJobID: id), wanted.contains(order) { dead[id] = letter.reason }
+            }
+            return true
+        }
+        var failed: [(order: String, line: Int, reason: String)] = []
+        for id in ids {
+            guard let record = try await store.read(id), record.state == .rendering else { continue }
+            let lines = Int(record.fields["lines"] ?? "") ?? 0
+            for line in 0..<lines where record.fields[Self.masterField(line)] == nil {
+                guard let reason = dead[Self.renderJobID(order: id, line: line)] else { continue }
+                let why = Self.lineReason(deadReason: reason, order: id, line: line)
+                try await lineFailed(order: id, line: line, reason: why)
+                failed.append((id, line, why))
+                break
+            }
+        }
+        return failed
     }
 
     // MARK: cost

@@ -3,7 +3,9 @@ import PressroomFulfillment
 import PressroomQueue
 
 /// `reconcile`: looks up orders stuck in submitting/accepted/in_production at
-/// their vendors and applies what it finds, dangling intents included.
+/// their vendors and applies what it finds, dangling intents included; and
+/// fails orders left in `rendering` by a line render dead-lettered without
+/// its order being told (a crash in between; docs/orders.md).
 /// `systemd/pressroom-reconcile.timer` enqueues one every few minutes.
 struct ReconcileJob: JobHandler {
     static let type = "reconcile"
@@ -15,6 +17,8 @@ struct ReconcileJob: JobHandler {
     }
 
     let jobs: FulfillmentJobs
+    /// The order workflow, when this process can reach order records.
+    var workflow: OrderWorkflow?
 
     func handle(_ context: JobContext) async throws -> Data? {
         let payload = try context.job.decodePayload(Payload.self)
@@ -26,7 +30,14 @@ struct ReconcileJob: JobHandler {
         let limit = payload.limit ?? jobs.settings.reconcile.limit
         guard limit >= 1 else { throw JobError.permanent("limit: must be at least 1") }
         do {
-            let report = try await jobs.fulfillment.reconcile(olderThan: age, limit: limit, logger: context.logger)
+            var report = try await jobs.fulfillment.reconcile(olderThan: age, limit: limit, logger: context.logger)
+            for failed in try await workflow?.failDeadLetteredRenders(olderThan: age, limit: limit) ?? [] {
+                report.checked += 1
+                report.advanced += 1
+                report.orders.append(.init(orderId: failed.order, from: .rendering, to: .failed, note: "line \(failed.line) dead-lettered: \(failed.reason)"))
+                context.logger.notice("reconcile: failed an order whose line render was dead-lettered", metadata: [
+                    "order_id": "\(failed.order)", "line": "\(failed.line)"])
+            }
             return try JSONEncoder.fulfillment.encode(report)
         } catch {
             throw JobFailure.classify(error, while: "reconciling orders")

@@ -60,8 +60,10 @@ struct RenderJob: JobHandler {
             context.logger.info("order line rendered", metadata: ["order_id": "\(order)", "line": "\(line)", "outcome": "\(what)"])
             return try JSONEncoder.sorted.encode(result)
         } catch {
-            // A shutdown or a quota deferral is not a failure of the line.
-            if error is CancellationError || error is JobDeferral { throw error }
+            // A shutdown or a quota deferral is not a failure of the line, nor
+            // is a run cut off by the job timeout: the engine retries it or
+            // dead-letters it, and its dead-letter hook fails the order then.
+            if error is CancellationError || error is JobDeferral || Task.isCancelled { throw error }
             let classified = error as? JobError ?? .transient("\(error)")
             guard classified.errorClass == .permanent || context.job.attempt >= maxAttempts else { throw error }
             // The line is lost for now: fail the order, naming the line; the dead

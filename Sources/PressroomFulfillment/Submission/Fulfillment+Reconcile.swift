@@ -10,6 +10,13 @@ extension Fulfillment {
             public var from: OrderState
             public var to: OrderState?
             public var note: String
+
+            public init(orderId: String, from: OrderState, to: OrderState?, note: String) {
+                self.orderId = orderId
+                self.from = from
+                self.to = to
+                self.note = note
+            }
         }
         public var checked = 0
         /// Moved forward to what the vendor reports.

@@ -55,17 +55,19 @@ final class QueueLane: Sendable {
     private let completions = CompletionBuffer()
     private let cpu: CPUTimeAttributor
     private let observer: JobObserver?
+    private let deadLetterObserver: DeadLetterObserver?
     /// Ticks once per round of the read loop (the watchdog's evidence of life).
     let progress: LoopProgress
     /// Test hook: park the read loop forever after its first entries.
     private let wedgeAfterRead: Bool
 
-    init(options: QueueOptions, namespace: String, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, recorders: [RedisClient], consumer: String, logger: Logger, stopSignal: StopSignal, cpu: CPUTimeAttributor, observer: JobObserver? = nil,
+    init(options: QueueOptions, namespace: String, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, recorders: [RedisClient], consumer: String, logger: Logger, stopSignal: StopSignal, cpu: CPUTimeAttributor, observer: JobObserver? = nil, deadLetterObserver: DeadLetterObserver? = nil,
          progressLimit: Duration = .seconds(60), wedgeAfterRead: Bool = false) {
         self.progress = LoopProgress(name: "lane \(options.name)", limit: progressLimit)
         self.wedgeAfterRead = wedgeAfterRead
         self.cpu = cpu
         self.observer = observer
+        self.deadLetterObserver = deadLetterObserver
         self.options = options
         self.keys = QueueKeys(namespace: namespace, queue: options.name)
         self.registry = registry
@@ -775,6 +777,10 @@ final class QueueLane: Sendable {
                 let reasonClass = explicitClass ?? (reason.hasPrefix("malformed") ? "malformed" : reason.hasPrefix("poison") ? "poison"
                     : reason.hasPrefix("trimmed") ? "trimmed" : reason.hasPrefix("unknown job type") ? "unknown_type" : errorClass.rawValue)
                 metrics.deadLettered(type: job?.type ?? fieldMap["type"] ?? "", reason: reasonClass).increment()
+                if let deadLetterObserver, let id = job?.id ?? fieldMap[WireFormat.Field.id], !id.isEmpty {
+                    await deadLetterObserver(DeadLetterNotice(id: id, type: job?.type ?? fieldMap[WireFormat.Field.type] ?? "", queue: options.name,
+                                                              reason: reason, errorClass: errorClass))
+                }
             }
         } catch {
             logger.warning("could not dead-letter before shutdown; the entry stays pending", metadata: ["entry": "\(entryID)"])

@@ -65,9 +65,10 @@ public final class QueueWorker: Service, Sendable {
     ///   - onDraining: called when a graceful shutdown starts the drain.
     ///   - observer: told about every handler run with the CPU time it was
     ///     given, so costs can be charged to what the jobs work on.
+    ///   - deadLetterObserver: told about every dead letter this process records.
     public init(configuration: Configuration, registry: JobRegistry, logger: Logger,
                 onReady: @escaping @Sendable () -> Void = {}, onDraining: @escaping @Sendable () -> Void = {},
-                observer: JobObserver? = nil) {
+                observer: JobObserver? = nil, deadLetterObserver: DeadLetterObserver? = nil) {
         self.onDraining = onDraining
         self.configuration = configuration
         self.registry = registry
@@ -91,7 +92,7 @@ public final class QueueWorker: Service, Sendable {
             // A round is at most one read (connect, BLOCK, reply) plus a reconnect backoff.
             lanes.append(QueueLane(options: queue, namespace: configuration.namespace, registry: registry, commands: commands,
                                    fetcher: fetcher, recorders: recorders, consumer: configuration.consumer, logger: logger, stopSignal: stopSignal, cpu: cpu,
-                                   observer: observer, progressLimit: blockMax + .seconds(20),
+                                   observer: observer, deadLetterObserver: deadLetterObserver, progressLimit: blockMax + .seconds(20),
                                    wedgeAfterRead: configuration.wedgeQueueForTesting == queue.name))
         }
         self.laneClients = laneClients
