@@ -327,7 +327,23 @@ VipsImage *pressroom_vips_copy_memory(VipsImage *in) {
 struct pressroom_kill_flag {
     int references;
     int fired;
+    int yields;
 };
+
+/* Interactive image calls (derives, probes) running now in this process. */
+static int pressroom_foreground_calls;
+
+void pressroom_foreground_enter(void) {
+    __atomic_add_fetch(&pressroom_foreground_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+void pressroom_foreground_leave(void) {
+    __atomic_sub_fetch(&pressroom_foreground_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+void pressroom_kill_flag_set_yields(pressroom_kill_flag *flag, int yields) {
+    __atomic_store_n(&flag->yields, yields, __ATOMIC_SEQ_CST);
+}
 
 pressroom_kill_flag *pressroom_kill_flag_new(void) {
     pressroom_kill_flag *flag = calloc(1, sizeof(*flag));
@@ -349,9 +365,23 @@ void pressroom_kill_flag_unref(pressroom_kill_flag *flag) {
         free(flag);
 }
 
+/* Longest a background pipeline waits at one tick for interactive work to end. */
+#define PRESSROOM_YIELD_MAX_US 1000000
+#define PRESSROOM_YIELD_STEP_US 2000
+
 static void pressroom_watch_eval(VipsImage *image, VipsProgress *progress, void *data) {
     (void) progress;
-    if (pressroom_kill_flag_fired((pressroom_kill_flag *) data))
+    pressroom_kill_flag *flag = (pressroom_kill_flag *) data;
+    /* A background pipeline (a print master) pauses between tiles while an
+     * interactive call runs, so a derive gets the cores; bounded, so a
+     * stream of derives slows masters but never starves them. */
+    if (__atomic_load_n(&flag->yields, __ATOMIC_SEQ_CST)) {
+        for (int waited = 0; waited < PRESSROOM_YIELD_MAX_US
+                 && __atomic_load_n(&pressroom_foreground_calls, __ATOMIC_SEQ_CST) > 0
+                 && !pressroom_kill_flag_fired(flag); waited += PRESSROOM_YIELD_STEP_US)
+            g_usleep(PRESSROOM_YIELD_STEP_US);
+    }
+    if (pressroom_kill_flag_fired(flag))
         vips_image_set_kill(image, TRUE);
 }
 

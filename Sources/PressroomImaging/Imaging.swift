@@ -96,13 +96,13 @@ public final class Imaging: Sendable {
     /// Renders and verifies a print master. `preview` is the derived preview (from `derive`);
     /// when given, the master must match it once downscaled (catches wrong orientation or crop).
     public func render(source: Data, policy: ResolvedPolicy, crop: CropRect?, preview: Data?) async throws -> RenderResult {
-        try await run(on: masterPool) { try self.renderSync(source: source, policy: policy, crop: crop, preview: preview) }
+        try await run(on: masterPool, background: true) { try self.renderSync(source: source, policy: policy, crop: crop, preview: preview) }
     }
 
     /// Verifies a master rendered elsewhere (or earlier) against its policy and preview.
     /// The preview's aspect stands in for the source's, so geometry can be recomputed.
     public func verify(master: Data, policy: ResolvedPolicy, crop: CropRect?, preview: Data) async throws -> VerificationResult {
-        try await run(on: masterPool) {
+        try await run(on: masterPool, background: true) {
             let header = try VipsImage.open(preview, sequential: false)
             let plan = try RenderPlan(imageWidth: header.width, imageHeight: header.height, policy: policy.policy, crop: crop)
             return try self.verifySync(master: master, policy: policy, plan: plan, preview: preview)
@@ -113,10 +113,17 @@ public final class Imaging: Sendable {
     /// calling task (a job's timeout, a shutdown) stops the libvips work at its next tile, so the
     /// thread, the core and the job's lane slot are free again at once; the call then throws
     /// `CancellationError`, never an image error the job would misreport as bad input.
-    func run<T: Sendable>(on threads: BlockingThreadPool? = nil, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-        let cancellation = VipsCancellation()
+    ///
+    /// `background` work (print masters and their verification) pauses between tiles while
+    /// foreground work (derives, probes: what a customer waits for) runs in this process, so
+    /// a backlog of masters does not slow previews down; the pause is bounded per tile.
+    func run<T: Sendable>(on threads: BlockingThreadPool? = nil, background: Bool = false,
+                          _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let cancellation = VipsCancellation(yieldsToForeground: background)
         return try await (threads ?? pool).runCancellable({
             guard !cancellation.isFired else { throw CancellationError() }
+            if !background { pressroom_foreground_enter() }
+            defer { if !background { pressroom_foreground_leave() } }
             do {
                 return try VipsCancellation.$current.withValue(cancellation) { try body() }
             } catch where cancellation.isFired {

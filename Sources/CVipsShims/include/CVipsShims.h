@@ -83,6 +83,12 @@ void pressroom_kill_flag_fire(pressroom_kill_flag *flag);
 /** 1 once fired. */
 int pressroom_kill_flag_fired(pressroom_kill_flag *flag);
 void pressroom_kill_flag_unref(pressroom_kill_flag *flag);
+/** With 1, every pipeline watched with the flag pauses between tiles while
+ *  foreground calls run (up to 1 s a tick): background work yields the cores. */
+void pressroom_kill_flag_set_yields(pressroom_kill_flag *flag, int yields);
+/** Brackets an interactive call (a derive) that background pipelines yield to. */
+void pressroom_foreground_enter(void);
+void pressroom_foreground_leave(void);
 /** Watches a pipeline's root image: images made from it later inherit its progress reporting, so
  *  every sink computing any of them ticks an "eval" on it; once the flag is fired, the tick calls
  *  vips_image_set_kill() on the root and the next region prepared from it fails, ending the sink. */

@@ -13,9 +13,12 @@ final class VipsCancellation: @unchecked Sendable {
     /// Owned reference to the C flag; images watching it hold their own.
     private let flag: OpaquePointer
 
-    init() {
+    /// `yieldsToForeground`: the pipelines pause between tiles while a
+    /// foreground call (a derive) runs in this process, see ``Imaging``.
+    init(yieldsToForeground: Bool = false) {
         guard let flag = pressroom_kill_flag_new() else { fatalError("out of memory allocating a cancellation flag") }
         self.flag = flag
+        if yieldsToForeground { pressroom_kill_flag_set_yields(flag, 1) }
     }
 
     deinit { pressroom_kill_flag_unref(flag) }
