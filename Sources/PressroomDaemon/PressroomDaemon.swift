@@ -297,6 +297,7 @@ public struct PressroomDaemon: Sendable {
             endpoint: try configuration.endpoint, namespace: configuration.redis.namespace,
             consumer: configuration.consumerName, queues: configuration.queueOptions,
             drainTimeout: configuration.drainTimeout.duration)
+        workerConfiguration.version = ConsoleSource.defaultVersion
         // Test-only: wedge one lane's loop, to prove the watchdog notices.
         workerConfiguration.wedgeQueueForTesting = ProcessInfo.processInfo.environment["PRESSROOM_TEST_WEDGE_LANE"].flatMap { $0.isEmpty ? nil : $0 }
         let worker = QueueWorker(

@@ -1,9 +1,11 @@
 import Foundation
 import PressroomQueue
 
-/// Every consumer of the fleet (from the heartbeat sets), with its queues
-/// and its in-flight jobs (the group's pending entries, at most
-/// ``jobsShown`` per consumer and queue).
+/// Every consumer of the fleet (from the heartbeat sets), with its queues,
+/// its version and its in-flight jobs (the group's pending entries, at most
+/// ``jobsShown`` per consumer and queue). Versions and start times come from
+/// each consumer's heartbeat hash; without one (an older worker, or expired)
+/// a job shows its entry's age instead.
 struct ConsumersBody: Sendable {
     struct Job: Sendable {
         var jobID: String, type: String, queue: String, runningFor: String, deliveries: String, link: String
@@ -13,6 +15,7 @@ struct ConsumersBody: Sendable {
         var name: String
         var stateClass: String, stateText: String
         var queues: [String]
+        var version: String
         var lastHeartbeat: String
         var inFlightCount: String
         var jobs: [Job]
@@ -29,6 +32,7 @@ struct ConsumersBody: Sendable {
         struct Gathered {
             var queues: [String] = []
             var heartbeat: Double = 0
+            var version: String?
             var pending = 0
             var jobs: [Job] = []
         }
@@ -37,13 +41,21 @@ struct ConsumersBody: Sendable {
         for queue in source.queues {
             let keys = source.keys(queue)
             let beats = try await source.client.call(["ZRANGE", keys.consumers, "0", "-1", "WITHSCORES"]).array ?? []
+            var beating: [String] = []
             var index = 0
             while index + 1 < beats.count {
                 let name = beats[index].string ?? "?"
                 let score = Double(beats[index + 1].string ?? "") ?? 0
+                beating.append(name)
                 byName[name, default: Gathered()].queues.append(queue)
                 byName[name]!.heartbeat = max(byName[name]!.heartbeat, score)
                 index += 2
+            }
+            var started: [String: [String: Double]] = [:]
+            for name in beating {
+                let info = Dictionary(Self.pairs(try await source.client.call(["HGETALL", keys.consumerInfo(name)])), uniquingKeysWith: { a, _ in a })
+                if let version = info["version"]?.string, !version.isEmpty { byName[name]!.version = version }
+                started[name] = Self.startTimes(info["in_flight"]?.string)
             }
             let info = try await source.client.send(["XINFO", "CONSUMERS", keys.stream, QueueKeys.group])
             for consumer in info.array ?? [] {
@@ -56,13 +68,19 @@ struct ConsumersBody: Sendable {
                     guard let parts = entry.array, parts.count >= 4, let id = parts[0].string else { continue }
                     let fields = StreamEntry.parseEntries(try await source.client.call(["XRANGE", keys.stream, id, id])).first?.fields ?? []
                     let map = Dictionary(fields, uniquingKeysWith: { a, _ in a })
-                    // The entry's own time (XPENDING's idle time is reset while a job runs).
-                    let since = Double(id.split(separator: "-").first.flatMap { Int64($0) } ?? 0)
-                    let deliveredAgo = max(0, nowMs - since) / 1000
                     let jobID = map[WireFormat.Field.id] ?? "(entry \(id))"
+                    // When the consumer started it, from its heartbeat; else the
+                    // entry's own time (XPENDING's idle time is reset while a job runs).
+                    let runningFor: String
+                    if let since = started[name]?[jobID] {
+                        runningFor = Formatting.duration(seconds: max(0, nowMs - since) / 1000)
+                    } else {
+                        let since = Double(id.split(separator: "-").first.flatMap { Int64($0) } ?? 0)
+                        runningFor = "queued " + Formatting.duration(seconds: max(0, nowMs - since) / 1000) + " ago"
+                    }
                     byName[name]!.jobs.append(Job(
                         jobID: jobID, type: map[WireFormat.Field.type] ?? "?", queue: queue,
-                        runningFor: Formatting.duration(seconds: deliveredAgo), deliveries: String(parts[3].int ?? 1),
+                        runningFor: runningFor, deliveries: String(parts[3].int ?? 1),
                         link: "/console/jobs?" + FormFields.query([("id", jobID)])))
                 }
             }
@@ -71,11 +89,18 @@ struct ConsumersBody: Sendable {
             let silence = g.heartbeat > 0 ? max(0, nowMs - g.heartbeat) / 1000 : nil
             let live = silence.map { $0 <= QueueAdmin.liveConsumerWindow } ?? false
             return Row(name: name, stateClass: live ? "ok" : "bad", stateText: live ? "live" : "silent",
-                       queues: g.queues.sorted(), lastHeartbeat: silence.map { Formatting.duration(seconds: $0) + " ago" } ?? "never",
+                       queues: g.queues.sorted(), version: g.version ?? "unknown", lastHeartbeat: silence.map { Formatting.duration(seconds: $0) + " ago" } ?? "never",
                        inFlightCount: Formatting.count(g.pending), jobs: g.jobs, hasJobs: !g.jobs.isEmpty,
                        moreJobs: g.pending > g.jobs.count ? Formatting.count(g.pending - g.jobs.count) : nil)
         }
         return ConsumersBody(consumers: rows, hasConsumers: !rows.isEmpty)
+    }
+
+    /// Job id → start (ms) from a heartbeat's `in_flight` JSON; empty when absent or unreadable.
+    static func startTimes(_ json: String?) -> [String: Double] {
+        struct Record: Decodable { let id: String; let started_at: Double }
+        guard let json, let records = try? JSONDecoder().decode([Record].self, from: Data(json.utf8)) else { return [:] }
+        return Dictionary(records.map { ($0.id, $0.started_at) }, uniquingKeysWith: { a, _ in a })
     }
 
     static func pairs(_ value: RedisValue) -> [(String, RedisValue)] {

@@ -50,19 +50,20 @@ enum PageTemplates {
     {{^consumers}}<div class="empty">No consumer has sent a heartbeat in the last hour.</div>{{/consumers}}
     {{#hasConsumers}}
     <table>
-      <thead><tr><th>Consumer</th><th>State</th><th>Queues</th><th class="num">Last heartbeat</th><th class="num">In flight</th><th>Jobs in flight</th></tr></thead>
+      <thead><tr><th>Consumer</th><th>State</th><th>Queues</th><th>Version</th><th class="num">Last heartbeat</th><th class="num">In flight</th><th>Jobs in flight</th></tr></thead>
       <tbody>
       {{#consumers}}
       <tr>
         <td class="mono"><strong>{{name}}</strong></td>
         <td><span class="badge {{stateClass}}">{{stateText}}</span></td>
         <td>{{#queues}}<span class="badge plain">{{.}}</span> {{/queues}}</td>
+        <td class="mono">{{version}}</td>
         <td class="num">{{lastHeartbeat}}</td>
         <td class="num">{{inFlightCount}}</td>
         <td>
           {{#hasJobs}}
           <table class="inner">
-            <thead><tr><th>Job</th><th>Type</th><th>Queue</th><th class="num">Entry age</th><th class="num">Deliveries</th></tr></thead>
+            <thead><tr><th>Job</th><th>Type</th><th>Queue</th><th class="num">Running for</th><th class="num">Deliveries</th></tr></thead>
             <tbody>{{#jobs}}<tr><td class="mono"><a href="{{link}}">{{jobID}}</a></td><td>{{type}}</td><td>{{queue}}</td><td class="num">{{runningFor}}</td><td class="num">{{deliveries}}</td></tr>{{/jobs}}</tbody>
           </table>
           {{/hasJobs}}

@@ -36,13 +36,40 @@ public enum QueueAdmin {
 
     /// Records that `consumer` is alive and serving `keys.queue`; forgets
     /// consumers silent for an hour.
-    static func heartbeat(keys: QueueKeys, client: RedisClient, consumer: String, notice: String? = nil, now: Date = Date()) async throws {
+    static func heartbeat(keys: QueueKeys, client: RedisClient, consumer: String, notice: String? = nil,
+                          version: String? = nil, inFlight: [QueueLane.InFlight] = [], now: Date = Date()) async throws {
         let ms = Int64(now.timeIntervalSince1970 * 1000)
-        try await client.call(["ZADD", keys.consumers, String(ms), consumer])
-        try await client.call(["ZREMRANGEBYSCORE", keys.consumers, "-inf", String(ms - 3_600_000)])
+        let info = keys.consumerInfo(consumer)
+        var fields = ["heartbeat_at", String(ms), "in_flight", inFlightJSON(inFlight)]
+        if let version { fields += ["version", version] }
+        // One round trip, one transaction (all keys in the queue's slot), so
+        // the console never reads a half-written consumer hash.
+        var pipeline = RESPPipeline()
+        pipeline.append(CollectionOfOne("MULTI"))
+        pipeline.append(["ZADD", keys.consumers, String(ms), consumer])
+        pipeline.append(["ZREMRANGEBYSCORE", keys.consumers, "-inf", String(ms - 3_600_000)])
         if let notice {
-            try await client.call(["SET", keys.consumerNotice(consumer), notice, "EX", String(Int(liveConsumerWindow))])
+            pipeline.append(["SET", keys.consumerNotice(consumer), notice, "EX", String(Int(liveConsumerWindow))])
         }
+        pipeline.append(["DEL", info])
+        pipeline.append(["HSET", info] + fields)
+        pipeline.append(["EXPIRE", info, String(consumerInfoTTL)])
+        pipeline.append(CollectionOfOne("EXEC"))
+        let replies = try await client.send(pipeline)
+        if case .error(let message)? = replies.last { throw RedisError.server(message) }
+    }
+
+    /// Three heartbeats (every 5 s): one missed write does not blank the console.
+    static let consumerInfoTTL = 15
+
+    private struct InFlightRecord: Encodable {
+        let id: String, type: String, started_at: Int64
+    }
+
+    private static func inFlightJSON(_ running: [QueueLane.InFlight]) -> String {
+        let records = running.sorted { $0.startedMs < $1.startedMs }.map { InFlightRecord(id: $0.jobID, type: $0.type, started_at: $0.startedMs) }
+        let data = (try? JSONEncoder().encode(records)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The completed-id record of a job, if it finished within the TTL.

@@ -25,6 +25,10 @@ public struct QueueKeys: Sendable, Equatable {
     /// A live consumer's trouble worth an operator's eye (its admin port
     /// could not be bound...), shown by `pressroom status`; expires with it.
     public func consumerNotice(_ consumer: String) -> String { prefix + "notice:" + consumer }
+    /// A live consumer's hash for the console: `version`, `heartbeat_at` (ms)
+    /// and `in_flight` (JSON `[{id,type,started_at}]`); written by each
+    /// heartbeat, expires three heartbeats after the last.
+    public func consumerInfo(_ consumer: String) -> String { prefix + "consumer:" + consumer }
     /// The consumer group every Pressroom process joins.
     public static let group = "pressroom"
 

@@ -13,6 +13,10 @@ final class QueueLane: Sendable {
     struct InFlight: Sendable {
         let entryID: String
         let jobID: String
+        let type: String
+        /// When this lane admitted it (ms since the epoch): the heartbeat
+        /// publishes it, so the console shows how long the job has run.
+        let startedMs: Int64
     }
 
     /// What the batched idempotency check decided for one entry. `.run` and
@@ -33,7 +37,7 @@ final class QueueLane: Sendable {
         /// admission until the outcome is recorded. The idle-time refresher
         /// keeps all of these entries (and their running markers) fresh, so
         /// none is taken over while it waits for Redis or for its record.
-        var claimed: [String: String] = [:]
+        var claimed: [String: InFlight] = [:]
     }
 
     let options: QueueOptions
@@ -170,9 +174,9 @@ final class QueueLane: Sendable {
         await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in }
     }
 
-    /// Entries whose handler is running, for the idle-time refresher.
+    /// Entries whose handler is running, for the idle-time refresher and the heartbeat.
     func inFlightEntries() -> [InFlight] {
-        running.withLock { $0.claimed.map { InFlight(entryID: $0.value, jobID: $0.key) } }
+        running.withLock { Array($0.claimed.values) }
     }
 
     /// Takes slots for `entries` and runs them in a task of their own, so the
@@ -209,14 +213,15 @@ final class QueueLane: Sendable {
     private func admit(_ jobs: [Job]) async -> [String: Admission] {
         var admissions: [String: Admission] = [:]
         var ask: [Job] = []
+        let now = Self.nowMs()
         running.withLock { running in
             for job in jobs where registry.entry(for: job.type)?.options.queue == options.name {
                 // The same id twice in this process (a duplicate enqueue): the first one runs.
                 if let holder = running.claimed[job.id] {
                     // The same entry again is this lane's own; another entry is a duplicate enqueue.
-                    admissions[job.entryID] = holder == job.entryID ? .elsewhere : .busy
+                    admissions[job.entryID] = holder.entryID == job.entryID ? .elsewhere : .busy
                 } else {
-                    running.claimed[job.id] = job.entryID
+                    running.claimed[job.id] = InFlight(entryID: job.entryID, jobID: job.id, type: job.type, startedMs: now)
                     ask.append(job)
                 }
             }

@@ -26,6 +26,8 @@ public final class QueueWorker: Service, Sendable {
         public var statsInterval: Duration = .seconds(10)
         /// Test hook: the queue whose read loop wedges after its first entries.
         public var wedgeQueueForTesting: String?
+        /// The Pressroom release this process runs, published with its heartbeat.
+        public var version: String?
 
         public init(endpoint: RedisEndpoint, namespace: String = "pressroom", consumer: String, queues: [QueueOptions],
                     drainTimeout: Duration = .seconds(30), delayedPollInterval: Duration = .milliseconds(250),
@@ -243,7 +245,8 @@ public final class QueueWorker: Service, Sendable {
             if now >= nextHeartbeat && !stopSignal.isStopped {
                 nextHeartbeat = now + .seconds(5)
                 for lane in lanes {
-                    try? await QueueAdmin.heartbeat(keys: lane.keys, client: commands, consumer: configuration.consumer, notice: notice)
+                    try? await QueueAdmin.heartbeat(keys: lane.keys, client: commands, consumer: configuration.consumer, notice: notice,
+                                                    version: configuration.version, inFlight: lane.inFlightEntries())
                 }
             }
             if now >= nextSample {
