@@ -90,10 +90,10 @@ struct DaemonProcessTests {
             try await QueueAdmin.enqueue(keys: keys, client: redis, id: id, type: "sleep", payload: #"{"ms":2500}"#)
         }
         // Kill it while it holds jobs: some done, four in flight, the rest not yet read.
-        try await eventually(timeout: .seconds(10), "first successes with jobs in flight") {
+        try await eventually(timeout: .seconds(30), "first successes with jobs in flight") {
             let pending = try await redis.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int ?? 0
             let done = try await succeeded(redis, keys).count
-            return done >= 2 && done <= 8 && pending > 0
+            return done >= 1 && done < ids.count && pending > 0
         }
         a.signal(SIGKILL)
         _ = try await a.waitExit()

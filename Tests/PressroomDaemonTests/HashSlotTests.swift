@@ -331,8 +331,10 @@ struct HashSlotTests {
             }
             let replay = try await Harness().cli(["dlq", "replay", "--all", "--type", "sleep"], namespace: namespace, env: ["PRESSROOM_REDIS_URL": cluster.url])
             #expect(replay.status == 0, "\(replay.output)")
+            // At least twice: dead letters are written at least once (a loaded CI run saw the
+            // replayed entry dead-lettered twice); what this test checks is the slots of the calls.
             try await eventually(timeout: .seconds(60), "replayed letters dead again") {
-                try await Harness().events(redis, derive).filter { $0["id"] == "broken" && $0["event"] == "dead_lettered" }.count == 2
+                try await Harness().events(redis, derive).filter { $0["id"] == "broken" && $0["event"] == "dead_lettered" }.count >= 2
             }
             try await QueueAdmin.enqueue(keys: maintenance, client: redis, id: "erase-1", type: "erase", payload: #"{"source":"uploads/a.jpg"}"#)
             try await eventually(timeout: .seconds(90), "erase finished") {
