@@ -225,10 +225,7 @@ struct HashSlotTests {
 
     /// The server does refuse cross-slot work, so the rest of the test means something.
     @Test func theClusterServerRefusesCrossSlotWork() async throws {
-        let cluster = try ClusterRedis()
-        try await cluster.start()
-        let client = RedisClient(endpoint: try RedisEndpoint(url: cluster.url), name: "cross-slot")
-        do {
+        try await Self.withCluster(client: "cross-slot") { cluster, client in
             let slots = try await [client.call(["CLUSTER", "KEYSLOT", "{a}:x"]).int, client.call(["CLUSTER", "KEYSLOT", "{b}:y"]).int]
             #expect(slots[0] != slots[1])
             func refusal(_ value: RedisValue) -> String? {
@@ -247,6 +244,16 @@ struct HashSlotTests {
             _ = try await client.send(["EVAL", "return redis.call('GET', KEYS[1])", "1", "{a}:x"])
             let check = try await cluster.crossSlotCalls()
             #expect(check.problems.count == 1 && check.problems.first?.contains("{b}:y") == true, "\(check.problems)")
+        }
+    }
+
+    /// A fresh cluster-mode server and a client of it for `body`; both stopped afterwards, whatever happens.
+    static func withCluster(client name: String, _ body: (ClusterRedis, RedisClient) async throws -> Void) async throws {
+        let cluster = try ClusterRedis()
+        try await cluster.start()
+        let client = RedisClient(endpoint: try RedisEndpoint(url: cluster.url), name: name)
+        do {
+            try await body(cluster, client)
         } catch {
             client.shutdown()
             await cluster.stop()
@@ -257,10 +264,7 @@ struct HashSlotTests {
     }
 
     @Test func theOrderScriptAndCircuitBreakerKeepToOneSlot() async throws {
-        let cluster = try ClusterRedis()
-        try await cluster.start()
-        let client = RedisClient(endpoint: try RedisEndpoint(url: cluster.url), name: "orders")
-        do {
+        try await Self.withCluster(client: "orders") { cluster, client in
             let store = OrderStore(client: client, keys: OrderKeys(namespace: "slots"), redisPatience: .seconds(5))
             #expect(try await store.apply(OrderTransition(target: .received, expected: .create, set: [("reference", "#1")]), to: "O1").status == .created)
             #expect(try await store.apply(OrderTransition(target: .routed, refs: [("vendor:acme:1", "O1")]), to: "O1").status == .applied)
@@ -276,13 +280,7 @@ struct HashSlotTests {
             let check = try await cluster.crossSlotCalls()
             #expect(check.problems.isEmpty, "\(check.problems)")
             #expect(check.checked >= 8, "the calls were seen (\(check.checked))")
-        } catch {
-            client.shutdown()
-            await cluster.stop()
-            throw error
         }
-        client.shutdown()
-        await cluster.stop()
     }
 
     /// The real daemon on the cluster-mode server: derive, render, erase (lifecycle scripts),

@@ -102,16 +102,10 @@ public struct ConsoleHandler: HTTPHandler, Sendable {
         let refresh = query.int("refresh", default: settings.refreshSeconds, in: ConsoleSettings.minimumRefresh...ConsoleSettings.maximumRefresh)
         switch path {
         case "/", "/console", "/console/":
-            frame.title = "Overview"
-            frame.select(.overview)
-            frame.refresh = refresh
-            frame.refreshValue = refresh
+            frame.live("Overview", .overview, refresh: refresh)
             return render("overview", Page(frame: frame, body: try await OverviewBody.load(source)))
         case "/console/consumers":
-            frame.title = "Consumers"
-            frame.select(.consumers)
-            frame.refresh = refresh
-            frame.refreshValue = refresh
+            frame.live("Consumers", .consumers, refresh: refresh)
             return render("consumers", Page(frame: frame, body: try await ConsumersBody.load(source)))
         case "/console/dead":
             frame.title = "Dead letters"

@@ -22,6 +22,14 @@ struct PageFrame: Sendable {
     var navJobs = false
     var navOrders = false
 
+    /// A page that refreshes itself every `seconds` (already clamped by the caller).
+    mutating func live(_ title: String, _ section: Section, refresh seconds: Int) {
+        self.title = title
+        select(section)
+        refresh = seconds
+        refreshValue = seconds
+    }
+
     mutating func select(_ section: Section) {
         navOverview = section == .overview
         navConsumers = section == .consumers
