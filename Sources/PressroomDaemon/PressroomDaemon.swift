@@ -254,6 +254,26 @@ public struct PressroomDaemon: Sendable {
         return try await UploadLedger(namespace: configuration.redis.namespace, client: client, retention: configuration.retention).orderCost(order: order)
     }
 
+    /// Refuses an evicting Redis (it silently drops jobs) and warns when
+    /// persistence is off. A Redis that is down at start is not refused: the
+    /// worker retries it as it does any outage, and the check says so.
+    func checkRedisServer() async throws {
+        let client = RedisClient(endpoint: try configuration.endpoint, name: "server-check")
+        defer { client.shutdown() }
+        let report: RedisServerReport
+        do {
+            report = try await RedisServerReport.fetch(from: client)
+        } catch let error as RedisError where error.kind == .connection {
+            logger.warning("redis does not answer at start; its eviction policy and persistence are unchecked",
+                           metadata: ["error": "\(error.message)"])
+            return
+        }
+        if let refusal = report.refusal {
+            throw ConfigurationLoader.Invalid(field: "redis", problem: refusal)
+        }
+        if let warning = report.persistenceWarning { logger.warning("\(warning)") }
+    }
+
     private func makeLifecycleServicesForCommands() throws -> LifecycleServices? {
         var c = configuration
         c.jobs[SweepJob.type] = .init(queue: c.queues.keys.sorted().first ?? "derive")
@@ -262,6 +282,7 @@ public struct PressroomDaemon: Sendable {
 
     /// Runs until SIGTERM/SIGINT, then drains and returns.
     public func run(metrics: PressroomMetrics) async throws {
+        try await checkRedisServer()
         let lifecycle = try makeLifecycleServices()
         defer { lifecycle?.shutdown() }
         if let scan = lifecycle?.scan {
