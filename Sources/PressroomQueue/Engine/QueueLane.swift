@@ -592,12 +592,25 @@ final class QueueLane: Sendable {
                     reported = true
                     logger.error("recording successes failed; retrying", metadata: ["jobs": "\(remaining.count)", "error": "\(redisError.message)"])
                 }
-                if stopSignal.isStopped {
-                    try? await Task.sleep(for: min(backoff.next(), .milliseconds(250)))
-                } else {
-                    await stopSignal.sleep(backoff.next())
+                // Only a state read that succeeded decides what is sent again:
+                // a read that failed too says nothing, and resending on it
+                // would repeat a transaction that ran (a second event).
+                while true {
+                    if stopSignal.isStopped {
+                        try? await Task.sleep(for: min(backoff.next(), .milliseconds(250)))
+                    } else {
+                        await stopSignal.sleep(backoff.next())
+                    }
+                    if Task.isCancelled {
+                        logger.warning("could not record successes before shutdown; the jobs stay pending and will be redelivered",
+                                       metadata: ["jobs": "\(remaining.count)"])
+                        return
+                    }
+                    if let left = await unrecorded(remaining, on: recorder) {
+                        remaining = left
+                        break
+                    }
                 }
-                remaining = await unrecorded(remaining, on: recorder)
             }
         }
         for item in batch {
@@ -648,22 +661,23 @@ final class QueueLane: Sendable {
         return pipeline
     }
 
-    /// The items whose job has no completed record yet. A state key that
-    /// cannot be read (an error reply, a broken connection) counts as not
-    /// recorded: the caller tries again.
-    private func unrecorded(_ items: [CompletionBuffer.Item], on recorder: RedisClient) async -> [CompletionBuffer.Item] {
+    /// The items whose job has no completed record yet, or nil when the state
+    /// keys could not be read (a broken connection, an error reply): then
+    /// nothing is known, and the caller reads again before sending anything.
+    private func unrecorded(_ items: [CompletionBuffer.Item], on recorder: RedisClient) async -> [CompletionBuffer.Item]? {
         var pipeline = RESPPipeline()
         for item in items {
             pipeline.append(["GET", keys.job(item.job.id)])
         }
-        guard let states = try? await recorder.send(pipeline, decode: { pointer -> Bool in
+        guard let states = try? await recorder.send(pipeline, decode: { pointer -> Bool? in
             let reply = pointer.pointee
             switch reply.type {
-            case REDIS_REPLY_NIL, REDIS_REPLY_ERROR: return false
+            case REDIS_REPLY_NIL: return false
+            case REDIS_REPLY_ERROR: return nil
             default: return RawReply.withBytes(reply) { !$0.starts(with: JobState.runningPrefix.utf8) }
             }
-        }), states.count == items.count else { return items }
-        return zip(items, states).filter { !$0.1 }.map(\.0)
+        }), states.count == items.count, !states.contains(where: { $0 == nil }) else { return nil }
+        return zip(items, states).filter { $0.1 != true }.map(\.0)
     }
 
     private func scheduleRetry(job: Job, fields: [(String, String)], error: JobError, policy: RetryPolicy, logger: Logger) async {
