@@ -8,7 +8,7 @@ import PressroomQueue
 public enum OrderInspector {
     public static func show(id: String, configuration: PressroomConfiguration, json: Bool) async throws -> String? {
         let queue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
-        let client = RedisClient(endpoint: try configuration.endpoint, name: "order-show")
+        let client = RedisClient(topology: try configuration.redisTopology, name: "order-show")
         defer { client.shutdown() }
         let store = OrderStore(client: client, keys: OrderKeys(queue: configuration.keys(forQueue: queue)), redisPatience: .seconds(5))
         guard let record = try await store.read(id) else { return nil }

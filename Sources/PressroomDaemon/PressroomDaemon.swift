@@ -70,7 +70,7 @@ public struct PressroomDaemon: Sendable {
     public func makeLifecycleServices(store existing: (any ObjectStore)? = nil) throws -> LifecycleServices? {
         guard configuration.jobTypeOptions.contains(where: { Self.storeJobTypes.contains($0.type) }) || !configuration.quotas.isEmpty else { return nil }
         let store = try existing ?? makeStore()
-        let client = RedisClient(endpoint: try configuration.endpoint, name: "lifecycle")
+        let client = RedisClient(topology: try configuration.redisTopology, name: "lifecycle")
         let ledger = UploadLedger(namespace: configuration.redis.namespace, client: client, retention: configuration.retention)
         var scan: ScanGate?
         if let settings = configuration.scan {
@@ -105,7 +105,7 @@ public struct PressroomDaemon: Sendable {
               configuration.jobTypeOptions.contains(where: { FulfillmentJobs.types.contains($0.type) }) else { return nil }
         let catalog = try existingCatalog ?? loadCatalog()
         let queue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
-        let client = RedisClient(endpoint: try configuration.endpoint, name: "orders")
+        let client = RedisClient(topology: try configuration.redisTopology, name: "orders")
         // The sandbox vendor's simulated webhooks arrive as delayed vendor-event jobs.
         let eventKeys = configuration.keys(forQueue: configuration.jobTypeOptions.first { $0.type == VendorEventJob.type }?.queue ?? queue)
         let sandboxUpdates: SandboxAdapter.Deliver = { update in
@@ -234,7 +234,7 @@ public struct PressroomDaemon: Sendable {
 
     /// An upload's lifecycle record (sha256, outputs' bytes, CPU seconds, order use), for `pressroom upload show`.
     public func uploadRecord(_ key: String) async throws -> [String: String] {
-        let client = RedisClient(endpoint: try configuration.endpoint, name: "upload-show")
+        let client = RedisClient(topology: try configuration.redisTopology, name: "upload-show")
         defer { client.shutdown() }
         let ledger = UploadLedger(namespace: configuration.redis.namespace, client: client, retention: configuration.retention)
         var record = try await ledger.record(upload: key)
@@ -249,7 +249,7 @@ public struct PressroomDaemon: Sendable {
 
     /// The cost rolled up for an order (renders and other runs that named it), for `pressroom cost order` (and `order show` once orders land).
     public func orderCost(_ order: String) async throws -> [String: String] {
-        let client = RedisClient(endpoint: try configuration.endpoint, name: "order-show")
+        let client = RedisClient(topology: try configuration.redisTopology, name: "order-show")
         defer { client.shutdown() }
         return try await UploadLedger(namespace: configuration.redis.namespace, client: client, retention: configuration.retention).orderCost(order: order)
     }
@@ -258,7 +258,7 @@ public struct PressroomDaemon: Sendable {
     /// persistence is off. A Redis that is down at start is not refused: the
     /// worker retries it as it does any outage, and the check says so.
     func checkRedisServer() async throws {
-        let client = RedisClient(endpoint: try configuration.endpoint, name: "server-check")
+        let client = RedisClient(topology: try configuration.redisTopology, name: "server-check")
         defer { client.shutdown() }
         let report: RedisServerReport
         do {
@@ -315,7 +315,7 @@ public struct PressroomDaemon: Sendable {
         let notifier = SystemdNotifier()
         let logger = self.logger
         var workerConfiguration = QueueWorker.Configuration(
-            endpoint: try configuration.endpoint, namespace: configuration.redis.namespace,
+            topology: try configuration.redisTopology, namespace: configuration.redis.namespace,
             consumer: configuration.consumerName, queues: configuration.queueOptions,
             drainTimeout: configuration.drainTimeout.duration)
         workerConfiguration.version = ConsoleSource.defaultVersion
@@ -335,7 +335,7 @@ public struct PressroomDaemon: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         // Admin and watchdog first: shutdown runs in reverse, so they outlive the drain.
         let consoleClient = configuration.admin.enabled && configuration.admin.console.enabled
-            ? RedisClient(endpoint: try configuration.endpoint, name: "console") : nil
+            ? RedisClient(topology: try configuration.redisTopology, name: "console") : nil
         defer { consoleClient?.shutdown() }
         if configuration.admin.enabled {
             let admin = try AdminServer(

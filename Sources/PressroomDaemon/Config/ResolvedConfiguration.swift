@@ -11,6 +11,11 @@ extension PressroomConfiguration {
         }
     }
 
+    /// How every client of this process reaches Redis (``RedisTopology``).
+    public var redisTopology: RedisTopology {
+        get throws { .single(try endpoint) }
+    }
+
     /// The consumer name: config/env/flag, else the host name.
     public var consumerName: String {
         consumer ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "pressroom"

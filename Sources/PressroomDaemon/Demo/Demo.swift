@@ -61,7 +61,7 @@ public struct Demo: Sendable {
     }
 
     public func run() async throws -> Outcome {
-        let client = RedisClient(endpoint: try configuration.endpoint, name: "demo")
+        let client = RedisClient(topology: try configuration.redisTopology, name: "demo")
         defer { client.shutdown() }
         let derive = queue(of: DeriveJob.type, default: "derive")
         let orders = queue(of: "order", default: FulfillmentJobs.queue)

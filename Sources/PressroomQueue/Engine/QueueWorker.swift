@@ -13,7 +13,7 @@ import Synchronization
 /// for up to `drainTimeout`, and leaves the rest pending for other consumers.
 public final class QueueWorker: Service, Sendable {
     public struct Configuration: Sendable {
-        public var endpoint: RedisEndpoint
+        public var topology: RedisTopology
         public var namespace: String
         public var consumer: String
         public var queues: [QueueOptions]
@@ -32,7 +32,14 @@ public final class QueueWorker: Service, Sendable {
         public init(endpoint: RedisEndpoint, namespace: String = "pressroom", consumer: String, queues: [QueueOptions],
                     drainTimeout: Duration = .seconds(30), delayedPollInterval: Duration = .milliseconds(250),
                     trimInterval: Duration = .seconds(30)) {
-            self.endpoint = endpoint
+            self.init(topology: .single(endpoint), namespace: namespace, consumer: consumer, queues: queues,
+                      drainTimeout: drainTimeout, delayedPollInterval: delayedPollInterval, trimInterval: trimInterval)
+        }
+
+        public init(topology: RedisTopology, namespace: String = "pressroom", consumer: String, queues: [QueueOptions],
+                    drainTimeout: Duration = .seconds(30), delayedPollInterval: Duration = .milliseconds(250),
+                    trimInterval: Duration = .seconds(30)) {
+            self.topology = topology
             self.namespace = namespace
             self.consumer = consumer
             self.queues = queues
@@ -81,15 +88,15 @@ public final class QueueWorker: Service, Sendable {
         let health = RedisHealth(logger: logger)
         self.health = health
         let blockMax = configuration.queues.map(\.block).max() ?? .seconds(1)
-        self.commands = RedisClient(endpoint: configuration.endpoint, name: "commands", health: health)
+        self.commands = RedisClient(topology: configuration.topology, name: "commands", health: health)
         var laneClients: [RedisClient] = []
         var lanes: [QueueLane] = []
         for queue in configuration.queues {
-            let fetcher = RedisClient(endpoint: configuration.endpoint, name: "fetch-\(queue.name)",
+            let fetcher = RedisClient(topology: configuration.topology, name: "fetch-\(queue.name)",
                                       commandTimeout: blockMax + .seconds(5), health: health)
             // Records go over a connection of their own, so Redis runs one
             // batch's transaction while this process prepares the next admission.
-            let recorders = (1...2).map { RedisClient(endpoint: configuration.endpoint, name: "record-\(queue.name)-\($0)", health: health) }
+            let recorders = (1...2).map { RedisClient(topology: configuration.topology, name: "record-\(queue.name)-\($0)", health: health) }
             laneClients += [fetcher] + recorders
             // A round is at most one read (connect, BLOCK, reply) plus a reconnect backoff.
             lanes.append(QueueLane(options: queue, namespace: configuration.namespace, registry: registry, commands: commands,

@@ -41,7 +41,7 @@ public final class RedisClient: Sendable {
         var connection: RedisConnection?
     }
 
-    private let endpoint: RedisEndpoint
+    private let topology: RedisTopology
     private let connectTimeout: Duration
     private let commandTimeout: Duration
     private let thread: BlockingThreadPool
@@ -51,14 +51,25 @@ public final class RedisClient: Sendable {
     /// Upper bound on commands per pipeline, to bound memory and latency.
     private let maxBatch = 512
 
-    public init(
+    public convenience init(
         endpoint: RedisEndpoint,
         name: String,
         connectTimeout: Duration = .seconds(2),
         commandTimeout: Duration = .seconds(10),
         health: RedisHealth? = nil
     ) {
-        self.endpoint = endpoint
+        self.init(topology: .single(endpoint), name: name, connectTimeout: connectTimeout,
+                  commandTimeout: commandTimeout, health: health)
+    }
+
+    public init(
+        topology: RedisTopology,
+        name: String,
+        connectTimeout: Duration = .seconds(2),
+        commandTimeout: Duration = .seconds(10),
+        health: RedisHealth? = nil
+    ) {
+        self.topology = topology
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.health = health
@@ -208,6 +219,10 @@ public final class RedisClient: Sendable {
 
     private func connected() throws -> RedisConnection {
         if let connection = box.connection { return connection }
+        let endpoint: RedisEndpoint
+        switch topology {
+        case .single(let single): endpoint = single
+        }
         let connection = try RedisConnection(
             endpoint: endpoint,
             connectTimeout: connectTimeout,

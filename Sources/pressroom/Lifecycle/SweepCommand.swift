@@ -42,7 +42,7 @@ struct SweepCommand: AsyncParsableCommand {
         let jobID = id ?? "sweep-\(formatter.string(from: Date()))"
         var payload = "{}"
         if let limit { payload = #"{"limit":\#(limit)}"# }
-        let client = RedisClient(endpoint: try configuration.endpoint, name: "sweep")
+        let client = RedisClient(topology: try configuration.redisTopology, name: "sweep")
         defer { client.shutdown() }
         try await QueueAdmin.enqueue(keys: configuration.keys(forQueue: queue), client: client, id: jobID, type: "sweep", payload: payload)
         print(jobID)

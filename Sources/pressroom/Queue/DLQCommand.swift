@@ -192,7 +192,7 @@ struct DLQCommand: AsyncParsableCommand {
 
 private func withAdmin(_ options: ConfigOptions, _ body: (DeadLetterAdmin) async throws -> Void) async throws {
     let configuration = try options.load().configuration
-    let client = RedisClient(endpoint: try configuration.endpoint, name: "dlq")
+    let client = RedisClient(topology: try configuration.redisTopology, name: "dlq")
     defer { client.shutdown() }
     try await body(DeadLetterAdmin(namespace: configuration.redis.namespace, queues: Array(configuration.queues.keys), client: client))
 }

@@ -40,7 +40,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             throw ValidationError("--payload must be a JSON object")
         }
         let jobID = id ?? UUID().uuidString.lowercased()
-        let client = RedisClient(endpoint: try configuration.endpoint, name: "enqueue")
+        let client = RedisClient(topology: try configuration.redisTopology, name: "enqueue")
         defer { client.shutdown() }
         try await QueueAdmin.enqueue(keys: configuration.keys(forQueue: queue), client: client, id: jobID, type: type, payload: text)
         print(jobID)

@@ -15,7 +15,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load().configuration
-        let client = RedisClient(endpoint: try configuration.endpoint, name: "status")
+        let client = RedisClient(topology: try configuration.redisTopology, name: "status")
         defer { client.shutdown() }
         var statuses: [QueueStatus] = []
         for queue in configuration.queues.keys.sorted() {

@@ -1,0 +1,14 @@
+/// How the process reaches Redis. Every ``RedisClient`` is built from one,
+/// so the way Redis is deployed is decided once, in config, and the queue,
+/// the order store and the CLI never care which it is.
+public enum RedisTopology: Sendable, Equatable, CustomStringConvertible {
+    /// One redis-server (`redis.url`).
+    case single(RedisEndpoint)
+
+    /// Safe for logs: passwords masked.
+    public var description: String {
+        switch self {
+        case .single(let endpoint): return endpoint.description
+        }
+    }
+}
