@@ -57,18 +57,14 @@ public struct VendorHTTP: Sendable {
                                       timeout: timeout, maxResponseBytes: Self.maxResponseBytes)
             // Never let libcurl resend a create behind our back (see HTTPRequest.allowsResend).
             request.allowsResend = body == nil
-            let started = ContinuousClock.now
             let response: HTTPResponse
             do {
-                response = try await limiter.run { try await client.perform(request) }
+                response = try await timed(request)
             } catch let error as HTTPClientError {
-                let outcome = error.code == .timeout ? "timeout" : (error.requestSent ? "connection" : "not_sent")
-                metrics.request(vendor: vendor, outcome: outcome, since: started)
                 let kind: VendorCallError.Kind = error.requestSent ? .noAnswer : .notSent
                 throw VendorCallError(kind, vendor: vendor, message: "\(method) \(path): \(error.code): \(redact(secrets(error.message)))")
             }
             let status = response.status
-            metrics.request(vendor: vendor, outcome: Self.outcome(status), since: started)
             switch status {
             case 401:
                 if auth.canRefresh && !refreshed {
@@ -93,6 +89,25 @@ public struct VendorHTTP: Sendable {
                 throw VendorCallError(.badResponse, vendor: vendor, httpStatus: status, message: "\(method) \(path): redirect refused (redirects are never followed)")
             default:
                 return Response(status: status, body: response.body, headers: response.headers)
+            }
+        }
+    }
+
+    /// One request within the vendor's in-flight limit. The wait for a permit
+    /// and the request itself are timed apart: the request time is the
+    /// vendor's (and the network's), the wait says `maxInFlight` is the limit.
+    private func timed(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let queued = ContinuousClock.now
+        return try await limiter.run {
+            metrics.waited(vendor: vendor, since: queued)
+            let started = ContinuousClock.now
+            do {
+                let response = try await client.perform(request)
+                metrics.request(vendor: vendor, outcome: Self.outcome(response.status), since: started)
+                return response
+            } catch let error as HTTPClientError {
+                metrics.request(vendor: vendor, outcome: error.code == .timeout ? "timeout" : (error.requestSent ? "connection" : "not_sent"), since: started)
+                throw error
             }
         }
     }
