@@ -84,10 +84,11 @@ struct DaemonProcessTests {
         let a = try Daemon(namespace: namespace, consumer: "victim")
         try await eventually(timeout: .seconds(20), "victim ready") { a.output.contains("worker ready") }
         let ids = (0..<12).map { "job-\($0)" }
-        // Long jobs (12 × 2.5 s over four slots), so a loaded machine cannot
-        // finish the backlog between the check below and the kill.
-        for id in ids {
-            try await QueueAdmin.enqueue(keys: keys, client: redis, id: id, type: "sleep", payload: #"{"ms":2500}"#)
+        // Four short jobs, then long ones (6 s each over four slots): once a
+        // short one has succeeded, the long ones hold the slots, so even a
+        // machine loaded enough to delay the kill by seconds kills mid-job.
+        for (index, id) in ids.enumerated() {
+            try await QueueAdmin.enqueue(keys: keys, client: redis, id: id, type: "sleep", payload: index < 4 ? #"{"ms":200}"# : #"{"ms":6000}"#)
         }
         // Kill it while it holds jobs: some done, four in flight, the rest not yet read.
         try await eventually(timeout: .seconds(30), "first successes with jobs in flight") {
@@ -102,7 +103,7 @@ struct DaemonProcessTests {
 
         let b = try Daemon(namespace: namespace, consumer: "rescuer")
         do {
-            try await eventually(timeout: .seconds(30), "every job finished") { Set(try await succeeded(redis, keys)).isSuperset(of: ids) }
+            try await eventually(timeout: .seconds(60), "every job finished") { Set(try await succeeded(redis, keys)).isSuperset(of: ids) }
         } catch {
             print("victim log:\n\(a.output)\nrescuer log:\n\(b.output)")
             throw error
@@ -114,6 +115,8 @@ struct DaemonProcessTests {
         for id in ids where counts[id] != 1 {
             Issue.record("\(id) succeeded \(counts[id] ?? 0) times")
         }
+        // SIGTERM before its handler is installed would kill it outright.
+        try await eventually(timeout: .seconds(20), "rescuer ready") { b.output.contains("worker ready") }
         b.signal(SIGTERM)
         #expect(try await b.waitExit() == 0)
     }
