@@ -137,18 +137,8 @@ public struct VendorHTTP: Sendable {
 
     /// `Retry-After` in seconds or as an HTTP date, capped at an hour.
     static func retryAfter(_ response: HTTPResponse) -> Duration? {
-        guard let value = response.headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
-        var seconds: Double?
-        if let number = Double(value) { seconds = number }
-        else {
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = TimeZone(identifier: "GMT")
-            formatter.dateFormat = "EEE',' dd MMM yyyy HH':'mm':'ss 'GMT'"
-            seconds = formatter.date(from: value).map { $0.timeIntervalSinceNow }
-        }
-        guard let s = seconds else { return nil }
-        return .milliseconds(Int64(min(3600, max(0, s)) * 1000))
+        guard let s = response.headers["retry-after"].flatMap({ HTTPDate.retryAfterSeconds($0) }) else { return nil }
+        return .milliseconds(Int64(min(3600, s) * 1000))
     }
 
     /// The start of a body, for messages (callers redact).
