@@ -3,7 +3,7 @@ import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
-import PressroomDaemon
+@testable import PressroomDaemon
 import PressroomQueue
 import Synchronization
 import Testing
@@ -147,7 +147,12 @@ struct SentinelTests {
 
     @Test func workersCarryOnThroughAFailover() async throws {
         let redis = try SentinelRedis()
-        try await redis.start()
+        do {
+            try await redis.start()
+        } catch {
+            await redis.stop()
+            throw error
+        }
         // A sentinel that is down comes first: discovery passes it over and moves the next to the front.
         let down = RedisSentinelConfiguration.Address(host: "127.0.0.1", port: try ClusterRedis.freePort())
         let configuration = RedisSentinelConfiguration(masterName: redis.masterName, sentinels: [down] + redis.configuration.sentinels)
@@ -195,6 +200,21 @@ struct SentinelTests {
             #expect(status.output.contains("replicas 127.0.0.1:\(redis.serverPorts[1])"), "\(status.output)")
             #expect(status.output.contains("3/4 sentinels answer") && status.output.contains("WARNING: only 3 of 4"), "\(status.output)")
 
+            // The start-up check reads the master found through Sentinel: an evicting one is refused.
+            var daemonConfiguration = PressroomConfiguration()
+            daemonConfiguration.redis.sentinel = .init(masterName: redis.masterName, sentinels: configuration.sentinels.map(\.description))
+            let daemon = PressroomDaemon(configuration: daemonConfiguration, logger: logger)
+            let first = SentinelRedis.client(redis.serverPorts[0])
+            try await first.call(["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])
+            await #expect(throws: ConfigurationLoader.Invalid.self) { try await daemon.checkRedisServer() }
+            try await first.call(["CONFIG", "SET", "maxmemory-policy", "noeviction"])
+            first.shutdown()
+            try await daemon.checkRedisServer()
+            // A replica's refusal is a wrong-node error: retried after a new lookup, never a verdict on a job.
+            let replica = SentinelRedis.client(redis.serverPorts[1])
+            await #expect { try await replica.call(["XADD", keys.stream, "*", "x", "1"]) } throws: { ($0 as? RedisError)?.isWrongNode == true }
+            replica.shutdown()
+
             try await eventually(timeout: .seconds(30), "jobs flowing") { ledger.snapshot.runs.count >= 200 }
             let oldMaster = redis.serverPorts[0], newMaster = redis.serverPorts[1]
             let started = ContinuousClock.now
@@ -218,11 +238,12 @@ struct SentinelTests {
             let named = ContinuousClock.now - started
             // Until it is demoted the old master takes writes no one will see. Sentinel demotes
             // it some 10 s later, killing its clients' connections; the test demotes it at once
-            // and leaves the connections, so the clients still on it meet READONLY and UNBLOCKED.
+            // and leaves the connections, so clients still on it meet READONLY and UNBLOCKED
+            // (unless the once-a-second check that the master moved came first).
             let old = SentinelRedis.client(oldMaster)
             try await old.call(["REPLICAOF", "127.0.0.1", String(newMaster)])
             old.shutdown()
-            try await eventually(timeout: .seconds(30), "a client met the demoted master") {
+            try await eventually(timeout: .seconds(30), "the clients learnt the master moved") {
                 RedisSentinel.shared(for: configuration).generation > 0
             }
             await redis.kill(port: oldMaster)

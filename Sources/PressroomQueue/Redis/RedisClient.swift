@@ -231,6 +231,7 @@ public final class RedisClient: Sendable {
     private func connected() throws -> RedisConnection {
         if let connection = box.connection {
             // A connection of an older Sentinel generation may be to a demoted master.
+            sentinel?.verifyIfDue()
             if sentinel.map({ $0.generation == box.generation }) ?? true { return connection }
             box.connection = nil
         }

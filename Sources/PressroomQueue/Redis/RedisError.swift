@@ -21,8 +21,10 @@ public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Error replies that mean "this node cannot serve you now, another can":
     /// a replica (`READONLY`, or a blocked read ended by its demotion,
     /// `UNBLOCKED`), a node still loading its data, a replica cut off from its
-    /// master. The command did not run; after a failover the master is elsewhere.
-    static let wrongNodeCodes: Set<Substring> = ["READONLY", "UNBLOCKED", "LOADING", "MASTERDOWN"]
+    /// master, a master that lost its replicas (`NOREPLICAS`, from
+    /// `min-replicas-to-write`: an old master after a failover). The command
+    /// did not run; after a failover the master is elsewhere.
+    static let wrongNodeCodes: Set<Substring> = ["READONLY", "UNBLOCKED", "LOADING", "MASTERDOWN", "NOREPLICAS"]
 
     /// Marks a ``connection`` error made from a wrong-node reply.
     private static let wrongNodePrefix = "wrong node: "

@@ -82,6 +82,15 @@ public final class RedisSentinel: Sendable {
     /// Pause before asking again when the node named is not (yet) master.
     let roleRetryDelay: Duration
 
+    /// How often the process asks whether the master moved (``verifyIfDue()``).
+    let verifyInterval: Duration
+    private struct Verification {
+        var next = ContinuousClock.now
+        /// Where the latest connection found the master.
+        var master: RedisEndpoint.Address?
+    }
+    private let verification = Mutex(Verification())
+
     private static let registry = Mutex<[RedisSentinelConfiguration: RedisSentinel]>([:])
 
     /// The process's resolver for `configuration`.
@@ -95,8 +104,9 @@ public final class RedisSentinel: Sendable {
     }
 
     init(configuration: RedisSentinelConfiguration, sentinelTimeout: Duration = .milliseconds(500),
-         roleRetryDelay: Duration = .milliseconds(200)) {
+         roleRetryDelay: Duration = .milliseconds(200), verifyInterval: Duration = .seconds(1)) {
         self.configuration = configuration
+        self.verifyInterval = verifyInterval
         self.order = Mutex(configuration.sentinels)
         self.sentinelTimeout = sentinelTimeout
         self.roleRetryDelay = roleRetryDelay
@@ -113,6 +123,31 @@ public final class RedisSentinel: Sendable {
     /// the same failover advance the generation once.
     func invalidate(generation: UInt64) {
         _ = currentGeneration.compareExchange(expected: generation, desired: generation &+ 1, ordering: .acquiringAndReleasing)
+    }
+
+    /// Asks the sentinels whether the master is still where the latest
+    /// connection found it, at most once per ``verifyInterval`` for the whole
+    /// process, and advances the generation when it moved. A failover that
+    /// leaves the old master up (`SENTINEL FAILOVER`) has it take writes until
+    /// Sentinel demotes it, some 10 s later, and those writes are lost; this
+    /// bounds that to about a second. (The guidelines' `+switch-master`
+    /// subscription would need a connection of its own per process.)
+    /// Cheap when not due: every caller but one returns at once. Blocking.
+    func verifyIfDue() {
+        let now = ContinuousClock.now
+        let known = verification.withLock { state -> RedisEndpoint.Address? in
+            guard now >= state.next, let master = state.master else { return nil }
+            state.next = now + verifyInterval
+            return master
+        }
+        guard let known else { return }
+        let generation = self.generation
+        guard let named = try? masterEndpoint().address else {
+            // No sentinel answers: ask less often, so no client thread keeps waiting on timeouts.
+            verification.withLock { $0.next = now + verifyInterval * 5 }
+            return
+        }
+        if named != known { invalidate(generation: generation) }
     }
 
     /// The master's address as the first sentinel that knows it says.
@@ -149,7 +184,10 @@ public final class RedisSentinel: Sendable {
             let connection = try RedisConnection(endpoint: endpoint, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
             let role = try connection.command([Array("ROLE".utf8)]).throwingServerError()
             let said = role.array?.first?.string ?? "?"
-            if said == "master" { return (connection, generation) }
+            if said == "master" {
+                verification.withLock { $0.master = endpoint.address }
+                return (connection, generation)
+            }
             lastProblem = "\(endpoint.address) says ROLE \(said)"
             // Other clients' connections to this node are as wrong as this one.
             invalidate(generation: generation)
