@@ -9,8 +9,10 @@ import Synchronization
 import Testing
 
 /// A master, one replica and three `redis-sentinel` processes of the test's own on loopback
-/// (kernel-picked ports), with a short down-after and failover timeout so a failover takes
-/// seconds. Persistence off: what a failover loses here is what asynchronous replication loses.
+/// (kernel-picked ports). The test forces its failover (`SENTINEL FAILOVER`), so down-after
+/// only needs to be long enough that a loaded CI machine does not start one of its own; a short
+/// failover timeout keeps the failover to seconds. Persistence off: what a failover loses here
+/// is what asynchronous replication loses.
 final class SentinelRedis {
     let masterName = "pm"
     let directory: URL
@@ -42,7 +44,7 @@ final class SentinelRedis {
                     bind 127.0.0.1
                     dir \(self.directory.path)
                     sentinel monitor \(self.masterName) 127.0.0.1 \(master) 2
-                    sentinel down-after-milliseconds \(self.masterName) 1000
+                    sentinel down-after-milliseconds \(self.masterName) 5000
                     sentinel failover-timeout \(self.masterName) 2000
                     sentinel parallel-syncs \(self.masterName) 1
 
