@@ -12,9 +12,11 @@ import Testing
 /// (kernel-picked ports). The test forces its failover (`SENTINEL FAILOVER`), so down-after
 /// only needs to be long enough that a loaded CI machine does not start one of its own; a short
 /// failover timeout keeps the failover to seconds. Persistence off: what a failover loses here
-/// is what asynchronous replication loses.
+/// is what asynchronous replication loses. Servers and sentinels have passwords of their own.
 final class SentinelRedis {
     let masterName = "pm"
+    let password = "redis-pw-\(UUID().uuidString.prefix(8))"
+    let sentinelPassword = "sentinel-pw-\(UUID().uuidString.prefix(8))"
     let directory: URL
     /// The first master, then the replica.
     private(set) var serverPorts: [Int] = []
@@ -27,14 +29,16 @@ final class SentinelRedis {
     }
 
     var configuration: RedisSentinelConfiguration {
-        RedisSentinelConfiguration(masterName: masterName, sentinels: sentinelPorts.map { .init(host: "127.0.0.1", port: $0) })
+        RedisSentinelConfiguration(masterName: masterName, sentinels: sentinelPorts.map { .init(host: "127.0.0.1", port: $0) },
+                                   password: password, sentinelPassword: sentinelPassword)
     }
 
     func start() async throws {
-        let master = try await launch("redis-server") { port in ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"] }
-        let replica = try await launch("redis-server") { port in
-            ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--replicaof", "127.0.0.1", String(master)]
+        let server = { (port: Int) in
+            ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--requirepass", self.password, "--masterauth", self.password]
         }
+        let master = try await launch("redis-server") { server($0) }
+        let replica = try await launch("redis-server") { server($0) + ["--replicaof", "127.0.0.1", String(master)] }
         serverPorts = [master, replica]
         for index in 0..<3 {
             let port = try await launch("redis-sentinel") { port in
@@ -47,6 +51,9 @@ final class SentinelRedis {
                     sentinel down-after-milliseconds \(self.masterName) 5000
                     sentinel failover-timeout \(self.masterName) 2000
                     sentinel parallel-syncs \(self.masterName) 1
+                    sentinel auth-pass \(self.masterName) \(self.password)
+                    requirepass \(self.sentinelPassword)
+                    sentinel sentinel-pass \(self.sentinelPassword)
 
                     """
                 try? conf.write(to: file, atomically: true, encoding: .utf8)
@@ -56,7 +63,7 @@ final class SentinelRedis {
         }
         // Ready when every sentinel knows the replica and the other two sentinels, so a failover's new configuration spreads.
         for port in sentinelPorts {
-            let client = Self.client(port)
+            let client = sentinelClient(port)
             defer { client.shutdown() }
             try await eventually(timeout: .seconds(30), "sentinel \(port) sees the replica and its peers") {
                 let replicas = (try? await client.call(["SENTINEL", "replicas", masterName]))?.array ?? []
@@ -91,14 +98,19 @@ final class SentinelRedis {
         throw CancellationError()
     }
 
-    static func client(_ port: Int) -> RedisClient {
-        RedisClient(endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port)), name: "sentinel-test-\(port)",
+    /// A client of one redis-server of this set.
+    func client(_ port: Int) -> RedisClient { Self.client(port, password: password) }
+
+    func sentinelClient(_ port: Int) -> RedisClient { Self.client(port, password: sentinelPassword) }
+
+    private static func client(_ port: Int, password: String) -> RedisClient {
+        RedisClient(endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port), password: password), name: "sentinel-test-\(port)",
                     connectTimeout: .milliseconds(500), commandTimeout: .seconds(2))
     }
 
     /// What a sentinel says the master's port is.
     func masterPort(asking sentinel: Int) async -> Int? {
-        let client = Self.client(sentinel)
+        let client = sentinelClient(sentinel)
         defer { client.shutdown() }
         let pair = (try? await client.call(["SENTINEL", "get-master-addr-by-name", masterName]))?.array
         return pair.flatMap { $0.count == 2 ? $0[1].string.flatMap { Int($0) } : nil }
@@ -157,7 +169,8 @@ struct SentinelTests {
         }
         // A sentinel that is down comes first: discovery passes it over and moves the next to the front.
         let down = RedisSentinelConfiguration.Address(host: "127.0.0.1", port: try ClusterRedis.freePort())
-        let configuration = RedisSentinelConfiguration(masterName: redis.masterName, sentinels: [down] + redis.configuration.sentinels)
+        let configuration = RedisSentinelConfiguration(masterName: redis.masterName, sentinels: [down] + redis.configuration.sentinels,
+                                                       password: redis.password, sentinelPassword: redis.sentinelPassword)
         let client = RedisClient(topology: .sentinel(configuration), name: "sentinel-producer")
         let namespace = "sentinel-\(UUID().uuidString.prefix(8))"
         let keys = QueueKeys(namespace: namespace, queue: "work")
@@ -195,25 +208,31 @@ struct SentinelTests {
         do {
             // `pressroom status` through Sentinel: master and replica.
             let env = ["PRESSROOM_REDIS_URL": "", "PRESSROOM_REDIS_SENTINEL_MASTER_NAME": redis.masterName,
-                       "PRESSROOM_REDIS_SENTINEL_SENTINELS": "[" + configuration.sentinels.map(\.description).joined(separator: ",") + "]"]
+                       "PRESSROOM_REDIS_SENTINEL_SENTINELS": "[" + configuration.sentinels.map(\.description).joined(separator: ",") + "]",
+                       "PRESSROOM_REDIS_SENTINEL_PASSWORD": redis.password, "PRESSROOM_REDIS_SENTINEL_SENTINEL_PASSWORD": redis.sentinelPassword]
             let status = try await DaemonProcessTests().cli(["status"], namespace: namespace, env: env)
             #expect(status.status == 0, "\(status.output)")
             #expect(status.output.contains("sentinel '\(redis.masterName)': master 127.0.0.1:\(redis.serverPorts[0])"), "\(status.output)")
             #expect(status.output.contains("replicas 127.0.0.1:\(redis.serverPorts[1])"), "\(status.output)")
             #expect(status.output.contains("3/4 sentinels answer") && status.output.contains("WARNING: only 3 of 4"), "\(status.output)")
+            let check = try await DaemonProcessTests().cli(["config", "check"], namespace: namespace, env: env)
+            for output in [status.output, check.output] {
+                #expect(!output.contains(redis.password) && !output.contains(redis.sentinelPassword), "a password printed:\n\(output)")
+            }
 
             // The start-up check reads the master found through Sentinel: an evicting one is refused.
             var daemonConfiguration = PressroomConfiguration()
-            daemonConfiguration.redis.sentinel = .init(masterName: redis.masterName, sentinels: configuration.sentinels.map(\.description))
+            daemonConfiguration.redis.sentinel = .init(masterName: redis.masterName, sentinels: configuration.sentinels.map(\.description),
+                                                       password: redis.password, sentinelPassword: redis.sentinelPassword)
             let daemon = PressroomDaemon(configuration: daemonConfiguration, logger: logger)
-            let first = SentinelRedis.client(redis.serverPorts[0])
+            let first = redis.client(redis.serverPorts[0])
             try await first.call(["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])
             await #expect(throws: ConfigurationLoader.Invalid.self) { try await daemon.checkRedisServer() }
             try await first.call(["CONFIG", "SET", "maxmemory-policy", "noeviction"])
             first.shutdown()
             try await daemon.checkRedisServer()
             // A replica's refusal is a wrong-node error: retried after a new lookup, never a verdict on a job.
-            let replica = SentinelRedis.client(redis.serverPorts[1])
+            let replica = redis.client(redis.serverPorts[1])
             await #expect { try await replica.call(["XADD", keys.stream, "*", "x", "1"]) } throws: { ($0 as? RedisError)?.isWrongNode == true }
             replica.shutdown()
 
@@ -221,7 +240,7 @@ struct SentinelTests {
             let oldMaster = redis.serverPorts[0], newMaster = redis.serverPorts[1]
             let started = ContinuousClock.now
             ledger.enter(.during)
-            let sentinel = SentinelRedis.client(redis.sentinelPorts[0])
+            let sentinel = redis.sentinelClient(redis.sentinelPorts[0])
             defer { sentinel.shutdown() }
             var refusals = 0
             try await eventually(timeout: .seconds(30), "SENTINEL FAILOVER accepted") {
@@ -242,7 +261,7 @@ struct SentinelTests {
             // it some 10 s later, killing its clients' connections; the test demotes it at once
             // and leaves the connections, so clients still on it meet READONLY and UNBLOCKED
             // (unless the once-a-second check that the master moved came first).
-            let old = SentinelRedis.client(oldMaster)
+            let old = redis.client(oldMaster)
             try await old.call(["REPLICAOF", "127.0.0.1", String(newMaster)])
             old.shutdown()
             try await eventually(timeout: .seconds(30), "the clients learnt the master moved") {
@@ -256,7 +275,7 @@ struct SentinelTests {
             await producer.value
 
             // Every acknowledged job completes, unless its entry never reached the new master.
-            let direct = SentinelRedis.client(newMaster)
+            let direct = redis.client(newMaster)
             defer { direct.shutdown() }
             var onNewMaster = Set<String>()
             try await eventually(timeout: .seconds(60), "every job on the new master completed") {
