@@ -112,7 +112,7 @@ public final class RedisSentinel: Sendable {
         self.roleRetryDelay = roleRetryDelay
     }
 
-    /// Advances each time some client met the wrong node.
+    /// Advances each time some client met the wrong node, or the master moved.
     public var generation: UInt64 { currentGeneration.load(ordering: .acquiring) }
 
     /// The sentinels in the order they are tried now.
@@ -147,7 +147,11 @@ public final class RedisSentinel: Sendable {
             verification.withLock { $0.next = now + verifyInterval * 5 }
             return
         }
-        if named != known { invalidate(generation: generation) }
+        if named != known {
+            invalidate(generation: generation)
+            // Known now; the next check must not drop the connections made to it.
+            verification.withLock { $0.master = named }
+        }
     }
 
     /// The master's address as the first sentinel that knows it says.
