@@ -258,11 +258,17 @@ public struct PressroomDaemon: Sendable {
     /// persistence is off. A Redis that is down at start is not refused: the
     /// worker retries it as it does any outage, and the check says so.
     func checkRedisServer() async throws {
-        let client = RedisClient(topology: try configuration.redisTopology, name: "server-check")
+        let topology = try configuration.redisTopology
+        let client = RedisClient(topology: topology, name: "server-check")
         defer { client.shutdown() }
         let report: RedisServerReport
         do {
             report = try await RedisServerReport.fetch(from: client)
+            if case .sentinel(let sentinel) = topology {
+                let view = try await RedisSentinel.shared(for: sentinel).view()
+                logger.info("\(view.summary)")
+                if let warning = view.warning { logger.warning("\(warning)") }
+            }
         } catch let error as RedisError where error.kind == .connection {
             logger.warning("redis does not answer at start; its eviction policy and persistence are unchecked",
                            metadata: ["error": "\(error.message)"])

@@ -3,6 +3,7 @@ import Foundation
 import PressroomQueue
 import PressroomStorage
 import Testing
+import Yams
 
 struct ConfigurationTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -56,7 +57,33 @@ struct ConfigurationTests {
         #expect(c.jobs["sleep"]?.maxAttempts == 9)
         #expect(c.consumerName == "w-3")
         #expect(loaded.unmatched == ["PRESSROOM_TYPO_FIELD"])
-        #expect(SecretMasking.maskURL(c.redis.url) == "redis://:****@10.0.0.1:6380/1")
+        #expect(SecretMasking.maskURL(c.redis.url ?? "") == "redis://:****@10.0.0.1:6380/1")
+    }
+
+    /// `redis.sentinel` instead of `redis.url`, from the file or the environment, with its passwords as secrets.
+    @Test func aSentinelTopology() throws {
+        let file = try write("""
+            redis:
+              sentinel: { masterName: pm, sentinels: ["10.0.0.1:26380", "[::1]", sentinel-3], password: "env:REDIS_PW" }
+            """)
+        let c = try ConfigurationLoader().load(file: file, environment: ["REDIS_PW": "pw-1", "PRESSROOM_REDIS_SENTINEL_SENTINEL_PASSWORD": "pw-2"]).configuration
+        guard case .sentinel(let sentinel) = try c.redisTopology else {
+            Issue.record("not a sentinel topology: \(try c.redisTopology)")
+            return
+        }
+        #expect(sentinel.masterName == "pm")
+        #expect(sentinel.sentinels == [.init(host: "10.0.0.1", port: 26380), .init(host: "::1", port: 26379), .init(host: "sentinel-3", port: 26379)])
+        #expect(sentinel.password == "pw-1" && sentinel.sentinelPassword == "pw-2")
+        let printed = try YAMLEncoder().encode(c.masked) + "\(try c.redisTopology)"
+        #expect(!printed.contains("pw-1") && !printed.contains("pw-2"), "\(printed)")
+        #expect("\(try c.redisTopology)" == "sentinel master 'pm' via 10.0.0.1:26380,[::1]:26379,sentinel-3:26379")
+
+        let env = try ConfigurationLoader().load(file: nil, environment: [
+            "PRESSROOM_REDIS_SENTINEL_MASTER_NAME": "pm", "PRESSROOM_REDIS_SENTINEL_SENTINELS": "[127.0.0.1:26410,127.0.0.1:26411]",
+        ]).configuration
+        #expect(try env.redisTopology == .sentinel(RedisSentinelConfiguration(masterName: "pm", sentinels: [
+            .init(host: "127.0.0.1", port: 26410), .init(host: "127.0.0.1", port: 26411)])))
+        #expect(try ConfigurationLoader().load(file: nil, environment: [:]).configuration.redisTopology == .single(try RedisEndpoint(url: "redis://127.0.0.1:6379/0")))
     }
 
     @Test func overridesWithoutAFileKeepTheOtherDefaults() throws {
@@ -117,6 +144,12 @@ struct ConfigurationTests {
             ("jobs: { derive: { queue: nowhere } }", [:], "config field 'jobs.derive.queue': names queue 'nowhere'"),
             ("jobs: { derive: { maxAttempts: 3 } }", [:], "config field 'jobs.derive.queue': is required"),
             ("redis: { url: 'http://x' }", [:], "config field 'redis.url'"),
+            ("redis: { url: 'redis://x', sentinel: { masterName: m, sentinels: [a:1] } }", [:], "config field 'redis.sentinel': is an alternative to redis.url"),
+            ("redis: { sentinel: { sentinels: [a:1] } }", [:], "config field 'redis.sentinel.masterName': is required"),
+            ("redis: { sentinel: { masterName: '', sentinels: [a:1] } }", [:], "config field 'redis.sentinel.masterName'"),
+            ("redis: { sentinel: { masterName: m, sentinels: [] } }", [:], "config field 'redis.sentinel.sentinels': must list at least one"),
+            ("redis: { sentinel: { masterName: m, sentinels: [a:1, 'b:port'] } }", [:], "config field 'redis.sentinel.sentinels[1]': 'b:port': the port must be a number"),
+            ("redis: { sentinel: { masterName: m, sentinels: [a:1], pasword: x } }", [:], "config field 'redis.sentinel.pasword'"),
             ("queues: { derive: { claimMinIdle: soon } }", [:], "config field 'queues.derive.claimMinIdle': 'soon' is not a duration"),
             ("log: { format: xml }", [:], "config field 'log.format'"),
             ("{}", ["PRESSROOM_ADMIN_PORT": "99999"], "config field 'admin.port'"),

@@ -306,6 +306,7 @@ extension DaemonProcessTests {
 }
 
 extension DaemonProcessTests {
+    /// Runs the CLI; an empty value in `extra` removes that variable.
     func cli(_ args: [String], namespace: String, env extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
@@ -314,7 +315,7 @@ extension DaemonProcessTests {
         env["PRESSROOM_REDIS_URL"] = Self.redisURL
         env["PRESSROOM_REDIS_NAMESPACE"] = namespace
         env["PRESSROOM_DIAGNOSTICS"] = "true"
-        for (k, v) in extra { env[k] = v }
+        for (k, v) in extra { env[k] = v.isEmpty ? nil : v }
         p.environment = env
         let out = Pipe()
         p.standardOutput = out

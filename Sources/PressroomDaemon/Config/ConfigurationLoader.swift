@@ -185,9 +185,27 @@ public struct ConfigurationLoader {
 
     public func validate(_ c: PressroomConfiguration) throws {
         do {
-            _ = try RedisEndpoint(url: c.redis.url)
+            _ = try RedisEndpoint(url: c.redis.url ?? PressroomConfiguration.Redis.defaultURL)
         } catch {
             throw Invalid(field: "redis.url", problem: "\(error)")
+        }
+        if let sentinel = c.redis.sentinel {
+            guard c.redis.url == nil else {
+                throw Invalid(field: "redis.sentinel", problem: "is an alternative to redis.url: set one of them, not both")
+            }
+            guard !sentinel.masterName.isEmpty, !sentinel.masterName.contains(where: \.isWhitespace) else {
+                throw Invalid(field: "redis.sentinel.masterName", problem: "must be the non-empty name the sentinels monitor the master under")
+            }
+            guard !sentinel.sentinels.isEmpty else {
+                throw Invalid(field: "redis.sentinel.sentinels", problem: "must list at least one sentinel as host:port (three or more for a quorum)")
+            }
+            for (index, address) in sentinel.sentinels.enumerated() {
+                do {
+                    _ = try RedisSentinelConfiguration.Address(parsing: address)
+                } catch let error as RedisError {
+                    throw Invalid(field: "redis.sentinel.sentinels[\(index)]", problem: error.message)
+                }
+            }
         }
         guard !c.redis.namespace.isEmpty, !c.redis.namespace.contains(where: { "{}: ".contains($0) }) else {
             throw Invalid(field: "redis.namespace", problem: "must be non-empty without '{', '}', ':' or spaces")
@@ -306,6 +324,8 @@ public struct ConfigurationLoader {
         var c = PressroomConfiguration()
         c.consumer = "x"
         c.redis.password = "x"
+        c.redis.url = "x"
+        c.redis.sentinel = .init(masterName: "x", sentinels: ["x"], password: "x", sentinelPassword: "x")
         var queue = PressroomConfiguration.Queue()
         queue.batchSize = 1
         queue.trim = .init(maxLength: 1, maxAge: DurationText(.seconds(1)))

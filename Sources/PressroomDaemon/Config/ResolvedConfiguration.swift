@@ -5,7 +5,7 @@ import PressroomQueue
 extension PressroomConfiguration {
     public var endpoint: RedisEndpoint {
         get throws {
-            var endpoint = try RedisEndpoint(url: redis.url)
+            var endpoint = try RedisEndpoint(url: redis.url ?? Redis.defaultURL)
             if let password = redis.password { endpoint.password = password }
             return endpoint
         }
@@ -13,7 +13,14 @@ extension PressroomConfiguration {
 
     /// How every client of this process reaches Redis (``RedisTopology``).
     public var redisTopology: RedisTopology {
-        get throws { .single(try endpoint) }
+        get throws {
+            guard let sentinel = redis.sentinel else { return .single(try endpoint) }
+            return .sentinel(RedisSentinelConfiguration(
+                masterName: sentinel.masterName,
+                sentinels: try sentinel.sentinels.map { try RedisSentinelConfiguration.Address(parsing: $0) },
+                password: sentinel.password ?? redis.password,
+                sentinelPassword: sentinel.sentinelPassword))
+        }
     }
 
     /// The consumer name: config/env/flag, else the host name.

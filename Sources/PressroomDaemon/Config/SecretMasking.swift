@@ -21,8 +21,13 @@ extension PressroomConfiguration {
             try body(&text, field)
             value = text
         }
-        try body(&redis.url, "redis.url")
+        try visit(&redis.url, "redis.url")
         try visit(&redis.password, "redis.password")
+        if var sentinel = redis.sentinel {
+            try visit(&sentinel.password, "redis.sentinel.password")
+            try visit(&sentinel.sentinelPassword, "redis.sentinel.sentinelPassword")
+            redis.sentinel = sentinel
+        }
         if var s3 = storage.s3 {
             try visit(&s3.accessKeyID, "storage.s3.accessKeyID")
             try visit(&s3.secretAccessKey, "storage.s3.secretAccessKey")

@@ -156,7 +156,7 @@ public struct Demo: Sendable {
 
     /// A daemon must be consuming every queue the demo uses.
     func checkDaemon(_ client: RedisClient, queues: [QueueKeys]) async throws {
-        let url = configuration.redis.url
+        let url = (try? configuration.redisTopology.description) ?? "?"
         do {
             _ = try await client.call(["PING"])
         } catch {

@@ -4,11 +4,14 @@
 public enum RedisTopology: Sendable, Equatable, CustomStringConvertible {
     /// One redis-server (`redis.url`).
     case single(RedisEndpoint)
+    /// A master found through Redis Sentinel (`redis.sentinel`), followed across failovers.
+    case sentinel(RedisSentinelConfiguration)
 
     /// Safe for logs: passwords masked.
     public var description: String {
         switch self {
         case .single(let endpoint): return endpoint.description
+        case .sentinel(let configuration): return configuration.description
         }
     }
 }

@@ -15,7 +15,8 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load().configuration
-        let client = RedisClient(topology: try configuration.redisTopology, name: "status")
+        let topology = try configuration.redisTopology
+        let client = RedisClient(topology: topology, name: "status")
         defer { client.shutdown() }
         var statuses: [QueueStatus] = []
         for queue in configuration.queues.keys.sorted() {
@@ -31,7 +32,13 @@ struct StatusCommand: AsyncParsableCommand {
         print("redis \(server.version ?? "?") \(server.role ?? "?")"
               + (server.replicas.isEmpty ? ", no replicas" : ", replicas " + server.replicas.joined(separator: " "))
               + ", maxmemory-policy \(server.maxmemoryPolicy ?? "?"), aof \(server.aofEnabled ? "on" : "off")")
-        for line in [server.refusal, server.persistenceWarning].compactMap({ $0 }) { print("WARNING: \(line)") }
+        var warnings = [server.refusal, server.persistenceWarning]
+        if case .sentinel(let sentinel) = topology {
+            let view = try await RedisSentinel.shared(for: sentinel).view()
+            print(view.summary)
+            warnings.append(view.warning)
+        }
+        for line in warnings.compactMap({ $0 }) { print("WARNING: \(line)") }
         print(pad("QUEUE", 10) + pad("LENGTH", 9) + pad("PENDING", 9) + pad("LAG", 8) + pad("DELAYED", 9) + pad("DEAD", 7) + pad("LIVE", 6) + "OLDEST PENDING")
         for s in statuses {
             let oldest = s.oldestPendingAge.map { String(format: "%.1fs", $0) } ?? "-"
