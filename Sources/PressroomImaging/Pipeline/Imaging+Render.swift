@@ -12,9 +12,9 @@ extension Imaging {
             // A master of a preview would be a padded, unwatermarked square no customer sees.
             throw ImagingError(.policyInvalid, "\(policy.name) is a \(policy.kind.rawValue) policy, which derive makes; render takes product policies")
         }
-        let (probe, _) = try probeImage(source)
+        let (probe, _, bytes) = try probeImage(source)
         let plan = try RenderPlan(imageWidth: probe.uprightWidth, imageHeight: probe.uprightHeight, policy: policy, crop: crop)
-        let canvas = try masterPipeline(source, probe: probe, plan: plan, policy: resolved)
+        let canvas = try masterPipeline(bytes, probe: probe, plan: plan, policy: resolved)
         let format = policy.output.encoder
         let cropKey = SHA256Hex.digest(Data((crop.map { $0.description } ?? "auto").utf8)).prefix(8)
         let key = "masters/\(Imaging.sha256(source))/\(policy.name)-\(resolved.shortDigest)-\(cropKey)-v\(Imaging.masterVersion).\(format.fileExtension)"
@@ -34,7 +34,7 @@ extension Imaging {
 
     /// The master's pixels as one lazy libvips pipeline: decode (shrink-on-load), crop, one
     /// resampling pass to the content size, background, bleed, output colour, resolution.
-    private func masterPipeline(_ source: Data, probe: ImageProbe, plan: RenderPlan, policy resolved: ResolvedPolicy) throws(ImagingError) -> VipsImage {
+    private func masterPipeline(_ source: VipsImage.SourceBytes, probe: ImageProbe, plan: RenderPlan, policy resolved: ResolvedPolicy) throws(ImagingError) -> VipsImage {
         let policy = resolved.policy
         var canvas = try masterContent(source, probe: probe, plan: plan, policy: policy)
         if plan.bleed > 0 {
@@ -72,7 +72,7 @@ extension Imaging {
     }
 
     /// The trim area's pixels, lazily: shrink-on-load decode, crop, the content size, background.
-    private func masterContent(_ source: Data, probe: ImageProbe, plan: RenderPlan, policy: ProductPolicy) throws(ImagingError) -> VipsImage {
+    private func masterContent(_ source: VipsImage.SourceBytes, probe: ImageProbe, plan: RenderPlan, policy: ProductPolicy) throws(ImagingError) -> VipsImage {
         let sourceWidth = Double(probe.uprightWidth)
         let sourceHeight = Double(probe.uprightHeight)
         // Shrink on load only as far as the crop still covers the content at full resolution. The

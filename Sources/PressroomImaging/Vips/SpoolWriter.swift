@@ -34,7 +34,7 @@ enum SpoolWriter {
             throw VipsError.take(.internal, "cannot make a spool target")
         }
         defer { g_object_unref(UnsafeMutableRawPointer(target)) }
-        try image.write(format, to: target)
+        try image.write(format, to: target, streaming: true)
         let byteCount = Int(pressroom_spool_target_length(target))
         // libtiff patches its header after the directory: then the file is hashed once more, from the page cache.
         let sha256 = pressroom_spool_target_rewrote(target) != 0

@@ -16,11 +16,13 @@ public final class VipsImage: @unchecked Sendable {
     /// Heap storage for encoded bytes whose address libvips keeps.
     final class SourceBytes: @unchecked Sendable {
         let pointer: UnsafeMutableRawBufferPointer
+        /// The encoded length (the allocation is at least one byte).
+        let length: Int
         init(_ data: Data) {
+            length = data.count
             pointer = .allocate(byteCount: max(data.count, 1), alignment: 16)
             _ = data.copyBytes(to: pointer.bindMemory(to: UInt8.self))
         }
-        var count: Int { pointer.count }
         deinit { pointer.deallocate() }
     }
 
@@ -29,6 +31,9 @@ public final class VipsImage: @unchecked Sendable {
         self.source = source
         self.inputs = inputs
     }
+
+    /// The encoded bytes this image decodes from, to open the same source again without a copy.
+    var encodedBytes: SourceBytes? { source }
 
     /// A new pipeline root (a decode, pixels in memory): watched by the calling job's
     /// cancellation, so everything computed from it stops when the job is cancelled.
@@ -43,8 +48,12 @@ public final class VipsImage: @unchecked Sendable {
 
     /// Opens encoded bytes lazily: only the header is read until pixels are needed.
     static func open(_ data: Data, sequential: Bool) throws(ImagingError) -> VipsImage {
-        let bytes = SourceBytes(data)
-        guard let image = pressroom_vips_new_from_buffer(bytes.pointer.baseAddress, data.count, sequential ? 1 : 0, 1) else {
+        try open(SourceBytes(data), sequential: sequential)
+    }
+
+    /// The same over bytes already copied for libvips (shared by several decodes of one source).
+    static func open(_ bytes: SourceBytes, sequential: Bool) throws(ImagingError) -> VipsImage {
+        guard let image = pressroom_vips_new_from_buffer(bytes.pointer.baseAddress, bytes.length, sequential ? 1 : 0, 1) else {
             throw VipsError.take(.corrupt, "cannot read image header")
         }
         return .root(image, source: bytes)
@@ -60,12 +69,11 @@ public final class VipsImage: @unchecked Sendable {
 
     /// Shrink-on-load thumbnail fitting a box, auto-rotated; `exportProfile` converts colour.
     static func thumbnail(
-        _ data: Data, width: Int, height: Int, exportProfile: String?, intent: VipsIntent
+        _ bytes: SourceBytes, width: Int, height: Int, exportProfile: String?, intent: VipsIntent
     ) throws(ImagingError) -> VipsImage {
-        let bytes = SourceBytes(data)
         var out: UnsafeMutablePointer<CVips.VipsImage>?
         let result = pressroom_vips_thumbnail_buffer(
-            bytes.pointer.baseAddress, data.count, &out, Int32(width), Int32(height), VIPS_SIZE_DOWN,
+            bytes.pointer.baseAddress, bytes.length, &out, Int32(width), Int32(height), VIPS_SIZE_DOWN,
             nil, exportProfile, intent, 1)
         guard result == 0, let out else { throw VipsError.take(.corrupt, "cannot decode image") }
         return .root(out, source: bytes)
@@ -331,11 +339,14 @@ public final class VipsImage: @unchecked Sendable {
     }
 
     /// Encodes into a libvips target (a spool file or memory) as libvips computes the pixels.
-    func write(_ format: OutputFormat, to target: UnsafeMutablePointer<CVips.VipsTarget>) throws(ImagingError) {
+    /// `streaming` leaves out JPEG's optimised Huffman tables: libjpeg computes them from every
+    /// coefficient of the image, held in memory (about three bytes a pixel), so a master streams
+    /// without them, as the vips CLI writes it; small outputs keep the few percent they save.
+    func write(_ format: OutputFormat, to target: UnsafeMutablePointer<CVips.VipsTarget>, streaming: Bool = false) throws(ImagingError) {
         let result: Int32
         switch format {
         case .jpeg(let quality, let subsampling):
-            result = pressroom_vips_jpegsave_target(pointer, target, Int32(quality), 0, subsampling ? 0 : 1, 1)
+            result = pressroom_vips_jpegsave_target(pointer, target, Int32(quality), 0, subsampling ? 0 : 1, streaming ? 0 : 1)
         case .png(let compression):
             result = pressroom_vips_pngsave_target(pointer, target, Int32(compression))
         case .tiff(let compression):
