@@ -12,6 +12,14 @@ import Synchronization
 /// so the async entry points run it on a `BlockingThreadPool`, never on Swift's
 /// cooperative pool.
 public final class Imaging: Sendable {
+    /// Deletes masters' spool files older than `age` from `directory` (see
+    /// ``ImagingConfiguration/spoolDirectory``): a render killed mid-way leaves
+    /// its file behind. The daemon runs it at start. Returns how many went.
+    @discardableResult
+    public static func removeStaleSpoolFiles(in directory: URL, olderThan age: Duration) -> Int {
+        SpoolWriter.removeStale(in: directory, olderThan: Double(age.components.seconds))
+    }
+
     /// Bumped when the pipeline's output for the same input and policy changes; part of every key.
     public static let pipelineVersion = 1
     /// The same for print masters alone (part of their keys): 2 since masters are resampled once,

@@ -46,6 +46,22 @@ import Testing
         }
     }
 
+    /// What a killed render left behind goes at the next start; a fresh file and others' files stay.
+    @Test func staleSpoolFilesAreRemoved() throws {
+        let spool = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: spool) }
+        func touch(_ name: String, age: TimeInterval) throws {
+            let url = spool.appendingPathComponent(name)
+            try Data("x".utf8).write(to: url)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: url.path)
+        }
+        try touch("pressroom-master-old.tif", age: 7200)
+        try touch("pressroom-master-live.tif", age: 10)
+        try touch("someone-elses.tif", age: 7200)
+        #expect(Imaging.removeStaleSpoolFiles(in: spool, olderThan: .seconds(3600)) == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path).sorted() == ["pressroom-master-live.tif", "someone-elses.tif"])
+    }
+
     @Test func upsideDownMasterFailsVerification() async throws {
         let imaging = try Fixtures.imaging()
         let (result, preview, resolved) = try await Self.renderWithPreview("exif/Landscape_3.jpg", policy: "print-4x6")

@@ -124,11 +124,13 @@ public struct Fulfillment: Sendable {
             current = try await adopt(current, order, assets: assets)
         }
 
+        // The record holds this very payload (same digest): use the job's decoded copy.
+        let known = current.payloadDigest == digest ? order : nil
         var excluded: [String: String] = [:]
         for _ in 0..<(vendors.count * 2 + 4) {
             if let done = try settled(current) { return done }
-            let step = try await nextStep(current, excluded: excluded, logger: logger)
-            switch try await submit(current, vendor: step.vendor, resume: step.resume, route: step.route, attempt: attempt, logger: logger) {
+            let step = try await nextStep(current, order: known, excluded: excluded, logger: logger)
+            switch try await submit(current, order: known, vendor: step.vendor, resume: step.resume, route: step.route, attempt: attempt, logger: logger) {
             case .done(let outcome):
                 return outcome
             case .reread(let reason):
@@ -187,7 +189,7 @@ public struct Fulfillment: Sendable {
 
     /// Where the next call goes: back to the vendor of an unresolved intent,
     /// or wherever routing says.
-    func nextStep(_ record: OrderRecord, excluded: [String: String], logger: Logger) async throws -> Step {
+    func nextStep(_ record: OrderRecord, order known: FulfillmentOrder? = nil, excluded: [String: String], logger: Logger) async throws -> Step {
         let now = Self.nowMs()
         if let pending = record.pending {
             // No result yet: the call may still run in `pending.consumer` (unless that is us,
@@ -208,7 +210,7 @@ public struct Fulfillment: Sendable {
             }
             return Step(vendor: pending.vendor, resume: true, route: nil)
         }
-        guard let order = record.order else { throw JobError.permanent("order \(record.id) has no stored payload") }
+        guard let order = known ?? record.order else { throw JobError.permanent("order \(record.id) has no stored payload") }
         let routed = try await router.route(order, excluded: excluded, breakers: breakers, now: now)
         guard let choice = routed.choice else {
             let reason = routed.skipped.map { "\($0.vendor): \($0.verdict)" }.joined(separator: "; ")
@@ -224,8 +226,8 @@ public struct Fulfillment: Sendable {
         case reread(String?)
     }
 
-    func ticket(_ record: OrderRecord, vendor: String) throws -> PrintTicket {
-        guard let order = record.order, let assets = record.assets, assets.count == order.items.count else {
+    func ticket(_ record: OrderRecord, order known: FulfillmentOrder? = nil, vendor: String) throws -> PrintTicket {
+        guard let order = known ?? record.order, let assets = record.assets, assets.count == order.items.count else {
             throw JobError.permanent("order \(record.id) has no stored payload or assets")
         }
         guard let configuration = vendors[vendor] else { throw JobError.permanent("vendor \(vendor) is not configured") }
@@ -240,9 +242,9 @@ public struct Fulfillment: Sendable {
     }
 
     /// Records the intent, calls the vendor, records the result.
-    func submit(_ record: OrderRecord, vendor: String, resume: Bool, route: RoutingDecision?, attempt: Int, logger: Logger) async throws -> StepResult {
+    func submit(_ record: OrderRecord, order known: FulfillmentOrder? = nil, vendor: String, resume: Bool, route: RoutingDecision?, attempt: Int, logger: Logger) async throws -> StepResult {
         guard let adapter = adapters[vendor] else { throw JobError.permanent("vendor \(vendor) is not configured") }
-        let ticket = try self.ticket(record, vendor: vendor)
+        let ticket = try self.ticket(record, order: known, vendor: vendor)
         let now = Self.nowMs()
         let seq = (record.intents.map(\.seq).max() ?? 0) + 1
         let timeout = vendors[vendor]?.timeouts.request.duration ?? .seconds(30)

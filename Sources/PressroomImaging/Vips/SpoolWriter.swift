@@ -12,10 +12,28 @@ enum SpoolWriter {
         var hasher = SHA256()
     }
 
+    static let prefix = "pressroom-master-"
+
+    /// Deletes spool files older than `age` in `directory`: what a process
+    /// killed mid-render left behind (a live render's file is younger than its
+    /// timeout). Returns how many it removed.
+    static func removeStale(in directory: URL, olderThan age: TimeInterval) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        let cutoff = Date().addingTimeInterval(-age)
+        var removed = 0
+        for name in names where name.hasPrefix(prefix) {
+            let path = directory.appendingPathComponent(name).path
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                  modified < cutoff, unlink(path) == 0 else { continue }
+            removed += 1
+        }
+        return removed
+    }
+
     /// Writes `image` as `format` into a new file in `directory`. The file is removed again when
     /// encoding fails or is cancelled; on success the caller owns it.
     static func write(_ image: VipsImage, as format: OutputFormat, into directory: URL) throws(ImagingError) -> (file: URL, byteCount: Int, sha256: String) {
-        let file = directory.appendingPathComponent("pressroom-master-\(UUID().uuidString).\(format.fileExtension)")
+        let file = directory.appendingPathComponent("\(prefix)\(UUID().uuidString).\(format.fileExtension)")
         let fd = open(file.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw ImagingError(.internal, "cannot create a spool file in \(directory.path): \(String(cString: strerror(errno)))")
