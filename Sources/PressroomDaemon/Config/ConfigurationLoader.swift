@@ -230,6 +230,10 @@ public struct ConfigurationLoader {
                 throw Invalid(field: "queues.\(name).concurrency", problem: "must be 1-1024")
             }
             if let batch = queue.batchSize, batch < 1 { throw Invalid(field: "queues.\(name).batchSize", problem: "must be at least 1") }
+            guard (1...256).contains(queue.partitions) else { throw Invalid(field: "queues.\(name).partitions", problem: "must be 1-256") }
+            if let drain = queue.drainPartitions, !(queue.partitions...256).contains(drain) {
+                throw Invalid(field: "queues.\(name).drainPartitions", problem: "must be between partitions (\(queue.partitions)) and 256")
+            }
             guard queue.maxDeliveries >= 1 else { throw Invalid(field: "queues.\(name).maxDeliveries", problem: "must be at least 1") }
             guard queue.claimMinIdle.duration >= .milliseconds(100) else {
                 throw Invalid(field: "queues.\(name).claimMinIdle", problem: "must be at least 100ms")

@@ -194,7 +194,8 @@ private func withAdmin(_ options: ConfigOptions, _ body: (DeadLetterAdmin) async
     let configuration = try options.load().configuration
     let client = RedisClient(topology: try configuration.redisTopology, name: "dlq")
     defer { client.shutdown() }
-    try await body(DeadLetterAdmin(namespace: configuration.redis.namespace, queues: Array(configuration.queues.keys), client: client))
+    try await body(DeadLetterAdmin(queues: configuration.queues.keys.map(configuration.partitions(ofQueue:)),
+                                   namespace: configuration.redis.namespace, client: client))
 }
 
 /// Explicit ids, or every entry matching the filter, page by page; stops
