@@ -332,6 +332,7 @@ public struct ConfigurationLoader {
         c.redis.sentinel = .init(masterName: "x", sentinels: ["x"], password: "x", sentinelPassword: "x")
         var queue = PressroomConfiguration.Queue()
         queue.batchSize = 1
+        queue.drainPartitions = 1
         queue.trim = .init(maxLength: 1, maxAge: DurationText(.seconds(1)))
         c.queues = ["x": queue]
         var job = PressroomConfiguration.JobType(queue: "x")
