@@ -395,7 +395,8 @@ public struct PressroomDaemon: Sendable {
         let ordersQueue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue
         let source = ConsoleSource(namespace: configuration.redis.namespace, queues: configuration.queueOptions.map(\.name), client: client,
                                    ordersQueue: ordersQueue, version: ConsoleSource.defaultVersion,
-                                   eventsMaxLength: configuration.queueOptions.map(\.eventsMaxLength).max() ?? 100_000)
+                                   eventsMaxLength: configuration.queueOptions.map(\.eventsMaxLength).max() ?? 100_000,
+                                   partitions: configuration.queueOptions.map { $0.partitioning(namespace: configuration.redis.namespace) })
         return try ConsoleHandler(settings: configuration.admin.console.settings, source: source, logger: logger)
     }
 
