@@ -385,9 +385,10 @@ public struct ConfigurationLoader {
             if rest.hasPrefix(name + "_") {
                 let tail = String(rest.dropFirst(name.count + 1))
                 var childSchema = schema?[key] as? [String: Any]
-                // Any queue or job type has the fields of the default ones.
+                // Any queue or job type has the fields of the default ones and
+                // of the exemplar's (optional fields): all of them, merged.
                 if childSchema == nil, let parent = schema, parent.values.allSatisfy({ $0 is [String: Any] }) {
-                    childSchema = parent.values.first as? [String: Any]
+                    childSchema = parent.values.compactMap { $0 as? [String: Any] }.reduce([:], merge)
                 }
                 if let path = resolve(tail, tree: tree?[key] as? [String: Any], schema: childSchema) {
                     return [key] + path
