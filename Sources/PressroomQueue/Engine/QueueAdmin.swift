@@ -159,6 +159,7 @@ public struct QueueStatus: Sendable, Codable, Equatable {
     }
 
     public var queue: String
+    /// The stream; a partitioned queue's totals list every partition's, space-separated.
     public var stream: String
     public var groupExists = false
     public var length = 0
