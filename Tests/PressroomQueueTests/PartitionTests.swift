@@ -32,6 +32,33 @@ struct PartitionTests {
         #expect(QueuePartitions(namespace: "n", queue: "q", count: 2, drainFrom: 4).all.count == 4)
     }
 
+    /// The shared slots: reservations are neither free nor running, and lanes
+    /// waiting for slots get them in the order they asked.
+    @Test func slotsAreReservedFirstComeFirstServed() async throws {
+        let slots = LaneSlots(capacity: 3)
+        #expect(slots.reserveNow(upTo: 2) == 2 && slots.free == 1 && slots.inUse == 0)
+        slots.commit(1)
+        slots.unreserve(1)
+        #expect(slots.free == 2 && slots.inUse == 1)
+        #expect(await slots.reserve(upTo: 5, timeout: .seconds(60)) == 2)
+        slots.commit(2)
+        #expect(slots.free == 0 && slots.inUse == 3)
+        #expect(await slots.reserve(upTo: 1, timeout: .milliseconds(10)) == 0, "none free: the wait times out")
+        #expect(slots.waiting == 0, "and leaves the line")
+        let order = Recorder()
+        let first = Task { let n = await slots.reserve(upTo: 2, timeout: .seconds(60)); order.record("first"); return n }
+        try await eventually { slots.waiting == 1 }
+        let second = Task { let n = await slots.reserve(upTo: 2, timeout: .seconds(60)); order.record("second"); return n }
+        try await eventually { slots.waiting == 2 }
+        #expect(slots.reserveNow(upTo: 1) == 0, "nobody jumps the line")
+        slots.release(1)
+        #expect(await first.value == 1, "the first in line gets the freed slot")
+        slots.release(2)
+        #expect(await second.value == 2)
+        #expect(order.sequence == ["first", "second"])
+        #expect(slots.free == 0 && slots.inUse == 0)
+    }
+
     /// A harness of queue `q` in `partitions` partitions and a ready worker
     /// recording every run before `body` decides its outcome.
     private func running(concurrency: Int, partitions: Int, _ body: @escaping @Sendable (JobContext) throws -> Void)

@@ -37,14 +37,17 @@ final class LaneSlots: Sendable {
     var free: Int { state.withLock { $0.free } }
     /// Slots running jobs (reserved ones excluded).
     var inUse: Int { state.withLock { capacity - $0.free - $0.reserved } }
+    /// Lanes in line to reserve.
+    var waiting: Int { state.withLock { $0.queue.count } }
 
-    /// Takes up to `count` free slots now, unless lanes are waiting to
-    /// reserve (they go first). Returns how many were taken.
-    func take(upTo count: Int) -> Int {
+    /// Reserves up to `count` free slots now, without waiting, unless lanes
+    /// are waiting to reserve (they go first). Returns how many.
+    func reserveNow(upTo count: Int) -> Int {
         state.withLock { state in
             guard state.queue.isEmpty else { return 0 }
             let taken = min(max(0, count), state.free)
             state.free -= taken
+            state.reserved += taken
             return taken
         }
     }

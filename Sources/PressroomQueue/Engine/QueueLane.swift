@@ -118,7 +118,7 @@ final class QueueLane: Sendable {
                 progress.tick()
                 if cursor == ">" && slots.free > 0 && ContinuousClock.now >= nextReclaim {
                     // Take over entries of consumers that died mid-job, in free slots only.
-                    let taken = slots.take(upTo: slots.free)
+                    let taken = slots.reserveNow(upTo: slots.free)
                     if taken > 0, let (next, reclaimed) = await reclaim(cursor: reclaimCursor, count: taken) {
                         slots.unreserve(taken - reclaimed.count)
                         reclaimCursor = next
