@@ -134,6 +134,12 @@ struct QuickStartTests {
             // `status` shows the breakdown, and the order's partition holds its record.
             let status = try await Self.run(DaemonProcessTests.binary, ["status"], env: setup.env, timeout: .seconds(60))
             #expect(status.output.contains("fulfill/2") && status.output.contains("render/1"), "\(status.output)")
+            let json = try await Self.run(DaemonProcessTests.binary, ["status", "--json"], env: setup.env, timeout: .seconds(60))
+            let queues = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]], "\(json.output)")
+            let fulfil = try #require(queues.first { $0["queue"] as? String == "fulfill" })
+            let parts = try #require(fulfil["partitions"] as? [[String: Any]])
+            #expect(parts.compactMap { $0["partition"] as? Int } == [0, 1, 2])
+            #expect(parts.compactMap { $0["length"] as? Int }.reduce(0, +) == fulfil["length"] as? Int)
             #expect(try await Self.orderState(setup.namespace, orderID) == nil || QueuePartitions.partition(ofJob: orderID, count: partitions) == 0)
         }
         // The vendor's side: one ticket, two lines, both masters fetched from the store.

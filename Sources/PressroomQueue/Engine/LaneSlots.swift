@@ -55,6 +55,9 @@ final class LaneSlots: Sendable {
     /// Reserves up to `wanted` slots for a read, waiting up to `timeout`
     /// in line when none is free. Returns how many (0 after the timeout).
     func reserve(upTo wanted: Int, timeout: Duration) async -> Int {
+        // Slots free and nobody in line (always so for a lone lane): no waiting machinery.
+        let now = reserveNow(upTo: wanted)
+        if now > 0 { return now }
         let id = state.withLock { state -> Int in
             state.nextID += 1
             return state.nextID

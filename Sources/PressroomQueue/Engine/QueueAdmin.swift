@@ -96,13 +96,13 @@ public enum QueueAdmin {
     /// A whole queue's numbers: its only partition's, or the sum over its
     /// partitions with each one's own in ``QueueStatus/partitions``.
     public static func status(of partitions: QueuePartitions, client: RedisClient, now: Date = Date()) async throws -> QueueStatus {
+        guard partitions.readCount > 1 else { return try await status(keys: partitions.keys(0), client: client, now: now) }
         var parts: [QueueStatus] = []
         for keys in partitions.all {
             var part = try await status(keys: keys, client: client, now: now)
             part.partition = keys.partition
             parts.append(part)
         }
-        guard parts.count > 1 else { return parts[0] }
         return QueueStatus(combining: parts)
     }
 
