@@ -179,7 +179,8 @@ struct DLQCommand: AsyncParsableCommand {
                 let stats = try await admin.stats(try filters.filter())
                 if json { return printJSON(stats) }
                 print("dead letters: \(stats.total)")
-                for (title, counts) in [("by queue", stats.byQueue), ("by type", stats.byType), ("by error class", stats.byErrorClass), ("by reason", stats.byReasonKind)] {
+                let partitions = stats.byPartition.isEmpty ? [] : [("by partition", stats.byPartition)]
+                for (title, counts) in [("by queue", stats.byQueue)] + partitions + [("by type", stats.byType), ("by error class", stats.byErrorClass), ("by reason", stats.byReasonKind)] {
                     print(title + ":")
                     for (k, v) in counts.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }) { print("  \(k.padding(toLength: 24, withPad: " ", startingAt: 0))\(v)") }
                 }
