@@ -263,14 +263,22 @@ struct HashSlotTests {
         await cluster.stop()
     }
 
-    @Test func theOrderScriptAndCircuitBreakerKeepToOneSlot() async throws {
+    /// With a partitioned fulfil queue, each order's script keeps to its partition's slot,
+    /// the fulfil job it enqueues included.
+    @Test(arguments: [1, 3]) func theOrderScriptAndCircuitBreakerKeepToOneSlot(partitions: Int) async throws {
         try await Self.withCluster(client: "orders") { cluster, client in
-            let store = OrderStore(client: client, keys: OrderKeys(namespace: "slots"), redisPatience: .seconds(5))
-            #expect(try await store.apply(OrderTransition(target: .received, expected: .create, set: [("reference", "#1")]), to: "O1").status == .created)
-            #expect(try await store.apply(OrderTransition(target: .routed, refs: [("vendor:acme:1", "O1")]), to: "O1").status == .applied)
-            #expect(try await store.apply(OrderTransition(target: .accepted, set: [("vendor_order_id", "v1")]), to: "O1").status == .applied)
-            #expect(try await store.apply(OrderTransition(target: .shipped), to: "O1").status == .applied)
-            #expect(try await store.read("O1")?.state == .shipped)
+            let layout = QueuePartitions(namespace: "slots", queue: "fulfill", count: partitions)
+            let store = OrderStore(client: client, keys: OrderKeys(partitions: layout), redisPatience: .seconds(5))
+            for id in ["O1", "O2", "O3", "O4"] {
+                #expect(try await store.apply(OrderTransition(target: .received, expected: .create, set: [("reference", "#1")]), to: id).status == .created)
+                #expect(try await store.apply(OrderTransition(target: .routed, refs: [("vendor:acme:\(id)", id)],
+                                                              job: WireFormat.fields(id: "{\(id)}:fulfill", type: "fulfill", payload: "{}")), to: id).status == .applied)
+                #expect(try await store.apply(OrderTransition(target: .accepted, set: [("vendor_order_id", "v-\(id)")]), to: id).status == .applied)
+                #expect(try await store.apply(OrderTransition(target: .shipped), to: id).status == .applied)
+                #expect(try await store.read(id)?.state == .shipped)
+            }
+            #expect(try await store.orderID(vendor: "vendor", vendorOrderID: nil, key: nil) == nil)
+            #expect(try await store.counts()[.shipped] == 4)
             let breaker = CircuitBreaker(vendor: "acme", namespace: "slots", settings: .init(failureThreshold: 1, coolDown: .seconds(30)),
                                          requestTimeout: .seconds(5), client: client)
             _ = try await breaker.acquire()
