@@ -10,7 +10,7 @@ public enum OrderInspector {
         let queue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
         let client = RedisClient(topology: try configuration.redisTopology, name: "order-show")
         defer { client.shutdown() }
-        let store = OrderStore(client: client, keys: OrderKeys(queue: configuration.keys(forQueue: queue)), redisPatience: .seconds(5))
+        let store = OrderStore(client: client, keys: OrderKeys(partitions: configuration.partitions(ofQueue: queue)), redisPatience: .seconds(5))
         guard let record = try await store.read(id) else { return nil }
         if json { return try renderJSON(record) }
         var text = render(record)

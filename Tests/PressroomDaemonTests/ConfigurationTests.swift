@@ -18,6 +18,7 @@ struct ConfigurationTests {
         let loaded = try ConfigurationLoader().load(file: Self.root.appendingPathComponent("config/pressroom.example.yaml").path, environment: [:])
         #expect(loaded.configuration.queues["derive"]?.concurrency == 4)
         #expect(loaded.configuration.queues["fulfill"]?.concurrency == 32)
+        #expect(loaded.configuration.queues["derive"]?.partitions == 1, "one partition: today's keys")
         #expect(loaded.configuration.jobTypeOptions.contains { $0.type == "sleep" })
         // The quick start routes to the sandbox vendor: no account, no secrets to set.
         let sandbox = loaded.configuration.vendors["sandbox"]
@@ -41,6 +42,8 @@ struct ConfigurationTests {
             "PRESSROOM_REDIS_URL": "redis://:pw@10.0.0.1:6380/1",
             "PRESSROOM_QUEUES_PREVIEW_CONCURRENCY": "7",
             "PRESSROOM_QUEUES_PREVIEW_CLAIM_MIN_IDLE": "90s",
+            "PRESSROOM_QUEUES_PREVIEW_PARTITIONS": "2",
+            "PRESSROOM_QUEUES_PREVIEW_DRAIN_PARTITIONS": "4",
             "PRESSROOM_DRAIN_TIMEOUT": "45s",
             "PRESSROOM_DIAGNOSTICS": "true",
             "PRESSROOM_JOBS_SLEEP_MAX_ATTEMPTS": "9",
@@ -52,6 +55,8 @@ struct ConfigurationTests {
         #expect(c.redis.url == "redis://:pw@10.0.0.1:6380/1")
         #expect(c.queues["preview"]?.concurrency == 7)
         #expect(c.queues["preview"]?.claimMinIdle.duration == .seconds(90))
+        #expect(c.partitions(ofQueue: "preview") == QueuePartitions(namespace: "pressroom", queue: "preview", count: 2, drainFrom: 4))
+        #expect(c.queueOptions.first?.partitions == 2 && c.queueOptions.first?.drainPartitions == 4)
         #expect(c.drainTimeout.duration == .seconds(45))
         #expect(c.diagnostics)
         #expect(c.jobs["sleep"]?.maxAttempts == 9)
@@ -162,6 +167,8 @@ struct ConfigurationTests {
             ("quotas: { shops: { 'bad shop': { bytesPerDay: 1 } } }", [:], "config field 'quotas.shops.bad shop'"),
             ("quotas: { defaults: { jobsPerMinute: { derive: 0 } } }", [:], "config field 'quotas.defaults.jobsPerMinute.derive'"),
             ("imaging: { minShortSide: 0 }", [:], "config field 'imaging.minShortSide': must be at least 1"),
+            ("queues: { derive: { partitions: 0 } }", [:], "config field 'queues.derive.partitions': must be 1-256"),
+            ("queues: { derive: { partitions: 4, drainPartitions: 2 } }", [:], "config field 'queues.derive.drainPartitions': must be between partitions (4) and 256"),
             ("{}", ["PRESSROOM_IMAGING_MAX_ASPECT_RATIO": "0.5"], "config field 'imaging.maxAspectRatio': must be at least 1"),
         ]
         for (yaml, env, expected) in cases {

@@ -327,9 +327,14 @@ extension DaemonProcessTests {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test func theDeadLetterCommandLine() async throws {
+    /// Also with 3 partitions of the queue: the same commands over all of them.
+    @Test(arguments: [1, 3]) func theDeadLetterCommandLine(partitions: Int) async throws {
         let namespace = "dlqcli-\(UUID().uuidString.prefix(8))"
-        let a = try Daemon(namespace: namespace, consumer: "w")
+        let env = partitions == 1 ? [:] : ["PRESSROOM_QUEUES_DERIVE_PARTITIONS": String(partitions)]
+        func cli(_ args: [String], namespace: String) async throws -> (status: Int32, output: String) {
+            try await self.cli(args, namespace: namespace, env: env)
+        }
+        let a = try Daemon(namespace: namespace, consumer: "w", extraEnv: env)
         try await eventually(timeout: .seconds(20), "ready") { a.output.contains("worker ready") }
         for i in 0..<3 {
             let r = try await cli(["enqueue", "sleep", "--id", "bad-\(i)", "--payload", #"{"fail":"permanent"}"#], namespace: namespace)
@@ -344,6 +349,16 @@ extension DaemonProcessTests {
         #expect(letters.allSatisfy { ($0["reason"] as? String) == "diagnostics: asked to fail permanently" })
         let table = try await cli(["dlq", "list", "--queue", "derive"], namespace: namespace).output
         #expect(table.contains("derive/") && table.contains("bad-1"))
+        if partitions > 1 {
+            // bad-1 hashes to partition 2 of 3 (zlib.crc32(b"bad-1") % 3), bad-0 and bad-2 to 1.
+            let bad1 = try #require(letters.first { $0["jobID"] as? String == "bad-1" })
+            #expect(bad1["partition"] as? Int == 2)
+            let reference = "derive/2/\(bad1["id"] as? String ?? "")"
+            #expect(table.contains(reference), "\(table)")
+            #expect(try await cli(["dlq", "show", reference], namespace: namespace).output.contains("bad-1"))
+            let stats = try await cli(["dlq", "stats"], namespace: namespace).output
+            #expect(stats.contains("by partition") && stats.contains("derive/1") && stats.contains("derive/2"), "\(stats)")
+        }
         let dry = try await cli(["dlq", "replay", "--all", "--dry-run"], namespace: namespace)
         #expect(dry.output.contains("would replay 3"))
         let refused = try await cli(["dlq", "purge", "--all"], namespace: namespace)

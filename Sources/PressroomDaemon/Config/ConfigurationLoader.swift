@@ -230,6 +230,10 @@ public struct ConfigurationLoader {
                 throw Invalid(field: "queues.\(name).concurrency", problem: "must be 1-1024")
             }
             if let batch = queue.batchSize, batch < 1 { throw Invalid(field: "queues.\(name).batchSize", problem: "must be at least 1") }
+            guard (1...256).contains(queue.partitions) else { throw Invalid(field: "queues.\(name).partitions", problem: "must be 1-256") }
+            if let drain = queue.drainPartitions, !(queue.partitions...256).contains(drain) {
+                throw Invalid(field: "queues.\(name).drainPartitions", problem: "must be between partitions (\(queue.partitions)) and 256")
+            }
             guard queue.maxDeliveries >= 1 else { throw Invalid(field: "queues.\(name).maxDeliveries", problem: "must be at least 1") }
             guard queue.claimMinIdle.duration >= .milliseconds(100) else {
                 throw Invalid(field: "queues.\(name).claimMinIdle", problem: "must be at least 100ms")
@@ -328,6 +332,7 @@ public struct ConfigurationLoader {
         c.redis.sentinel = .init(masterName: "x", sentinels: ["x"], password: "x", sentinelPassword: "x")
         var queue = PressroomConfiguration.Queue()
         queue.batchSize = 1
+        queue.drainPartitions = 1
         queue.trim = .init(maxLength: 1, maxAge: DurationText(.seconds(1)))
         c.queues = ["x": queue]
         var job = PressroomConfiguration.JobType(queue: "x")
@@ -380,9 +385,10 @@ public struct ConfigurationLoader {
             if rest.hasPrefix(name + "_") {
                 let tail = String(rest.dropFirst(name.count + 1))
                 var childSchema = schema?[key] as? [String: Any]
-                // Any queue or job type has the fields of the default ones.
+                // Any queue or job type has the fields of the default ones and
+                // of the exemplar's (optional fields): all of them, merged.
                 if childSchema == nil, let parent = schema, parent.values.allSatisfy({ $0 is [String: Any] }) {
-                    childSchema = parent.values.first as? [String: Any]
+                    childSchema = parent.values.compactMap { $0 as? [String: Any] }.reduce([:], merge)
                 }
                 if let path = resolve(tail, tree: tree?[key] as? [String: Any], schema: childSchema) {
                     return [key] + path

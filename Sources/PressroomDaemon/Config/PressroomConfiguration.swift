@@ -49,6 +49,12 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         public var completedTTL: DurationText = DurationText(.seconds(7 * 86400))
         public var eventsMaxLength: Int = 100_000
         public var trim: Trim = Trim()
+        /// Partitions of the queue, each under its own hash tag (a shard of
+        /// its own in Redis Cluster); producers pick one from the job id.
+        public var partitions: Int = 1
+        /// While partitions beyond `partitions` drain after a decrease:
+        /// the old count, so workers, `status` and `dlq` still read them.
+        public var drainPartitions: Int?
 
         public init(concurrency: Int = 4) { self.concurrency = concurrency }
 
@@ -63,6 +69,8 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
             completedTTL = try c.decodeIfPresent(DurationText.self, forKey: .completedTTL) ?? d.completedTTL
             eventsMaxLength = try c.decodeIfPresent(Int.self, forKey: .eventsMaxLength) ?? d.eventsMaxLength
             trim = try c.decodeIfPresent(Trim.self, forKey: .trim) ?? d.trim
+            partitions = try c.decodeIfPresent(Int.self, forKey: .partitions) ?? d.partitions
+            drainPartitions = try c.decodeIfPresent(Int.self, forKey: .drainPartitions)
         }
     }
 

@@ -37,7 +37,8 @@ extension PressroomConfiguration {
             else { trim = .none }
             return QueueOptions(name: name, concurrency: q.concurrency, batchSize: q.batchSize, block: q.block.duration,
                                 claimMinIdle: q.claimMinIdle.duration, maxDeliveries: q.maxDeliveries,
-                                completedTTL: q.completedTTL.duration, eventsMaxLength: q.eventsMaxLength, trim: trim)
+                                completedTTL: q.completedTTL.duration, eventsMaxLength: q.eventsMaxLength, trim: trim,
+                                partitions: q.partitions, drainPartitions: q.drainPartitions)
         }
     }
 
@@ -78,7 +79,9 @@ extension PressroomConfiguration {
         admin.port += number
     }
 
-    public func keys(forQueue queue: String) -> QueueKeys {
-        QueueKeys(namespace: redis.namespace, queue: queue)
+    /// Where a queue's partitions live (one, `{ns:queue}`, unless configured).
+    public func partitions(ofQueue queue: String) -> QueuePartitions {
+        let q = queues[queue]
+        return QueuePartitions(namespace: redis.namespace, queue: queue, count: q?.partitions ?? 1, drainFrom: q?.drainPartitions)
     }
 }

@@ -66,7 +66,7 @@ struct SourceIntake: Sendable {
         try await scan?.check(source: source, data: data, sha256: sha, context: context)
         let writer = try await ledger.beginWrite(upload: source, sha256: sha, bytes: Int64(data.count), shop: shop,
                                                  customer: shop == nil ? nil : meta.customer,
-                                                 queue: context.job.queue, jobID: context.job.id)
+                                                 queue: UploadEraser.jobRecordQueue(context.job), jobID: context.job.id)
         return Admitted(source: source, data: data, sha256: sha, writer: writer)
     }
 
