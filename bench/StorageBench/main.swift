@@ -2,6 +2,7 @@
 // of several sizes through S3ObjectStore, one object at a time, files on disk
 // on both ends (as the daemon moves masters). Prints one JSON line per
 // size and direction.
+import Crypto
 import Foundation
 import Logging
 import PressroomStorage
@@ -66,10 +67,14 @@ for mib in sizesMiB {
     let source = try makeFile(mib)
     let count = repetitions(mib)
     let keys = (0..<count).map { "bench-\(run)/\(mib)MiB-\($0)" }
+    // BENCH_KNOWN_SHA256=1: the caller passes the digest, as render does for
+    // a master it hashed while encoding (hashed here before the clock starts).
+    let known = env["BENCH_KNOWN_SHA256"] == "1"
+        ? SHA256.hash(data: try Data(contentsOf: source)).map { String(format: "%02x", $0) }.joined() : nil
     let clock = ContinuousClock()
     let putTime = try await clock.measure {
         for key in keys {
-            _ = try await store.putIfAbsent(key, file: source, contentType: "application/octet-stream")
+            _ = try await store.putIfAbsent(key, file: source, contentType: "application/octet-stream", sha256: known)
         }
     }
     let target = work.appendingPathComponent("dst-\(mib)")
