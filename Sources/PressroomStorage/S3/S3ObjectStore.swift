@@ -148,7 +148,10 @@ public final class S3ObjectStore: ObjectStore {
         // Small bodies are hashed in place; a large one off the cooperative pool.
         let digest = data.count < 1 << 20 ? Data(try source.digest(whole)) : try await ioPool.run { Data(try source.digest(whole)) }
         if Int64(data.count) >= configuration.multipartThresholdBytes {
-            return try await multipartPut(key, source: source, size: Int64(data.count), digest: digest, checkDigest: false, contentType: contentType)
+            return try await multipartPut(
+                key, source: source, size: Int64(data.count), digest: digest, checkDigest: false, contentType: contentType,
+                existing: try await head(key)
+            )
         }
         return try await singlePut(key, body: source.body(whole), digest: digest, contentType: contentType)
     }
@@ -172,12 +175,21 @@ public final class S3ObjectStore: ObjectStore {
             }
         }
         let whole = (offset: Int64(0), length: size)
-        let digest: Data
-        if let given { digest = given } else { digest = try await ioPool.run { Data(try source.digest(whole)) } }
-        if size >= configuration.multipartThresholdBytes {
-            return try await multipartPut(key, source: source, size: size, digest: digest, checkDigest: given != nil, contentType: contentType)
+        let ioPool = self.ioPool
+        @Sendable func digest() async throws -> Data {
+            if let given { return given }
+            return try await ioPool.run { Data(try source.digest(whole)) }
         }
-        return try await singlePut(key, body: source.body(whole), digest: digest, contentType: contentType)
+        if size >= configuration.multipartThresholdBytes {
+            // The HEAD of the cheap check is in flight while the file is hashed.
+            async let existing = head(key)
+            let digest = try await digest()
+            return try await multipartPut(
+                key, source: source, size: size, digest: digest, checkDigest: given != nil, contentType: contentType,
+                existing: try await existing
+            )
+        }
+        return try await singlePut(key, body: source.body(whole), digest: try await digest(), contentType: contentType)
     }
 
     public func delete(_ key: String) async throws {
@@ -357,11 +369,12 @@ public final class S3ObjectStore: ObjectStore {
     /// complete an upload whose bytes do not match `digest`. Any failure
     /// aborts the upload, so no parts are left behind.
     private func multipartPut(
-        _ key: String, source: S3PartSource, size: Int64, digest: Data, checkDigest: Bool, contentType: String
+        _ key: String, source: S3PartSource, size: Int64, digest: Data, checkDigest: Bool, contentType: String,
+        existing: ObjectMetadata?
     ) async throws -> PutOutcome {
         let checksum = digest.base64EncodedString()
-        // Cheap check first: an identical object needs no upload at all.
-        if let existing = try await head(key) {
+        // Cheap check first (the caller's HEAD): an identical object needs no upload at all.
+        if let existing {
             if existing.checksumSHA256 == checksum { return .alreadyExists }
             throw ObjectStoreError(.conflict, "object \(key) already exists with different content (sha256 \(existing.checksumSHA256 ?? "unknown"), new \(checksum))")
         }
