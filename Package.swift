@@ -201,7 +201,7 @@ let package = Package(
         /// Throughput benchmark run by `bench/storage` (release build).
         .executableTarget(
             name: "StorageBench",
-            dependencies: ["PressroomStorage", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PressroomStorage", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             path: "bench/StorageBench"
         ),
         /// Tickets/s through a worker beside plain libcurl calls, for bench/fulfill.

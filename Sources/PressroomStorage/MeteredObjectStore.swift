@@ -38,9 +38,9 @@ public struct MeteredObjectStore: ObjectStore {
         }
     }
 
-    public func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome {
+    public func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome {
         try await measure("put") {
-            let outcome = try await base.putIfAbsent(key, file: file, contentType: contentType)
+            let outcome = try await base.putIfAbsent(key, file: file, contentType: contentType, sha256: sha256)
             let size = (try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? Int64 ?? 0
             return (outcome, outcome == .created ? size : 0)
         }

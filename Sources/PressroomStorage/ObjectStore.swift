@@ -25,7 +25,14 @@ public protocol ObjectStore: Sendable {
 
     /// Like ``putIfAbsent(_:data:contentType:)`` but reads the bytes from
     /// `file`, so large objects are never loaded whole.
-    func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome
+    ///
+    /// `sha256` is the file's SHA-256 (64 hex digits) when the caller already
+    /// computed it (a master hashed while it was encoded): the store then
+    /// skips its own pass over the file before uploading, and still checks
+    /// the digest against the bytes it stores. A digest that does not match
+    /// throws `.checksumMismatch` and stores nothing; `nil` means the store
+    /// computes it.
+    func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome
 
     /// Removes `key`; removing an absent key is not an error.
     func delete(_ key: String) async throws
@@ -59,6 +66,11 @@ public protocol ObjectStore: Sendable {
 }
 
 extension ObjectStore {
+    /// The store computes the file's SHA-256 itself.
+    public func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome {
+        try await putIfAbsent(key, file: file, contentType: contentType, sha256: nil)
+    }
+
     /// One delete per key: for stores without a batch operation.
     public func delete(keys: [String]) async throws -> [String: String] {
         for key in keys { try await delete(key) }

@@ -44,7 +44,7 @@ import Testing
         func get(_ key: String) async throws -> Data { try await base.get(key) }
         func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata { try await base.get(key, toFile: file) }
         func head(_ key: String) async throws -> ObjectMetadata? { try await base.head(key) }
-        func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome { try await base.putIfAbsent(key, file: file, contentType: contentType) }
+        func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome { try await base.putIfAbsent(key, file: file, contentType: contentType, sha256: sha256) }
         func delete(_ key: String) async throws { try await base.delete(key) }
         func delete(keys: [String]) async throws -> [String: String] { try await base.delete(keys: keys) }
         func list(prefix: String, limit: Int?) async throws -> [ObjectMetadata] { try await base.list(prefix: prefix, limit: limit) }

@@ -99,7 +99,7 @@ import Testing
         func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata { lock.withLock { gets += 1 }; return try await base.get(key, toFile: file) }
         func head(_ key: String) async throws -> ObjectMetadata? { try await base.head(key) }
         func putIfAbsent(_ key: String, data: Data, contentType: String) async throws -> PutOutcome { try await base.putIfAbsent(key, data: data, contentType: contentType) }
-        func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome { try await base.putIfAbsent(key, file: file, contentType: contentType) }
+        func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome { try await base.putIfAbsent(key, file: file, contentType: contentType, sha256: sha256) }
         func delete(_ key: String) async throws { try await base.delete(key) }
         func list(prefix: String, limit: Int?) async throws -> [ObjectMetadata] { try await base.list(prefix: prefix, limit: limit) }
         func presignedURL(for key: String, method: PresignMethod, expiresIn: Duration) async throws -> URL { try await base.presignedURL(for: key, method: method, expiresIn: expiresIn) }

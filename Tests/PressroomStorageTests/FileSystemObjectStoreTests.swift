@@ -107,6 +107,12 @@ final class FileSystemObjectStoreTests: Sendable {
         let url = try await store.presignedURL(for: "big/file", method: .get, expiresIn: .seconds(60))
         #expect(try Data(contentsOf: url) == data)
     }
+
+    @Test func knownSHA256IsUsedAndChecked() async throws {
+        try await KnownSHA256Contract.check(store, prefix: "known/", size: 300_000)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("tmp").path)
+        #expect(leftovers.isEmpty, "the refused write left its temp file behind")
+    }
 }
 
 @Suite("Filesystem object store crash recovery")

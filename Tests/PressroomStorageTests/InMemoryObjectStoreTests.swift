@@ -22,4 +22,8 @@ struct InMemoryObjectStoreTests {
         let invalid = await #expect(throws: ObjectStoreError.self) { try await store.get("../x") }
         #expect(invalid?.code == .invalidKey)
     }
+
+    @Test func knownSHA256IsUsedAndChecked() async throws {
+        try await KnownSHA256Contract.check(InMemoryObjectStore(), prefix: "known/", size: 100_000)
+    }
 }

@@ -108,6 +108,11 @@ struct S3PresignTests {
         #expect(try await store.head(prefix + "damaged-always") == nil)
     }
 
+    /// A single PUT sends a given digest as `x-amz-checksum-sha256`, which ministack checks.
+    @Test func knownSHA256IsUsedAndCheckedForASinglePut() async throws {
+        try await KnownSHA256Contract.check(store, prefix: prefix, size: 300_000)
+    }
+
     /// Virtual-hosted addressing: `bucket.localhost` (libcurl resolves any
     /// `*.localhost` name to loopback, so no DNS setup is needed).
     @Test func virtualHostedAddressing() async throws {

@@ -116,9 +116,12 @@ public final class FileSystemObjectStore: ObjectStore {
         }
     }
 
-    public func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome {
+    /// The file is copied to a temp file while hashed (a given `sha256` is
+    /// checked against that hash before the link, so a wrong one stores nothing).
+    public func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome {
         let path = try objectPath(key)
         let metaPath = try metadataPath(key)
+        let given = try sha256.map { try KnownSHA256.digest(hex: $0).base64EncodedString() }
         let tmpDir = tmp
         return try await pool.run {
             let source = try Self.openForReading(file.path, key: nil)
@@ -131,6 +134,10 @@ public final class FileSystemObjectStore: ObjectStore {
                 }
             }
             let checksum = Data(hasher.finalize()).base64EncodedString()
+            if let given, given != checksum {
+                unlink(temp)
+                throw KnownSHA256.mismatch(key, actual: checksum, given: given)
+            }
             return try Self.commit(temp: temp, to: path, metaPath: metaPath, key: key, checksum: checksum, contentType: contentType)
         }
     }

@@ -39,8 +39,11 @@ public final class InMemoryObjectStore: ObjectStore {
     }
 
     public func putIfAbsent(_ key: String, data: Data, contentType: String) async throws -> PutOutcome {
+        try insert(key, data: data, checksum: Data(SHA256.hash(data: data)).base64EncodedString(), contentType: contentType)
+    }
+
+    private func insert(_ key: String, data: Data, checksum: String, contentType: String) throws -> PutOutcome {
         try ObjectKey.validate(key)
-        let checksum = Data(SHA256.hash(data: data)).base64EncodedString()
         let metadata = ObjectMetadata(key: key, size: Int64(data.count), contentType: contentType, checksumSHA256: checksum, lastModified: Date())
         return try objects.withLock { objects in
             if let existing = objects[key] {
@@ -54,14 +57,17 @@ public final class InMemoryObjectStore: ObjectStore {
         }
     }
 
-    public func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome {
+    public func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome {
+        let given = try sha256.map { try KnownSHA256.digest(hex: $0).base64EncodedString() }
         let data: Data
         do {
             data = try Data(contentsOf: file)
         } catch {
             throw ObjectStoreError(.io, "read \(file.path): \(error.localizedDescription)")
         }
-        return try await putIfAbsent(key, data: data, contentType: contentType)
+        let checksum = Data(SHA256.hash(data: data)).base64EncodedString()
+        if let given, given != checksum { throw KnownSHA256.mismatch(key, actual: checksum, given: given) }
+        return try insert(key, data: data, checksum: checksum, contentType: contentType)
     }
 
     public func delete(_ key: String) async throws {

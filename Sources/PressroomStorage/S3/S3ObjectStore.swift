@@ -16,7 +16,7 @@ public final class S3ObjectStore: ObjectStore {
     public let configuration: S3Configuration
     private let signer: SigV4Signer
     private let transport: HTTPClient
-    /// Hashing files before upload is blocking I/O too; kept apart from the
+    /// Reading and hashing parts is blocking I/O too; kept apart from the
     /// curl threads so hashing never holds a connection.
     private let ioPool: BlockingThreadPool
     private let logger: Logger
@@ -143,47 +143,53 @@ public final class S3ObjectStore: ObjectStore {
 
     public func putIfAbsent(_ key: String, data: Data, contentType: String) async throws -> PutOutcome {
         try ObjectKey.validate(key)
-        let digest = Data(SHA256.hash(data: data))
+        let source = S3PartSource.data(data)
+        let whole = (offset: Int64(0), length: Int64(data.count))
+        // Small bodies are hashed in place; a large one off the cooperative pool.
+        let digest = data.count < 1 << 20 ? Data(try source.digest(whole)) : try await ioPool.run { Data(try source.digest(whole)) }
         if Int64(data.count) >= configuration.multipartThresholdBytes {
-            let parts = partRanges(size: Int64(data.count))
-            let hashes = try await ioPool.run {
-                parts.map { range in
-                    SHA256.hash(data: data[Int(range.offset)..<Int(range.offset + range.length)]).hexString
-                }
-            }
             return try await multipartPut(
-                key, size: Int64(data.count), digest: digest, contentType: contentType, partHashes: hashes,
-                body: { range in .data(data.subdata(in: Int(range.offset)..<Int(range.offset + range.length))) }
+                key, source: source, size: Int64(data.count), digest: digest, checkDigest: false, contentType: contentType,
+                existing: try await head(key)
             )
         }
-        return try await singlePut(key, body: .data(data), digest: digest, contentType: contentType)
+        return try await singlePut(key, body: source.body(whole), digest: digest, contentType: contentType)
     }
 
-    public func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome {
+    /// Without `sha256`, one pass over the file computes it first: S3 takes
+    /// metadata only when a multipart upload is created, and the
+    /// whole-object SHA-256 is that metadata. With it, parts start at once and
+    /// the digest is checked during the same pass that reads and hashes the
+    /// parts, before the upload is completed. A single PUT sends a given
+    /// digest as `x-amz-checksum-sha256`, which S3 checks against the body.
+    public func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome {
         try ObjectKey.validate(key)
+        let given = try sha256.map(KnownSHA256.digest(hex:))
         let path = file.path
-        let threshold = configuration.multipartThresholdBytes
-        let partSize = configuration.multipartPartSizeBytes
-        // One pass over the file (off the cooperative pool): the whole-object
-        // digest and, for multipart, each part's.
-        let (size, _, digest, partHashes) = try await ioPool.run {
-            let size: Int64
+        let source = S3PartSource.file(path: path)
+        let size = try await ioPool.run {
             do {
-                size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+                return (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
             } catch {
                 throw ObjectStoreError(.io, "cannot read \(path): \(error.localizedDescription)")
             }
-            let parts = size >= threshold ? Self.partRanges(size: size, partSize: partSize) : [(offset: Int64(0), length: size)]
-            let (digest, hashes) = try Self.hashFile(path: path, parts: parts)
-            return (size, parts, digest, hashes)
         }
-        if size >= threshold {
+        let whole = (offset: Int64(0), length: size)
+        let ioPool = self.ioPool
+        @Sendable func digest() async throws -> Data {
+            if let given { return given }
+            return try await ioPool.run { Data(try source.digest(whole)) }
+        }
+        if size >= configuration.multipartThresholdBytes {
+            // The HEAD of the cheap check is in flight while the file is hashed.
+            async let existing = head(key)
+            let digest = try await digest()
             return try await multipartPut(
-                key, size: size, digest: digest, contentType: contentType, partHashes: partHashes,
-                body: { range in .file(path: path, offset: range.offset, length: range.length) }
+                key, source: source, size: size, digest: digest, checkDigest: given != nil, contentType: contentType,
+                existing: try await existing
             )
         }
-        return try await singlePut(key, body: .file(path: path, offset: 0, length: size), digest: digest, contentType: contentType)
+        return try await singlePut(key, body: source.body(whole), digest: try await digest(), contentType: contentType)
     }
 
     public func delete(_ key: String) async throws {
@@ -344,28 +350,31 @@ public final class S3ObjectStore: ObjectStore {
         )
     }
 
-    private func partRanges(size: Int64) -> [(offset: Int64, length: Int64)] {
-        Self.partRanges(size: size, partSize: configuration.multipartPartSizeBytes)
-    }
-
-    private static func partRanges(size: Int64, partSize: Int64) -> [(offset: Int64, length: Int64)] {
-        var ranges: [(offset: Int64, length: Int64)] = []
+    private func partRanges(size: Int64) -> [S3PartSource.Range] {
+        var ranges: [S3PartSource.Range] = []
         var offset: Int64 = 0
         while offset < size {
-            let length = min(partSize, size - offset)
+            let length = min(configuration.multipartPartSizeBytes, size - offset)
             ranges.append((offset, length))
             offset += length
         }
         return ranges
     }
 
+    /// Up to `multipartConcurrency` parts in flight. Parts are read and hashed
+    /// in order on the I/O pool while earlier ones upload (the next part is
+    /// hashed before waiting for a free slot), and sent by offset from the
+    /// source, so nothing holds more than one read buffer of the object.
+    /// `checkDigest` also hashes the whole object in that pass and refuses to
+    /// complete an upload whose bytes do not match `digest`. Any failure
+    /// aborts the upload, so no parts are left behind.
     private func multipartPut(
-        _ key: String, size: Int64, digest: Data, contentType: String, partHashes: [String],
-        body: @escaping @Sendable ((offset: Int64, length: Int64)) -> HTTPRequest.Body
+        _ key: String, source: S3PartSource, size: Int64, digest: Data, checkDigest: Bool, contentType: String,
+        existing: ObjectMetadata?
     ) async throws -> PutOutcome {
         let checksum = digest.base64EncodedString()
-        // Cheap check first: an identical object needs no upload at all.
-        if let existing = try await head(key) {
+        // Cheap check first (the caller's HEAD): an identical object needs no upload at all.
+        if let existing {
             if existing.checksumSHA256 == checksum { return .alreadyExists }
             throw ObjectStoreError(.conflict, "object \(key) already exists with different content (sha256 \(existing.checksumSHA256 ?? "unknown"), new \(checksum))")
         }
@@ -379,25 +388,29 @@ public final class S3ObjectStore: ObjectStore {
         let ranges = partRanges(size: size)
         logger.debug("multipart upload started", metadata: ["key": "\(key)", "parts": "\(ranges.count)", "uploadId": "\(uploadID)"])
         do {
+            let running = checkDigest ? S3RunningDigest() : nil
             var etags = [String](repeating: "", count: ranges.count)
             try await withThrowingTaskGroup(of: (Int, String).self) { group in
-                var next = 0
-                func schedule() {
-                    let index = next
-                    next += 1
+                var inFlight = 0
+                for (index, range) in ranges.enumerated() {
+                    let partHash = try await ioPool.run { try source.digest(range, alsoInto: running).hexString }
+                    if inFlight == configuration.multipartConcurrency, let (done, etag) = try await group.next() {
+                        etags[done] = etag
+                        inFlight -= 1
+                    }
                     group.addTask {
                         let response = try await self.send(
                             "PUT", key: key, query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
-                            body: body(ranges[index]), payloadHash: partHashes[index]
+                            body: source.body(range), payloadHash: partHash
                         )
                         return (index, response.headers["etag"] ?? "")
                     }
+                    inFlight += 1
                 }
-                while next < min(configuration.multipartConcurrency, ranges.count) { schedule() }
-                while let (index, etag) = try await group.next() {
-                    etags[index] = etag
-                    if next < ranges.count { schedule() }
-                }
+                while let (index, etag) = try await group.next() { etags[index] = etag }
+            }
+            if let actual = running?.finalize(), actual != digest {
+                throw KnownSHA256.mismatch(key, actual: actual.base64EncodedString(), given: checksum)
             }
             let xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                 + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element.xmlEscaped)</ETag></Part>" }.joined()
@@ -430,33 +443,6 @@ public final class S3ObjectStore: ObjectStore {
             }
             throw error
         }
-    }
-
-    private static func hashFile(path: String, parts: [(offset: Int64, length: Int64)]) throws -> (Data, [String]) {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ObjectStoreError(.io, "cannot open \(path)")
-        }
-        defer { try? handle.close() }
-        var whole = SHA256()
-        var hashes: [String] = []
-        for part in parts {
-            var partHasher = SHA256()
-            var remaining = part.length
-            while remaining > 0 {
-                let chunk: Data
-                do {
-                    chunk = try handle.read(upToCount: Int(min(remaining, 4 << 20))) ?? Data()
-                } catch {
-                    throw ObjectStoreError(.io, "read \(path): \(error.localizedDescription)")
-                }
-                if chunk.isEmpty { throw ObjectStoreError(.io, "\(path) shrank while hashing") }
-                whole.update(data: chunk)
-                partHasher.update(data: chunk)
-                remaining -= Int64(chunk.count)
-            }
-            hashes.append(partHasher.finalize().hexString)
-        }
-        return (Data(whole.finalize()), hashes)
     }
 
     // MARK: Requests
