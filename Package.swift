@@ -125,6 +125,7 @@ let package = Package(
         .target(
             name: "PressroomAdmin",
             dependencies: [
+                "PressroomSupport",
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import Logging
+import PressroomSupport
 
 /// Writes one JSON object per line:
 /// `{"ts":"2026-11-29T07:20:04.123Z","level":"info","msg":"job done","label":"pressroom.queue","job_id":"abc",...}`.
@@ -66,29 +67,6 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string literal (RFC 8259): quotes, backslashes and control
-    /// characters escaped, everything else passed through as UTF-8.
-    static func quote(_ value: String) -> String {
-        var result = "\""
-        result.unicodeScalars.reserveCapacity(value.unicodeScalars.count + 2)
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case "\u{08}": result += "\\b"
-            case "\u{0C}": result += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    result += "\\u" + LogfmtLogHandler.hex4(scalar.value)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        result += "\""
-        return result
-    }
+    /// A JSON string literal (RFC 8259).
+    static func quote(_ value: String) -> String { JSONText.quoted(value) }
 }

@@ -121,7 +121,7 @@ struct RenderJob: JobHandler {
         let master = result.master
         // A render is a paid order line: the source is kept for retention.orders from now.
         let outcome = try await services.intake.store(
-            admitted, [.init(key: master.key, body: .file(master.file, byteCount: master.byteCount), contentType: master.contentType)],
+            admitted, [.init(key: master.key, body: .file(master.file, byteCount: master.byteCount, sha256: master.sha256), contentType: master.contentType)],
             stamp: "ordered_at")[0]
         if outcome == .created, let order = (try? SourceIntake.meta(of: context.job).order) ?? CostRecorder.orderTag(context.job.id) {
             try? await services.intake.ledger.addWritten(order: order, bytes: Int64(master.byteCount))

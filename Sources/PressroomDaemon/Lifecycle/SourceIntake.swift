@@ -80,7 +80,8 @@ struct SourceIntake: Sendable {
     struct Output: Sendable {
         enum Body: Sendable {
             case data(Data)
-            case file(URL, byteCount: Int)
+            /// A file and, when known (hashed as it was written), its SHA-256 in hex: the store then skips its own pass.
+            case file(URL, byteCount: Int, sha256: String?)
         }
 
         var key: String
@@ -100,7 +101,7 @@ struct SourceIntake: Sendable {
         var byteCount: Int {
             switch body {
             case .data(let data): data.count
-            case .file(_, let byteCount): byteCount
+            case .file(_, let byteCount, _): byteCount
             }
         }
     }
@@ -123,7 +124,7 @@ struct SourceIntake: Sendable {
                 do {
                     switch output.body {
                     case .data(let data): outcome = try await store.putIfAbsent(output.key, data: data, contentType: output.contentType)
-                    case .file(let file, _): outcome = try await store.putIfAbsent(output.key, file: file, contentType: output.contentType)
+                    case .file(let file, _, let sha256): outcome = try await store.putIfAbsent(output.key, file: file, contentType: output.contentType, sha256: sha256)
                     }
                 } catch {
                     throw JobFailure.classify(error, while: "storing \(output.key)")

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PressroomQueue
+import PressroomSupport
 
 /// Order records in Redis: create, compare-and-set transitions, reads, and
 /// the per-state indexes reconcile scans. Connection errors are retried with
@@ -159,38 +160,7 @@ public struct OrderStore: Sendable {
     /// A flat string map as JSON with sorted keys, written by hand: every
     /// transition writes one (its timeline entry), and JSONSerialization's
     /// generic writer was a tenth of a fulfil job's CPU.
-    static func json(_ object: [String: String]) -> String {
-        var out = "{"
-        for key in object.keys.sorted() {
-            if out.utf8.count > 1 { out += "," }
-            appendJSON(key, to: &out)
-            out += ":"
-            appendJSON(object[key]!, to: &out)
-        }
-        return out + "}"
-    }
-
-    /// A JSON string literal (RFC 8259 §7): quote, backslash and control characters escaped.
-    static func appendJSON(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let control where control.value < 0x20:
-                let hex = Array("0123456789abcdef".unicodeScalars)
-                out += "\\u00"
-                out.unicodeScalars.append(hex[Int(control.value >> 4)])
-                out.unicodeScalars.append(hex[Int(control.value & 0xF)])
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
+    static func json(_ object: [String: String]) -> String { JSONText.object(object) }
 
     static func json<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
