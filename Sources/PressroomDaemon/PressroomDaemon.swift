@@ -258,11 +258,13 @@ public struct PressroomDaemon: Sendable {
     /// persistence is off. A Redis that is down at start is not refused: the
     /// worker retries it as it does any outage, and the check says so.
     func checkRedisServer() async throws {
-        let client = RedisClient(topology: try configuration.redisTopology, name: "server-check")
+        let topology = try configuration.redisTopology
+        let client = RedisClient(topology: topology, name: "server-check")
         defer { client.shutdown() }
-        let report: RedisServerReport
+        let report: RedisTopologyReport
         do {
-            report = try await RedisServerReport.fetch(from: client)
+            // Every master of a cluster: one evicting shard drops that shard's jobs.
+            report = try await RedisTopologyReport.fetch(topology: topology, client: client)
         } catch let error as RedisError where error.kind == .connection {
             logger.warning("redis does not answer at start; its eviction policy and persistence are unchecked",
                            metadata: ["error": "\(error.message)"])
@@ -271,7 +273,7 @@ public struct PressroomDaemon: Sendable {
         if let refusal = report.refusal {
             throw ConfigurationLoader.Invalid(field: "redis", problem: refusal)
         }
-        if let warning = report.persistenceWarning { logger.warning("\(warning)") }
+        for warning in report.warnings { logger.warning("\(warning)") }
     }
 
     private func makeLifecycleServicesForCommands() throws -> LifecycleServices? {

@@ -189,6 +189,15 @@ public struct ConfigurationLoader {
         } catch {
             throw Invalid(field: "redis.url", problem: "\(error)")
         }
+        if let cluster = c.redis.cluster {
+            guard c.redis.url == PressroomConfiguration.Redis().url else {
+                throw Invalid(field: "redis.cluster", problem: "set redis.url or redis.cluster, not both")
+            }
+            guard !cluster.seeds.isEmpty else {
+                throw Invalid(field: "redis.cluster.seeds", problem: "list at least one host:port of the cluster")
+            }
+            _ = try c.redisTopology
+        }
         guard !c.redis.namespace.isEmpty, !c.redis.namespace.contains(where: { "{}: ".contains($0) }) else {
             throw Invalid(field: "redis.namespace", problem: "must be non-empty without '{', '}', ':' or spaces")
         }
@@ -306,6 +315,7 @@ public struct ConfigurationLoader {
         var c = PressroomConfiguration()
         c.consumer = "x"
         c.redis.password = "x"
+        c.redis.cluster = .init(seeds: ["x"], password: "x")
         var queue = PressroomConfiguration.Queue()
         queue.batchSize = 1
         queue.trim = .init(maxLength: 1, maxAge: DurationText(.seconds(1)))

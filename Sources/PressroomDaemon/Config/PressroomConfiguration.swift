@@ -14,6 +14,28 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         /// The Redis password (secret), when kept apart from the URL (say as
         /// `credential:redis-password`); replaces a password in `url`.
         public var password: String?
+        /// A Redis Cluster instead of `url` (see docs/scaling.md).
+        public var cluster: Cluster?
+    }
+
+    /// `redis.cluster`: any few nodes of the cluster (the rest is read from
+    /// `CLUSTER SHARDS`) and the password all its nodes share.
+    public struct Cluster: Codable, Sendable, Equatable {
+        /// `host:port` of nodes to ask for the slot map, tried in order.
+        public var seeds: [String] = []
+        /// The cluster's password (secret; `credential:`/`file:`/`env:` sources).
+        public var password: String?
+
+        public init(seeds: [String] = [], password: String? = nil) {
+            self.seeds = seeds
+            self.password = password
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            seeds = try c.decodeIfPresent([String].self, forKey: .seeds) ?? []
+            password = try c.decodeIfPresent(String.self, forKey: .password)
+        }
     }
 
     public struct Queue: Codable, Sendable, Equatable {
@@ -158,6 +180,7 @@ extension PressroomConfiguration.Redis {
         url = try c.decodeIfPresent(String.self, forKey: .url) ?? "redis://127.0.0.1:6379/0"
         namespace = try c.decodeIfPresent(String.self, forKey: .namespace) ?? "pressroom"
         password = try c.decodeIfPresent(String.self, forKey: .password)
+        cluster = try c.decodeIfPresent(PressroomConfiguration.Cluster.self, forKey: .cluster)
     }
 }
 

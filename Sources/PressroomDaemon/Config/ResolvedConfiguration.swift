@@ -13,7 +13,18 @@ extension PressroomConfiguration {
 
     /// How every client of this process reaches Redis (``RedisTopology``).
     public var redisTopology: RedisTopology {
-        get throws { .single(try endpoint) }
+        get throws {
+            if let cluster = redis.cluster {
+                let seeds = try cluster.seeds.map { seed in
+                    guard let node = RedisClusterNode(Substring(seed)) else {
+                        throw ConfigurationLoader.Invalid(field: "redis.cluster.seeds", problem: "'\(seed)' is not host:port")
+                    }
+                    return node
+                }
+                return .cluster(RedisClusterConfiguration(seeds: seeds, password: cluster.password ?? redis.password))
+            }
+            return .single(try endpoint)
+        }
     }
 
     /// The consumer name: config/env/flag, else the host name.

@@ -88,7 +88,7 @@ final class RedisConnection {
         return Self.decode(reply!.assumingMemoryBound(to: redisReply.self))
     }
 
-    private static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
+    static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
         let r = reply.pointee
         switch r.type {
         case REDIS_REPLY_STRING:

@@ -4,11 +4,14 @@
 public enum RedisTopology: Sendable, Equatable, CustomStringConvertible {
     /// One redis-server (`redis.url`).
     case single(RedisEndpoint)
+    /// A Redis Cluster (`redis.cluster`): requests are routed per hash slot.
+    case cluster(RedisClusterConfiguration)
 
     /// Safe for logs: passwords masked.
     public var description: String {
         switch self {
         case .single(let endpoint): return endpoint.description
+        case .cluster(let cluster): return cluster.description
         }
     }
 }

@@ -15,23 +15,22 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load().configuration
-        let client = RedisClient(topology: try configuration.redisTopology, name: "status")
+        let topology = try configuration.redisTopology
+        let client = RedisClient(topology: topology, name: "status")
         defer { client.shutdown() }
         var statuses: [QueueStatus] = []
         for queue in configuration.queues.keys.sorted() {
             statuses.append(try await QueueAdmin.status(keys: configuration.keys(forQueue: queue), client: client))
         }
-        let server = try await RedisServerReport.fetch(from: client)
+        let servers = try await RedisTopologyReport.fetch(topology: topology, client: client)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(statuses), as: UTF8.self))
             return
         }
-        print("redis \(server.version ?? "?") \(server.role ?? "?")"
-              + (server.replicas.isEmpty ? ", no replicas" : ", replicas " + server.replicas.joined(separator: " "))
-              + ", maxmemory-policy \(server.maxmemoryPolicy ?? "?"), aof \(server.aofEnabled ? "on" : "off")")
-        for line in [server.refusal, server.persistenceWarning].compactMap({ $0 }) { print("WARNING: \(line)") }
+        servers.lines.forEach { print($0) }
+        for line in [servers.refusal].compactMap({ $0 }) + servers.warnings { print("WARNING: \(line)") }
         print(pad("QUEUE", 10) + pad("LENGTH", 9) + pad("PENDING", 9) + pad("LAG", 8) + pad("DELAYED", 9) + pad("DEAD", 7) + pad("LIVE", 6) + "OLDEST PENDING")
         for s in statuses {
             let oldest = s.oldestPendingAge.map { String(format: "%.1fs", $0) } ?? "-"
