@@ -202,20 +202,39 @@ struct ClusterTests {
         }
     }
 
+    /// The redirects a node answered (`INFO errorstats`: `errorstat_ASK:count=3` → ["ASK": 3]).
+    static func redirects(_ cluster: ClusterRedis, port: Int) async throws -> [String: Int] {
+        let client = try cluster.nodeClient(port)
+        defer { client.shutdown() }
+        let fields = RedisServerReport.parseInfo(try await client.call(["INFO", "errorstats"]).string ?? "")
+        return Dictionary(uniqueKeysWithValues: fields.compactMap { name, value -> (String, Int)? in
+            guard name.hasPrefix("errorstat_"), let count = value.split(separator: "=").last.flatMap({ Int($0) }) else { return nil }
+            return (String(name.dropFirst("errorstat_".count)), count)
+        })
+    }
+
     @Test func aWorkerRunsJobsWhileTheQueueSlotMovesToAnotherMaster() async throws {
         try await Self.withCluster { cluster in
+            let moved = Mutex<(source: Int, target: Int)?>(nil)
             try await Self.run(on: cluster) { keys in
                 let slot = HashSlot.of(keys.stream)
                 let source = try await cluster.owner(ofSlot: slot).master
                 let target = try await cluster.map().masters.map(\.port).first { $0 != source }!
                 try await cluster.moveSlot(slot, to: target)
                 #expect(try await cluster.owner(ofSlot: slot).master == target)
+                moved.withLock { $0 = (source, target) }
             }
+            // The clients met the migration (ASK for keys already moved) and its end (MOVED).
+            let (source, _) = try #require(moved.withLock { $0 })
+            let answered = try await Self.redirects(cluster, port: source)
+            print("redirects answered by the old master during the resharding: \(answered)")
+            #expect(answered["ASK", default: 0] > 0 && answered["MOVED", default: 0] > 0, "\(answered)")
         }
     }
 
     @Test func aWorkerRunsJobsWhileAReplicaTakesOverTheQueueMaster() async throws {
         try await Self.withCluster { cluster in
+            let demoted = Mutex<Int?>(nil)
             try await Self.run(on: cluster) { keys in
                 let slot = HashSlot.of(keys.stream)
                 let (master, replica) = try await cluster.owner(ofSlot: slot)
@@ -223,7 +242,13 @@ struct ClusterTests {
                 try await cluster.promote(promoted)
                 #expect(try await cluster.owner(ofSlot: slot).master == promoted)
                 #expect(promoted != master)
+                demoted.withLock { $0 = master }
             }
+            // The clients were sent on by the old master (now a replica).
+            let old = try #require(demoted.withLock { $0 })
+            let answered = try await Self.redirects(cluster, port: old)
+            print("redirects answered by the demoted master: \(answered)")
+            #expect(answered["MOVED", default: 0] + answered["UNBLOCKED", default: 0] > 0, "\(answered)")
         }
     }
 }
