@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+@testable import PressroomDaemon
 import PressroomFulfillment
 import PressroomQueue
 import PressroomStorage
@@ -358,7 +359,7 @@ struct HashSlotTests {
         }
     }
 
-    /// The real daemon on the cluster-mode server: derive, render, erase (lifecycle scripts),
+    /// The real daemon on the cluster-mode server, through its cluster client: derive, render, erase (lifecycle scripts),
     /// successes (the completion MULTI), retries and delayed moves, dead letters, a replay, the
     /// consumer lock, touches and trims. Any cross-slot call would fail a job or the worker.
     @Test func theDaemonsScriptsAndTransactionsKeepToOneSlot() async throws {
@@ -376,7 +377,8 @@ struct HashSlotTests {
             let policies = try TestPolicies.withSmallProduct(in: objects)
             let env = [
                 "PRESSROOM_CONFIG": Harness.root.appendingPathComponent("config/pressroom.example.yaml").path,
-                "PRESSROOM_REDIS_URL": cluster.url,
+                // Through the cluster client (redis.cluster), as a cluster deployment runs.
+                "PRESSROOM_REDIS_URL": PressroomConfiguration.Redis().url, "PRESSROOM_REDIS_CLUSTER_SEEDS": "[127.0.0.1:\(cluster.port)]",
                 "PRESSROOM_STORAGE_FILESYSTEM_ROOT": storeRoot.path,
                 "PRESSROOM_IMAGING_POLICIES": policies.path,
                 "PRESSROOM_IMAGING_PROFILES": Harness.root.appendingPathComponent("config/profiles").path,
@@ -402,7 +404,8 @@ struct HashSlotTests {
             try await eventually(timeout: .seconds(90), "render finished") {
                 try await Harness().events(redis, render).contains { $0["id"] == "render-1" && $0["event"] == "succeeded" }
             }
-            let replay = try await Harness().cli(["dlq", "replay", "--all", "--type", "sleep"], namespace: namespace, env: ["PRESSROOM_REDIS_URL": cluster.url])
+            let replay = try await Harness().cli(["dlq", "replay", "--all", "--type", "sleep"], namespace: namespace,
+                                                 env: ["PRESSROOM_REDIS_URL": PressroomConfiguration.Redis().url, "PRESSROOM_REDIS_CLUSTER_SEEDS": "[127.0.0.1:\(cluster.port)]"])
             #expect(replay.status == 0, "\(replay.output)")
             // At least twice: dead letters are written at least once (a loaded CI run saw the
             // replayed entry dead-lettered twice); what this test checks is the slots of the calls.

@@ -65,9 +65,9 @@ import Testing
         }
     }
 
-    static func node(_ id: String, _ port: Int64, role: String, health: String = "online") -> RedisValue {
+    static func node(_ id: String, _ port: Int64, role: String, health: String = "online", ip: String = "127.0.0.1") -> RedisValue {
         .array([.bulk(Array("id".utf8)), .bulk(Array(id.utf8)), .bulk(Array("port".utf8)), .integer(port),
-                .bulk(Array("ip".utf8)), .bulk(Array("127.0.0.1".utf8)), .bulk(Array("endpoint".utf8)), .bulk(Array("127.0.0.1".utf8)),
+                .bulk(Array("ip".utf8)), .bulk(Array(ip.utf8)), .bulk(Array("endpoint".utf8)), .bulk(Array(ip.utf8)),
                 .bulk(Array("role".utf8)), .bulk(Array(role.utf8)), .bulk(Array("replication-offset".utf8)), .integer(3402),
                 .bulk(Array("health".utf8)), .bulk(Array(health.utf8))])
     }
@@ -115,5 +115,14 @@ import Testing
         moved.assign(slot: 10922, to: RedisClusterNode(host: "127.0.0.1", port: 7002))
         #expect(moved.master(forSlot: 10922)?.port == 7002, "a MOVED takes effect before the map is read again")
         #expect(moved.master(forSlot: 10921)?.port == 7001)
+    }
+
+    /// A lone cluster-mode node that no other node met does not know its own address (redis 7.0.15).
+    @Test func aNodeWithoutAnAddressIsTheOneAsked() throws {
+        let shards = RedisValue.array([Self.shard([0, 16383], [Self.node("a0", 7000, role: "master", ip: "")])])
+        #expect(try RedisClusterMap(shardsReply: shards, defaultHost: "10.1.1.1").masters == [RedisClusterNode(host: "10.1.1.1", port: 7000)])
+        #expect(try RedisClusterMap(shardsReply: shards).masters.isEmpty)
+        let slots = RedisValue.array([.array([.integer(0), .integer(16383), .array([.bulk([]), .integer(7000), .bulk(Array("a0".utf8))])])])
+        #expect(try RedisClusterMap(slotsReply: slots, defaultHost: "10.1.1.1").masters == [RedisClusterNode(host: "10.1.1.1", port: 7000)])
     }
 }

@@ -102,7 +102,9 @@ public struct RedisClusterMap: Sendable, Equatable {
     /// `CLUSTER SHARDS`: per shard a map of `slots` (flat start, end pairs)
     /// and `nodes` (maps with `ip`/`endpoint`, `port`, `role`, `health`).
     /// The master is the shard's node with role master that is not failed.
-    public init(shardsReply reply: RedisValue) throws {
+    /// A node that does not know its own address yet (a lone node never met
+    /// by another) reports an empty one: then `defaultHost`, the host asked.
+    public init(shardsReply reply: RedisValue, defaultHost: String? = nil) throws {
         guard let items = reply.array else { throw RedisError.protocolViolation("CLUSTER SHARDS: not an array") }
         var shards: [Shard] = []
         for item in items {
@@ -119,7 +121,8 @@ public struct RedisClusterMap: Sendable, Equatable {
             for node in shard["nodes"]?.array ?? [] {
                 let fields = Self.fields(node)
                 let endpoint = fields["endpoint"]?.string.flatMap { $0.isEmpty || $0 == "?" ? nil : $0 }
-                guard let host = endpoint ?? fields["ip"]?.string, let port = fields["port"]?.int, port > 0 else { continue }
+                let ip = fields["ip"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+                guard let host = endpoint ?? ip ?? defaultHost, let port = fields["port"]?.int, port > 0 else { continue }
                 let address = RedisClusterNode(host: host, port: Int(port))
                 let failed = fields["health"]?.string == "fail"
                 if fields["role"]?.string == "master", !failed, master == nil {
@@ -134,13 +137,14 @@ public struct RedisClusterMap: Sendable, Equatable {
     }
 
     /// `CLUSTER SLOTS`: per range `[start, end, [ip, port, id…] master, replicas…]`.
-    public init(slotsReply reply: RedisValue) throws {
+    public init(slotsReply reply: RedisValue, defaultHost: String? = nil) throws {
         guard let items = reply.array else { throw RedisError.protocolViolation("CLUSTER SLOTS: not an array") }
         var shards: [Shard] = []
         for item in items {
             guard let parts = item.array, parts.count >= 3, let start = parts[0].int, let end = parts[1].int, start <= end else { continue }
             let nodes = parts.dropFirst(2).compactMap { node -> RedisClusterNode? in
-                guard let fields = node.array, fields.count >= 2, let host = fields[0].string, let port = fields[1].int else { return nil }
+                guard let fields = node.array, fields.count >= 2, let port = fields[1].int,
+                      let host = fields[0].string.flatMap({ $0.isEmpty ? nil : $0 }) ?? defaultHost else { return nil }
                 return RedisClusterNode(host: host, port: Int(port))
             }
             guard let master = nodes.first else { continue }

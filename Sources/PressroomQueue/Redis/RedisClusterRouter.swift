@@ -323,9 +323,10 @@ final class RedisClusterRouter: @unchecked Sendable {
                 let read: RedisClusterMap
                 let shards = try connection.command(["CLUSTER", "SHARDS"].map { Array($0.utf8) })
                 if RedisClusterMap.lacksShards(shards) {
-                    read = try RedisClusterMap(slotsReply: try connection.command(["CLUSTER", "SLOTS"].map { Array($0.utf8) }).throwingServerError())
+                    read = try RedisClusterMap(slotsReply: try connection.command(["CLUSTER", "SLOTS"].map { Array($0.utf8) }).throwingServerError(),
+                                               defaultHost: node.host)
                 } else {
-                    read = try RedisClusterMap(shardsReply: try shards.throwingServerError())
+                    read = try RedisClusterMap(shardsReply: try shards.throwingServerError(), defaultHost: node.host)
                 }
                 guard !read.shards.isEmpty else { continue }
                 map = read

@@ -18,7 +18,7 @@ public struct RedisTopologyReport: Sendable {
         case .single:
             return RedisTopologyReport(servers: [Server(name: topology.description, shard: nil, report: try await .fetch(from: client))])
         case .cluster(let configuration):
-            let map = try await RedisClusterMap.fetch(from: client)
+            let map = try await RedisClusterMap.fetch(from: client, defaultHost: configuration.seeds.first?.host)
             var servers: [Server] = []
             for shard in map.shards {
                 let node = RedisClient(endpoint: configuration.endpoint(shard.master), name: "check-\(shard.master.port)")
@@ -57,12 +57,12 @@ public struct RedisTopologyReport: Sendable {
 
 extension RedisClusterMap {
     /// Reads the map through any client of the cluster (or one of its nodes).
-    public static func fetch(from client: RedisClient) async throws -> RedisClusterMap {
+    public static func fetch(from client: RedisClient, defaultHost: String? = nil) async throws -> RedisClusterMap {
         let shards = try await client.send(["CLUSTER", "SHARDS"])
         if lacksShards(shards) {
-            return try RedisClusterMap(slotsReply: try await client.call(["CLUSTER", "SLOTS"]))
+            return try RedisClusterMap(slotsReply: try await client.call(["CLUSTER", "SLOTS"]), defaultHost: defaultHost)
         }
-        return try RedisClusterMap(shardsReply: try shards.throwingServerError())
+        return try RedisClusterMap(shardsReply: try shards.throwingServerError(), defaultHost: defaultHost)
     }
 
     /// A `CLUSTER SHARDS` error reply from a server before 7.0, which has only `CLUSTER SLOTS`.
