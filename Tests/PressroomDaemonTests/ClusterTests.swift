@@ -138,6 +138,24 @@ struct ClusterTests {
         }
     }
 
+    /// A slot without a master answers CLUSTERDOWN: the client backs off and retries a few
+    /// times, then reports an outage (a connection error), and works again once the slot is served.
+    @Test func anUnservedSlotIsAnOutageUntilItIsServedAgain() async throws {
+        try await HashSlotTests.withCluster(client: "unserved") { cluster, node in
+            let client = RedisClient(topology: cluster.topology, name: "cluster-down")
+            defer { client.shutdown() }
+            try await client.call(["SET", "foo", "1"])
+            try await node.call(["CLUSTER", "DELSLOTS", String(HashSlot.of("foo"))])
+            await #expect {
+                try await client.call(["GET", "foo"])
+            } throws: { error in
+                (error as? RedisError)?.kind == .connection && "\(error)".contains("CLUSTERDOWN")
+            }
+            try await node.call(["CLUSTER", "ADDSLOTS", String(HashSlot.of("foo"))])
+            try await eventually(timeout: .seconds(30), "the slot served again") { (try? await client.call(["GET", "foo"]))?.string == "1" }
+        }
+    }
+
     /// Counts handler runs per job id.
     final class Runs: Sendable {
         private let counts = Mutex<[String: Int]>([:])

@@ -53,7 +53,7 @@ final class RedisClusterRouter: @unchecked Sendable {
         var copy = false
         var backoff = false
         var refresh = false
-        /// The redirect that sent it round again, surfaced when the rounds run out.
+        /// The redirect that sent it round again, reported when the rounds run out.
         var lastError: String?
 
         /// The slot of its first keyed command, for retries after TRYAGAIN.
@@ -123,7 +123,13 @@ final class RedisClusterRouter: @unchecked Sendable {
             if next.isEmpty { break }
             round += 1
             if round >= Self.maxRounds {
-                for part in next { part.pending.error = part.pending.error ?? RedisError.server(part.lastError ?? "CLUSTERDOWN too many redirects") }
+                // Still no node takes it: the cluster is unavailable for these keys, an outage
+                // like a lost connection to callers (who back off and retry), though nothing ran.
+                for part in next where part.pending.error == nil {
+                    let error = RedisError.connection("redis cluster unavailable: \(part.lastError ?? "redirected") (after \(Self.maxRounds) tries)")
+                    part.pending.error = error
+                    connectionError = connectionError ?? error
+                }
                 break
             }
             if next.contains(where: \.backoff) {
