@@ -120,6 +120,8 @@ final class RedisClusterRouter: @unchecked Sendable {
                 next += run(groups[node]!, on: node, connectionError: &connectionError)
             }
             next.removeAll { $0.pending.error != nil }
+            // What is answered is handed back now, not after other requests' backoff.
+            resumeFinished(&pendings)
             if next.isEmpty { break }
             round += 1
             if round >= Self.maxRounds {
@@ -143,14 +145,24 @@ final class RedisClusterRouter: @unchecked Sendable {
                 return part
             }
         }
-        for pending in pendings {
+        for pending in pendings where pending.error == nil && pending.results.contains(where: { $0 == nil }) {
+            pending.error = RedisError.protocolViolation("no reply")
+        }
+        resumeFinished(&pendings)
+        return connectionError
+    }
+
+    /// Resumes the waiters of requests that failed or have every reply, and drops them.
+    private func resumeFinished(_ pendings: inout [Pending]) {
+        pendings.removeAll { pending in
             if let error = pending.error {
                 pending.work.fail(error)
-            } else {
-                pending.work.finish(pending.results.map { $0 ?? .failure(RedisError.protocolViolation("no reply")) })
+                return true
             }
+            guard !pending.results.contains(where: { $0 == nil }) else { return false }
+            pending.work.finish(pending.results.map { $0! })
+            return true
         }
-        return connectionError
     }
 
     /// A transaction goes whole to its first key's slot; other requests are
