@@ -156,7 +156,8 @@ public struct Demo: Sendable {
 
     /// A daemon must be consuming every queue the demo uses.
     func checkDaemon(_ client: RedisClient, queues: [QueueKeys]) async throws {
-        let url = configuration.redis.url
+        // The topology's description: the URL without its password, or the cluster's seeds.
+        let url = (try? configuration.redisTopology)?.description ?? SecretMasking.maskURL(configuration.redis.url)
         do {
             _ = try await client.call(["PING"])
         } catch {

@@ -137,7 +137,13 @@ final class RedisClusterRouter: @unchecked Sendable {
             if next.contains(where: \.backoff) {
                 Thread.sleep(forTimeInterval: min(0.01 * Double(1 << min(round - 1, 10)), 0.2))
             }
-            if stale || next.contains(where: \.refresh) { refreshMap() }
+            if stale || next.contains(where: \.refresh) {
+                // A MOVED's target knows it owns the slot; a node that has not heard yet would undo the move.
+                refreshMap(preferring: next.compactMap { part in
+                    if part.refresh, case .node(let node) = part.target { return node }
+                    return nil
+                })
+            }
             parts = next.map { part in
                 var part = part
                 part.backoff = false
@@ -326,12 +332,12 @@ final class RedisClusterRouter: @unchecked Sendable {
         return next
     }
 
-    /// Reads the slot map from the first node that answers: nodes we are
-    /// connected to, then those of the last map, then the seeds.
-    private func refreshMap() {
+    /// Reads the slot map from the first node that answers: `preferring`,
+    /// nodes we are connected to, then those of the last map, then the seeds.
+    private func refreshMap(preferring: [RedisClusterNode] = []) {
         stale = false
         var candidates: [RedisClusterNode] = []
-        for node in Array(connections.keys).sorted(by: { $0.description < $1.description }) + (map?.nodes ?? []) + configuration.seeds
+        for node in preferring + Array(connections.keys).sorted(by: { $0.description < $1.description }) + (map?.nodes ?? []) + configuration.seeds
         where !candidates.contains(node) {
             candidates.append(node)
         }
