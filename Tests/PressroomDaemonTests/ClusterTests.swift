@@ -119,9 +119,7 @@ struct ClusterTests {
             #expect(try await client.call(["PING"]).string == "PONG")
 
             // `pressroom status` lists the shards with their slots; the start-up check reads every master.
-            let seeds = cluster.ports.prefix(2).map { "127.0.0.1:\($0)" }.joined(separator: ",")
-            let env = ["PRESSROOM_REDIS_URL": PressroomConfiguration.Redis().url, "PRESSROOM_REDIS_CLUSTER_SEEDS": "[\(seeds)]"]
-            let status = try await DaemonProcessTests().cli(["status"], namespace: "cluster-status", env: env)
+            let status = try await DaemonProcessTests().cli(["status"], namespace: "cluster-status", env: cluster.daemonEnvironment)
             #expect(status.status == 0, "\(status.output)")
             let shardLines = status.output.split(separator: "\n").filter { $0.hasPrefix("redis cluster shard ") }
             #expect(shardLines.count == 3 && shardLines.allSatisfy { $0.contains(" slots ") && $0.contains("replicas 127.0.0.1:") }, "\(status.output)")

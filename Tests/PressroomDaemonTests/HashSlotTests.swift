@@ -42,6 +42,13 @@ final class ClusterRedis: @unchecked Sendable {
         .cluster(RedisClusterConfiguration(seeds: ports.prefix(2).map { RedisClusterNode(host: "127.0.0.1", port: $0) }))
     }
 
+    /// What makes a `pressroom` process use this cluster (`redis.cluster`; `redis.url` back to its
+    /// default, since the test harness sets it and the two are exclusive).
+    var daemonEnvironment: [String: String] {
+        ["PRESSROOM_REDIS_URL": PressroomConfiguration.Redis().url,
+         "PRESSROOM_REDIS_CLUSTER_SEEDS": "[" + ports.prefix(2).map { "127.0.0.1:\($0)" }.joined(separator: ",") + "]"]
+    }
+
     /// A plain client of one node (no routing), for setting the cluster up and inspecting it.
     func nodeClient(_ port: Int, name: String = "cluster-node") throws -> RedisClient {
         RedisClient(endpoint: try RedisEndpoint(url: "redis://127.0.0.1:\(port)"), name: name)
@@ -375,15 +382,14 @@ struct HashSlotTests {
             _ = try await store.putIfAbsent("uploads/a.jpg", data: try Data(contentsOf: Harness.fixtures.appendingPathComponent("exif/Landscape_6.jpg")),
                                             contentType: "image/jpeg")
             let policies = try TestPolicies.withSmallProduct(in: objects)
-            let env = [
+            // Through the cluster client (redis.cluster), as a cluster deployment runs.
+            let env = cluster.daemonEnvironment.merging([
                 "PRESSROOM_CONFIG": Harness.root.appendingPathComponent("config/pressroom.example.yaml").path,
-                // Through the cluster client (redis.cluster), as a cluster deployment runs.
-                "PRESSROOM_REDIS_URL": PressroomConfiguration.Redis().url, "PRESSROOM_REDIS_CLUSTER_SEEDS": "[127.0.0.1:\(cluster.port)]",
                 "PRESSROOM_STORAGE_FILESYSTEM_ROOT": storeRoot.path,
                 "PRESSROOM_IMAGING_POLICIES": policies.path,
                 "PRESSROOM_IMAGING_PROFILES": Harness.root.appendingPathComponent("config/profiles").path,
                 "PRESSROOM_QUEUES_DERIVE_TRIM_MAX_LENGTH": "1",
-            ]
+            ]) { a, _ in a }
             let worker = try Harness.Daemon(namespace: namespace, consumer: "slots", extraEnv: env)
             daemon = worker
             try await eventually(timeout: .seconds(60), "ready") { worker.output.contains("worker ready") }
@@ -404,8 +410,7 @@ struct HashSlotTests {
             try await eventually(timeout: .seconds(90), "render finished") {
                 try await Harness().events(redis, render).contains { $0["id"] == "render-1" && $0["event"] == "succeeded" }
             }
-            let replay = try await Harness().cli(["dlq", "replay", "--all", "--type", "sleep"], namespace: namespace,
-                                                 env: ["PRESSROOM_REDIS_URL": PressroomConfiguration.Redis().url, "PRESSROOM_REDIS_CLUSTER_SEEDS": "[127.0.0.1:\(cluster.port)]"])
+            let replay = try await Harness().cli(["dlq", "replay", "--all", "--type", "sleep"], namespace: namespace, env: cluster.daemonEnvironment)
             #expect(replay.status == 0, "\(replay.output)")
             // At least twice: dead letters are written at least once (a loaded CI run saw the
             // replayed entry dead-lettered twice); what this test checks is the slots of the calls.
