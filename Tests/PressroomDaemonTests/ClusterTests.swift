@@ -102,6 +102,10 @@ struct ClusterTests {
             let owners = Set(try await cluster.map().shards.filter { shard in keys.contains { key in shard.slots.contains { $0.contains(HashSlot.of(key)) } } }.map(\.master))
             #expect(owners.count == 3, "the keys spread over every master")
             for key in keys { #expect(try await client.call(["GET", key]).string == "v-\(key)") }
+            // Each went straight to its slot's master: no node had to redirect one.
+            for port in cluster.ports {
+                #expect(try await Self.redirects(cluster, port: port)["MOVED"] == nil, "node \(port) redirected")
+            }
             // A pipeline across slots: each command to its node, replies in order.
             var pipeline = RESPPipeline()
             for key in keys.prefix(10) { pipeline.append(["GET", key]) }
