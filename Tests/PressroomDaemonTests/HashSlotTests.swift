@@ -80,7 +80,7 @@ final class ClusterRedis: @unchecked Sendable {
                                  "--cluster-config-file", directory.appendingPathComponent("nodes-\(index)-\(attempt).conf").path,
                                  // A short node timeout: a lone master's state turns ok within seconds of getting its slots;
                                  // in a real cluster of several, long enough that a loaded CI machine does not fail nodes over by itself.
-                                 "--cluster-node-timeout", single ? "500" : "3000"]
+                                 "--cluster-node-timeout", single ? "500" : "5000"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
