@@ -121,6 +121,14 @@ struct ClusterTests {
             #expect(try await script.run(on: client, keys: ["{s}:n"], args: ["5"]).int == 5)
             #expect(try await script.run(on: client, keys: ["{s}:n"], args: ["5"]).int == 10)
             #expect(try await client.call(["PING"]).string == "PONG")
+            // SCRIPT LOAD reaches every master, so EVALSHA finds the script on any shard.
+            let loaded = RedisScript(name: "loaded", source: "return 7")
+            #expect(try await client.call(["SCRIPT", "LOAD", loaded.source]).string == loaded.sha1)
+            for master in try await cluster.map().masters {
+                let node = try cluster.nodeClient(master.port)
+                defer { node.shutdown() }
+                #expect(try await node.call(["SCRIPT", "EXISTS", loaded.sha1]).array?.first?.int == 1, "on \(master)")
+            }
 
             // `pressroom status` lists the shards with their slots; the start-up check reads every master.
             let status = try await DaemonProcessTests().cli(["status"], namespace: "cluster-status", env: cluster.daemonEnvironment)
