@@ -13,7 +13,7 @@ extension ClusterRedis {
         return try await client.call(["CLUSTER", "MYID"]).string ?? ""
     }
 
-    /// The slot map as node `port` sees it.
+    /// The slot map as node `port` sees it (by default the first node's view).
     func map(from port: Int? = nil) async throws -> RedisClusterMap {
         let client = try nodeClient(port ?? self.port)
         defer { client.shutdown() }
@@ -21,8 +21,8 @@ extension ClusterRedis {
     }
 
     /// The port of the master serving `slot`, and of one of its replicas.
-    func owner(ofSlot slot: Int) async throws -> (master: Int, replica: Int?) {
-        let map = try await map()
+    func owner(ofSlot slot: Int, asking port: Int? = nil) async throws -> (master: Int, replica: Int?) {
+        let map = try await map(from: port)
         let shard = map.shards.first { $0.slots.contains { $0.contains(slot) } }
         guard let shard else { throw RedisError.protocolViolation("slot \(slot) is not served") }
         return (shard.master.port, shard.replicas.first?.port)
@@ -163,6 +163,28 @@ struct ClusterTests {
             }
             try await node.call(["CLUSTER", "ADDSLOTS", String(HashSlot.of("foo"))])
             try await eventually(timeout: .seconds(30), "the slot served again") { (try? await client.call(["GET", "foo"]))?.string == "1" }
+        }
+    }
+
+    /// A crashed master is an outage of its slots (a connection error, the client's health
+    /// down) until the cluster promotes its replica; then the same client carries on there.
+    @Test func aKilledMasterIsAnOutageUntilItsReplicaTakesOver() async throws {
+        try await Self.withCluster { cluster in
+            var logger = Logger(label: "cluster-kill")
+            logger.logLevel = .critical
+            let health = RedisHealth(logger: logger)
+            let client = RedisClient(topology: cluster.topology, name: "cluster-kill", connectTimeout: .milliseconds(500),
+                                     commandTimeout: .seconds(2), health: health)
+            defer { client.shutdown() }
+            try await client.call(["SET", "foo", "1"])
+            let (master, replica) = try await cluster.owner(ofSlot: HashSlot.of("foo"))
+            cluster.crash(port: master)
+            await #expect(throws: RedisError.self) { try await client.call(["GET", "foo"]) }
+            #expect(!health.isUp)
+            try await eventually(timeout: .seconds(60), "the replica took over") { (try? await client.call(["GET", "foo"]))?.string == "1" }
+            #expect(health.isUp, "\(health.lastError ?? "")")
+            let survivor = try #require(cluster.ports.first { $0 != master })
+            #expect(try await cluster.owner(ofSlot: HashSlot.of("foo"), asking: survivor).master == replica)
         }
     }
 

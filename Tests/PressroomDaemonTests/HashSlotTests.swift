@@ -96,6 +96,12 @@ final class ClusterRedis: @unchecked Sendable {
         }
     }
 
+    /// SIGKILLs the node on `port` (a crashed server).
+    func crash(port: Int) {
+        guard let index = ports.firstIndex(of: port), processes[index].isRunning else { return }
+        kill(processes[index].processIdentifier, SIGKILL)
+    }
+
     private func assignEverySlot() async throws {
         // Only now a client: one made before the server listens waits out its reconnect backoff.
         let client = try nodeClient(port, name: "cluster-setup")

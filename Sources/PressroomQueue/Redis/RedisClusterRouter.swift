@@ -72,6 +72,10 @@ final class RedisClusterRouter: @unchecked Sendable {
     private(set) var map: RedisClusterMap?
     /// Set by MOVED and lost connections: read the map before the next round.
     private var stale = true
+    /// Nodes of the map whose last attempt failed. While any is, every batch
+    /// reports the outage, so ``RedisHealth`` changes state once per outage
+    /// of a shard, not on every batch that happens to miss it.
+    private var unreachable: [RedisClusterNode: RedisError] = [:]
     /// Rounds of redirects and retries per batch; with the backoff about 2.5 s of TRYAGAIN/CLUSTERDOWN.
     static let maxRounds = 16
     private static let asking = RESPCommand(CollectionOfOne("ASKING")).bytes
@@ -155,7 +159,7 @@ final class RedisClusterRouter: @unchecked Sendable {
             pending.error = RedisError.protocolViolation("no reply")
         }
         resumeFinished(&pendings)
-        return connectionError
+        return connectionError ?? unreachable.values.first
     }
 
     /// Resumes the waiters of requests that failed or have every reply, and drops them.
@@ -256,8 +260,10 @@ final class RedisClusterRouter: @unchecked Sendable {
                 answered += 1
                 again += settle(part, replies)
             }
+            unreachable[node] = nil
         } catch {
             let redisError = error as? RedisError ?? .connection("\(error)")
+            unreachable[node] = redisError
             connections[node] = nil
             stale = true
             connectionError = connectionError ?? redisError
@@ -356,6 +362,8 @@ final class RedisClusterRouter: @unchecked Sendable {
                 map = read
                 let known = Set(read.nodes)
                 for stray in connections.keys where !known.contains(stray) { connections[stray] = nil }
+                // A failed master replaced by its replica is no longer an outage.
+                unreachable = unreachable.filter { known.contains($0.key) }
                 return
             } catch {
                 connections[node] = nil
