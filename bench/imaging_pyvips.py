@@ -5,13 +5,14 @@ Usage: imaging_pyvips.py OPERATION IMAGE PROFILES_DIR ITERATIONS
 Prints `pyvips OPERATION median_ms=... min_ms=... peak_rss_kb=...`.
 Mirrors Sources/PressroomImaging step by step (probe, shrink-on-load thumbnail,
 watermark, strip, encode, report measurements, render geometry, ICC transform,
-verification). Not mirrored: the lcms2 gamut check and SHA-256 (Python has no lcms2 here).
+masters encoded to a file and verified from it, as Pressroom streams them). Not mirrored: the lcms2 gamut check and SHA-256 (Python has no lcms2 here).
 """
 import hashlib
 import math
 import os
 import resource
 import sys
+import tempfile
 import time
 
 import pyvips
@@ -92,27 +93,56 @@ def render(trim_w, trim_h, bleed, profile, intent, save, preview):
     cx, cy = (w - crop_w) / 2 / w, (h - crop_h) / 2 / h
     cw, ch = crop_w / w, crop_h / h
     scale = min(1, max(trim_w / crop_w, trim_h / crop_h))
-    box_w, box_h = min(w, math.ceil(w * scale) + 2), min(h, math.ceil(h * scale) + 2)
-    image = pyvips.Image.thumbnail_buffer(source, box_w, height=box_h, size="down", intent=intent, fail_on="truncated")
-    left, top = round(cx * image.width), round(cy * image.height)
-    region = image.extract_area(left, top, round(cw * image.width), round(ch * image.height))
-    region = exact(region, trim_w, trim_h).copy_memory()
-    canvas = region.embed(bleed, bleed, trim_w + 2 * bleed, trim_h + 2 * bleed, extend="mirror")
+    box_w, box_h = min(w, math.ceil(w * scale)), min(h, math.ceil(h * scale))
+
+    def content():
+        image = pyvips.Image.thumbnail_buffer(source, box_w, height=box_h, size="down", intent=intent, fail_on="truncated")
+        left, top = round(cx * image.width), round(cy * image.height)
+        region = image.extract_area(left, top, round(cw * image.width), round(ch * image.height))
+        # Within two pixels of the content size: pinned, not resampled again (as Imaging+Render).
+        return region.embed(0, 0, trim_w, trim_h, extend="copy")
+
+    # Mirrored bleed without the content in memory (as Imaging.mirroredBleed): the top from a
+    # second pass over the first rows, the bottom from a cache of the last rows.
+    region = content()
+    middle = region.embed(bleed, 0, trim_w + 2 * bleed, trim_h, extend="mirror").tilecache(
+        tile_width=trim_w + 2 * bleed, tile_height=16, max_tiles=(bleed + 15) // 16 + 32, access="sequential", threaded=True)
+    top = content().extract_area(0, 0, trim_w, bleed).embed(bleed, 0, trim_w + 2 * bleed, bleed, extend="mirror").flip("vertical").copy_memory()
+    bottom = middle.extract_area(0, trim_h - bleed, trim_w + 2 * bleed, bleed).flip("vertical")
+    canvas = top.join(middle, "vertical").join(bottom, "vertical")
     canvas = canvas.icc_transform(profile, input_profile="srgb", intent=intent, black_point_compensation=True,
                                   embedded=True, depth=8)
     canvas = strip(canvas.copy(xres=300 / 25.4, yres=300 / 25.4))
-    master = save(canvas)
-    # Verification as in Imaging+Verify.
-    check = pyvips.Image.new_from_buffer(master, "", fail_on="truncated")
+    path = save(canvas)
+    hashlib.sha256(open(path, "rb").read()).hexdigest()
+    # Verification as in Imaging+Verify: the file read back sequentially, shrunk before converting.
+    check = pyvips.Image.new_from_file(path, access="sequential", fail_on="truncated")
     check.get("icc-profile-data")
-    small = check.icc_transform("srgb", input_profile="srgb", intent="relative", embedded=True, depth=8)
-    small = fit(small.extract_area(bleed, bleed, trim_w, trim_h), 256, 256).copy_memory()
+    pixels = check
+    if check.get("vips-loader") == "jpegload":
+        shrink = 8
+        while shrink > 1 and max(trim_w, trim_h) // shrink < 512:
+            shrink //= 2
+        pixels = pyvips.Image.new_from_file(path, access="sequential", fail_on="truncated", shrink=shrink)
+    sx, sy = pixels.width / check.width, pixels.height / check.height
+    small = pixels.extract_area(round(bleed * sx), round(bleed * sy), round(trim_w * sx), round(trim_h * sy))
+    small = fit(small, 256, 256).icc_transform("srgb", input_profile="srgb", intent="relative", embedded=True, depth=8).copy_memory()
     small.deviate()
     p = pyvips.Image.new_from_buffer(preview, "")
     p = p.extract_area(round(cx * p.width), round(cy * p.height), round(cw * p.width), round(ch * p.height))
     sw, sh = (24, max(1, round(24 / aspect))) if aspect >= 1 else (max(1, round(24 * aspect)), 24)
     (exact(small, sw, sh) - exact(p, sw, sh)).abs().avg()
-    return len(master)
+    size = os.path.getsize(path)
+    os.remove(path)
+    return size
+
+
+def save_to(saver, suffix, **options):
+    """Encodes into a new temporary file (the master's spool file) and returns its path."""
+    fd, path = tempfile.mkstemp(prefix="pyvips-master-", suffix=suffix)
+    os.close(fd)
+    saver(path, **options)
+    return path
 
 
 def preview_bytes():
@@ -124,9 +154,9 @@ preview = preview_bytes()
 operations = {
     "derive": derive,
     "render-rgb": lambda: render(3000, 2400, 266, "srgb", "perceptual",
-                                 lambda im: im.jpegsave_buffer(Q=92, optimize_coding=True, subsample_mode="auto"), preview),
+                                 lambda im: save_to(im.jpegsave, ".jpg", Q=92, subsample_mode="auto"), preview),
     "render-cmyk": lambda: render(2480, 2480, 35, os.path.join(profiles, "xcmyk-2017.icc"), "perceptual",
-                                  lambda im: im.tiffsave_buffer(compression="lzw", Q=90, predictor="horizontal"), preview),
+                                  lambda im: save_to(im.tiffsave, ".tif", compression="lzw", Q=90, predictor="horizontal"), preview),
 }
 times = []
 size = 0

@@ -23,8 +23,9 @@ ensure_apt() {
 }
 
 # The packages Pressroom builds and runs with.
+# redis-sentinel: the Sentinel failover test runs three sentinels of its own.
 # fonts-dejavu-core: the preview watermark is rendered with DejaVu Sans (libvips text via fontconfig).
-PRESSROOM_BUILD_PACKAGES=(pkg-config libhiredis-dev libvips-dev liblcms2-dev libcurl4-openssl-dev redis-server redis-tools fonts-dejavu-core)
+PRESSROOM_BUILD_PACKAGES=(pkg-config libhiredis-dev libvips-dev liblcms2-dev libcurl4-openssl-dev redis-server redis-sentinel redis-tools fonts-dejavu-core)
 
 # Waits until TCP host:port accepts connections (seconds as $3, default 20).
 wait_for_port() {
@@ -37,3 +38,30 @@ wait_for_port() {
 }
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# A TCP port the kernel just handed out on loopback (closed again for a server to bind).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# For benches: starts each named service (scripts/services/NAME.sh) on a port
+# of its own and exports what it prints, so a bench never borrows a test run's
+# servers nor leaves its own behind (a leftover took a test run's port): call
+# stop_bench_services on exit. A port already set in the environment is kept.
+BENCH_SERVICES=()
+bench_services() {
+    local svc var exports
+    for svc in "$@"; do
+        var="PRESSROOM_TEST_$(printf '%s' "$svc" | tr '[:lower:]' '[:upper:]')_PORT"
+        [ -n "${!var:-}" ] || export "$var=$(free_port)"
+        exports="$(bash "$PRESSROOM_ROOT/scripts/services/$svc.sh" start)" || { log "$svc failed to start"; return 1; }
+        eval "$exports"
+        BENCH_SERVICES+=("$svc:$var=${!var}")
+    done
+}
+stop_bench_services() {
+    local entry svc assignment
+    for entry in "${BENCH_SERVICES[@]}"; do
+        svc="${entry%%:*}" assignment="${entry#*:}"
+        env "$assignment" bash "$PRESSROOM_ROOT/scripts/services/$svc.sh" stop >/dev/null 2>&1 || true
+    done
+    BENCH_SERVICES=()
+}

@@ -1,6 +1,8 @@
 #include "CVipsShims.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int pressroom_vips_init(const char *argv0) {
     return VIPS_INIT(argv0);
@@ -251,9 +253,9 @@ done:
     return result;
 }
 
-int pressroom_vips_jpegsave_buffer(VipsImage *in, void **buffer, size_t *length, int quality,
+int pressroom_vips_jpegsave_target(VipsImage *in, VipsTarget *target, int quality,
                                    int interlace, int no_subsample, int optimize_coding) {
-    return vips_jpegsave_buffer(in, buffer, length,
+    return vips_jpegsave_target(in, target,
         "Q", quality,
         "interlace", interlace ? TRUE : FALSE,
         "subsample_mode", no_subsample ? VIPS_FOREIGN_SUBSAMPLE_OFF : VIPS_FOREIGN_SUBSAMPLE_AUTO,
@@ -261,17 +263,131 @@ int pressroom_vips_jpegsave_buffer(VipsImage *in, void **buffer, size_t *length,
         NULL);
 }
 
-int pressroom_vips_pngsave_buffer(VipsImage *in, void **buffer, size_t *length, int compression) {
-    return vips_pngsave_buffer(in, buffer, length, "compression", compression, NULL);
+int pressroom_vips_pngsave_target(VipsImage *in, VipsTarget *target, int compression) {
+    return vips_pngsave_target(in, target, "compression", compression, NULL);
 }
 
-int pressroom_vips_tiffsave_buffer(VipsImage *in, void **buffer, size_t *length,
+int pressroom_vips_tiffsave_target(VipsImage *in, VipsTarget *target,
                                    VipsForeignTiffCompression compression, int quality, int predictor) {
-    return vips_tiffsave_buffer(in, buffer, length,
+    return vips_tiffsave_target(in, target,
         "compression", compression,
         "Q", quality,
         "predictor", predictor ? VIPS_FOREIGN_TIFF_PREDICTOR_HORIZONTAL : VIPS_FOREIGN_TIFF_PREDICTOR_NONE,
         NULL);
+}
+
+VipsTarget *pressroom_vips_memory_target_new(void) {
+    return vips_target_new_to_memory();
+}
+
+const void *pressroom_vips_memory_target_bytes(VipsTarget *target, size_t *length) {
+    *length = 0;
+    return target->blob ? vips_blob_get(target->blob, length) : NULL;
+}
+
+/* A file target that hands every byte appended in order to a digest callback while it writes. */
+typedef struct {
+    int fd;
+    gint64 position;
+    gint64 length;
+    gint64 digested;
+    int rewrote;
+    pressroom_digest_fn digest;
+    void *context;
+} pressroom_spool;
+
+static gint64 pressroom_spool_write(VipsTargetCustom *target, const void *data, gint64 length, pressroom_spool *spool) {
+    (void) target;
+    const char *bytes = data;
+    gint64 done = 0;
+    while (done < length) {
+        ssize_t n = pwrite(spool->fd, bytes + done, (size_t) (length - done), (off_t) (spool->position + done));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        done += n;
+    }
+    /* Bytes that continue the digested prefix are hashed now; a write anywhere else (libtiff
+     * patches its header once the directory is written) means the file must be hashed again. */
+    if (!spool->rewrote && spool->position == spool->digested) {
+        spool->digest(spool->context, data, (size_t) length);
+        spool->digested += length;
+    } else {
+        spool->rewrote = 1;
+    }
+    spool->position += length;
+    if (spool->position > spool->length)
+        spool->length = spool->position;
+    return length;
+}
+
+static gint64 pressroom_spool_read(VipsTargetCustom *target, void *data, gint64 length, pressroom_spool *spool) {
+    (void) target;
+    ssize_t n;
+    do {
+        n = pread(spool->fd, data, (size_t) length, (off_t) spool->position);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0)
+        spool->position += n;
+    return n;
+}
+
+static gint64 pressroom_spool_seek(VipsTargetCustom *target, gint64 offset, int whence, pressroom_spool *spool) {
+    (void) target;
+    gint64 base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? spool->position : spool->length;
+    if (base + offset < 0)
+        return -1;
+    spool->position = base + offset;
+    return spool->position;
+}
+
+VipsTarget *pressroom_spool_target_new(int fd, pressroom_digest_fn digest, void *context) {
+    VipsTargetCustom *target = vips_target_custom_new();
+    pressroom_spool *spool = g_new0(pressroom_spool, 1);
+    spool->fd = fd;
+    spool->digest = digest;
+    spool->context = context;
+    g_object_set_data_full(G_OBJECT(target), "pressroom-spool", spool, g_free);
+    g_signal_connect(target, "write", G_CALLBACK(pressroom_spool_write), spool);
+    g_signal_connect(target, "read", G_CALLBACK(pressroom_spool_read), spool);
+    g_signal_connect(target, "seek", G_CALLBACK(pressroom_spool_seek), spool);
+    return VIPS_TARGET(target);
+}
+
+int pressroom_spool_target_rewrote(VipsTarget *target) {
+    pressroom_spool *spool = g_object_get_data(G_OBJECT(target), "pressroom-spool");
+    return spool->rewrote || spool->digested != spool->length;
+}
+
+gint64 pressroom_spool_target_length(VipsTarget *target) {
+    pressroom_spool *spool = g_object_get_data(G_OBJECT(target), "pressroom-spool");
+    return spool->length;
+}
+
+int pressroom_vips_sequential_cache(VipsImage *in, VipsImage **out, int tile_height, int max_tiles) {
+    return vips_tilecache(in, out,
+        "tile_width", in->Xsize, "tile_height", tile_height, "max_tiles", max_tiles,
+        "access", VIPS_ACCESS_SEQUENTIAL, "threaded", TRUE, NULL);
+}
+
+VipsImage *pressroom_vips_new_from_file(const char *path, int sequential, int shrink) {
+    if (shrink > 1)
+        return vips_image_new_from_file(path,
+            "access", sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM,
+            "fail_on", VIPS_FAIL_ON_TRUNCATED, "shrink", shrink, NULL);
+    return vips_image_new_from_file(path,
+        "access", sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM,
+        "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+}
+
+int pressroom_vips_join(VipsImage *top, VipsImage *bottom, VipsImage **out) {
+    return vips_join(top, bottom, out, VIPS_DIRECTION_VERTICAL, NULL);
+}
+
+int pressroom_vips_shrink(VipsImage *in, VipsImage **out, double hshrink, double vshrink) {
+    return vips_shrink(in, out, hshrink, vshrink, NULL);
 }
 
 /* Header fields vips_image_get_fields() lists but which are not metadata. */

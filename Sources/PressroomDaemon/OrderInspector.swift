@@ -10,7 +10,7 @@ public enum OrderInspector {
         let queue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
         let client = RedisClient(topology: try configuration.redisTopology, name: "order-show")
         defer { client.shutdown() }
-        let store = OrderStore(client: client, keys: OrderKeys(queue: configuration.keys(forQueue: queue)), redisPatience: .seconds(5))
+        let store = OrderStore(client: client, keys: OrderKeys(partitions: configuration.partitions(ofQueue: queue)), redisPatience: .seconds(5))
         guard let record = try await store.read(id) else { return nil }
         if json { return try renderJSON(record) }
         var text = render(record)
@@ -42,9 +42,24 @@ public enum OrderInspector {
                                "preferredVendor": order.preferredVendor as Any,
                                "items": order.items.map { ["product": $0.product, "quantity": $0.quantity, "master": $0.master, "sku": $0.sku as Any] }]
         }
+        if let assets = object["assets"] as? [[String: Any]] {
+            object["assets"] = assets.map { asset in
+                var asset = asset
+                if let url = asset["url"] as? String { asset["url"] = withoutSignature(url) }
+                return asset
+            }
+        }
         object["timeline"] = record.timeline
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A presigned URL without its query: the signature lets anyone download
+    /// the master until it expires, so it is a credential, not something to print.
+    static func withoutSignature(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.query != nil else { return url }
+        components.query = nil
+        return (components.string ?? "") + "?(presigned; signature not shown)"
     }
 
     static func time(_ ms: Int64) -> String {

@@ -107,15 +107,15 @@ public struct PressroomDaemon: Sendable {
         let queue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
         let client = RedisClient(topology: try configuration.redisTopology, name: "orders")
         // The sandbox vendor's simulated webhooks arrive as delayed vendor-event jobs.
-        let eventKeys = configuration.keys(forQueue: configuration.jobTypeOptions.first { $0.type == VendorEventJob.type }?.queue ?? queue)
+        let eventQueue = configuration.partitions(ofQueue: configuration.jobTypeOptions.first { $0.type == VendorEventJob.type }?.queue ?? queue)
         let sandboxUpdates: SandboxAdapter.Deliver = { update in
-            try await QueueAdmin.enqueue(keys: eventKeys, client: client, id: update.jobID, type: VendorEventJob.type,
+            try await QueueAdmin.enqueue(partitions: eventQueue, client: client, id: update.jobID, type: VendorEventJob.type,
                                          payload: update.payload, notBefore: update.notBefore)
         }
         var fulfillment: Fulfillment
         do {
             fulfillment = try Fulfillment.make(vendors: configuration.vendors, client: client,
-                                               keys: OrderKeys(queue: configuration.keys(forQueue: queue)), metrics: FulfillmentMetrics(),
+                                               keys: OrderKeys(partitions: configuration.partitions(ofQueue: queue)), metrics: FulfillmentMetrics(),
                                                consumer: configuration.consumerName,
                                                eventsMaxLength: configuration.queues[queue]?.eventsMaxLength ?? 100_000,
                                                sandboxUpdates: sandboxUpdates)
@@ -155,6 +155,10 @@ public struct PressroomDaemon: Sendable {
         } catch {
             throw ConfigurationLoader.Invalid(field: "imaging", problem: "\(error)")
         }
+        // Masters a SIGKILLed render left in the spool directory; an hour is
+        // longer than any render's timeout, so a live process's file is safe.
+        let stale = Imaging.removeStaleSpoolFiles(in: settings.configuration.spoolDirectory, olderThan: .seconds(3600))
+        if stale > 0 { logger.notice("removed master spool files left by an interrupted render", metadata: ["files": "\(stale)"]) }
         let intake = SourceIntake(store: lifecycle.store, settings: settings, ledger: lifecycle.ledger, scan: lifecycle.scan, quota: lifecycle.quota)
         return ImageServices(imaging: imaging, catalog: catalog, store: lifecycle.store, intake: intake)
     }
@@ -199,9 +203,9 @@ public struct PressroomDaemon: Sendable {
         guard let lifecycle else { return nil }
         let fulfil = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
         let render = configuration.jobTypeOptions.first { $0.type == RenderJob.type }?.queue ?? "render"
-        let store = OrderStore(client: lifecycle.ledger.client, keys: OrderKeys(queue: configuration.keys(forQueue: fulfil)), machine: .workflow,
+        let store = OrderStore(client: lifecycle.ledger.client, keys: OrderKeys(partitions: configuration.partitions(ofQueue: fulfil)), machine: .workflow,
                                eventsMaxLength: configuration.queues[fulfil]?.eventsMaxLength ?? 100_000)
-        return OrderWorkflow(store: store, renderKeys: configuration.keys(forQueue: render), ledger: lifecycle.ledger)
+        return OrderWorkflow(store: store, renderQueue: configuration.partitions(ofQueue: render), ledger: lifecycle.ledger)
     }
 
     func makeSweep(_ lifecycle: LifecycleServices) -> SweepJob {
@@ -265,6 +269,11 @@ public struct PressroomDaemon: Sendable {
         do {
             // Every master of a cluster: one evicting shard drops that shard's jobs.
             report = try await RedisTopologyReport.fetch(topology: topology, client: client)
+            if case .sentinel(let sentinel) = topology {
+                let view = try await RedisSentinel.shared(for: sentinel).view()
+                logger.info("\(view.summary)")
+                if let warning = view.warning { logger.warning("\(warning)") }
+            }
         } catch let error as RedisError where error.kind == .connection {
             logger.warning("redis does not answer at start; its eviction policy and persistence are unchecked",
                            metadata: ["error": "\(error.message)"])
@@ -391,7 +400,8 @@ public struct PressroomDaemon: Sendable {
         let ordersQueue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue
         let source = ConsoleSource(namespace: configuration.redis.namespace, queues: configuration.queueOptions.map(\.name), client: client,
                                    ordersQueue: ordersQueue, version: ConsoleSource.defaultVersion,
-                                   eventsMaxLength: configuration.queueOptions.map(\.eventsMaxLength).max() ?? 100_000)
+                                   eventsMaxLength: configuration.queueOptions.map(\.eventsMaxLength).max() ?? 100_000,
+                                   partitions: configuration.queueOptions.map { $0.partitioning(namespace: configuration.redis.namespace) })
         return try ConsoleHandler(settings: configuration.admin.console.settings, source: source, logger: logger)
     }
 

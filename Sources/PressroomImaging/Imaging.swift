@@ -12,8 +12,19 @@ import Synchronization
 /// so the async entry points run it on a `BlockingThreadPool`, never on Swift's
 /// cooperative pool.
 public final class Imaging: Sendable {
+    /// Deletes masters' spool files older than `age` from `directory` (see
+    /// ``ImagingConfiguration/spoolDirectory``): a render killed mid-way leaves
+    /// its file behind. The daemon runs it at start. Returns how many went.
+    @discardableResult
+    public static func removeStaleSpoolFiles(in directory: URL, olderThan age: Duration) -> Int {
+        SpoolWriter.removeStale(in: directory, olderThan: Double(age.components.seconds))
+    }
+
     /// Bumped when the pipeline's output for the same input and policy changes; part of every key.
     public static let pipelineVersion = 1
+    /// The same for print masters alone (part of their keys): 2 since masters are resampled once,
+    /// not twice, so a master stored by version 1 is never mistaken for a conflicting one.
+    public static let masterVersion = 2
 
     public let configuration: ImagingConfiguration
     let pool: BlockingThreadPool
@@ -95,13 +106,14 @@ public final class Imaging: Sendable {
 
     /// Renders and verifies a print master. `preview` is the derived preview (from `derive`);
     /// when given, the master must match it once downscaled (catches wrong orientation or crop).
+    /// The master is a file in `configuration.spoolDirectory` that the caller stores and removes.
     public func render(source: Data, policy: ResolvedPolicy, crop: CropRect?, preview: Data?) async throws -> RenderResult {
         try await run(on: masterPool, background: true) { try self.renderSync(source: source, policy: policy, crop: crop, preview: preview) }
     }
 
-    /// Verifies a master rendered elsewhere (or earlier) against its policy and preview.
+    /// Verifies a master file rendered elsewhere (or earlier) against its policy and preview.
     /// The preview's aspect stands in for the source's, so geometry can be recomputed.
-    public func verify(master: Data, policy: ResolvedPolicy, crop: CropRect?, preview: Data) async throws -> VerificationResult {
+    public func verify(master: URL, policy: ResolvedPolicy, crop: CropRect?, preview: Data) async throws -> VerificationResult {
         try await run(on: masterPool, background: true) {
             let header = try VipsImage.open(preview, sequential: false)
             let plan = try RenderPlan(imageWidth: header.width, imageHeight: header.height, policy: policy.policy, crop: crop)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Process-wide libvips settings and per-input limits.
 public struct ImagingConfiguration: Sendable, Equatable {
     /// libvips worker threads per pipeline (0: libvips' default, the number of cores).
@@ -19,6 +21,9 @@ public struct ImagingConfiguration: Sendable, Equatable {
     public var minShortSide: Int
     /// Images whose long side exceeds this many times the short side are rejected before decoding.
     public var maxAspectRatio: Double
+    /// Where print masters are encoded to before they are stored (one file per render, removed
+    /// by whoever stores it): masters stream to disk instead of memory.
+    public var spoolDirectory: URL
 
     public init(
         vipsConcurrency: Int = 0,
@@ -29,7 +34,8 @@ public struct ImagingConfiguration: Sendable, Equatable {
         maxPixels: Int = 100_000_000,
         blockingThreads: Int = 2,
         minShortSide: Int = 8,
-        maxAspectRatio: Double = 20
+        maxAspectRatio: Double = 20,
+        spoolDirectory: URL = FileManager.default.temporaryDirectory
     ) {
         self.vipsConcurrency = vipsConcurrency
         self.cacheMaxOperations = cacheMaxOperations
@@ -40,5 +46,6 @@ public struct ImagingConfiguration: Sendable, Equatable {
         self.blockingThreads = blockingThreads
         self.minShortSide = minShortSide
         self.maxAspectRatio = maxAspectRatio
+        self.spoolDirectory = spoolDirectory
     }
 }

@@ -1,7 +1,10 @@
 // Times Pressroom's derive and render on one image, for bench/imaging.
 // Usage: PressroomImagingBench OPERATION IMAGE POLICIES_DIR ITERATIONS
-// OPERATION: derive | render-rgb | render-cmyk (also probe | inspect, for breakdowns). Prints one line:
+// OPERATION: derive | render-rgb | render-cmyk | render-4x6 | render-a2 | render-large (canvas-20x30,
+// a policy bench/imaging adds) (also probe | inspect, for breakdowns). Prints one line:
 // `pressroom OPERATION median_ms=… min_ms=… peak_rss_kb=…`.
+// OPERATION preview writes the preview render verification compares with to $PRESSROOM_BENCH_PREVIEW;
+// the render operations read it from there when set, so their peak RSS is the render's alone.
 // OPERATION shapes: the CPU time the degenerate-shape fixtures (strips under maxPixels) cost each,
 // beside one derive of IMAGE (a normal upload), one line per shape.
 import Foundation
@@ -18,7 +21,30 @@ let source = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
 let catalog = try PolicyCatalog.load(directory: URL(fileURLWithPath: arguments[3]))
 let imaging = try Imaging(configuration: ImagingConfiguration(blockingThreads: 1), logger: Logger(label: "bench"))
 // The preview the render verification compares with (made once, outside the timing).
-let preview = try await imaging.derive(source: source, catalog: catalog).output(policy: "preview")?.data
+let previewFile = ProcessInfo.processInfo.environment["PRESSROOM_BENCH_PREVIEW"].map { URL(fileURLWithPath: $0) }
+if operation == "preview" {
+    guard let previewFile, let bytes = try await imaging.derive(source: source, catalog: catalog).output(policy: "preview")?.data else {
+        FileHandle.standardError.write(Data("preview: set PRESSROOM_BENCH_PREVIEW to the file to write\n".utf8))
+        exit(2)
+    }
+    try bytes.write(to: previewFile)
+    exit(0)
+}
+var preview: Data?
+if operation.hasPrefix("render-") {
+    if let previewFile {
+        preview = try Data(contentsOf: previewFile)
+    } else {
+        preview = try await imaging.derive(source: source, catalog: catalog).output(policy: "preview")?.data
+    }
+}
+
+/// Renders one master and removes its spool file, as the render job does once it is stored.
+func render(_ policy: String) async throws -> Int {
+    let result = try await imaging.render(source: source, policy: catalog.policy(named: policy), crop: nil, preview: preview)
+    try FileManager.default.removeItem(at: result.master.file)
+    return result.master.byteCount
+}
 
 /// Process CPU (user + system, all threads) in milliseconds.
 func cpuMilliseconds() -> Double {
@@ -43,7 +69,9 @@ if operation == "shapes" {
                 switch attempt {
                 case 0: _ = try await imaging.derive(source: strip, catalog: catalog)
                 case 1: _ = try await imaging.inspect(source: strip, catalog: catalog)
-                default: _ = try await imaging.render(source: strip, policy: catalog.policy(named: "print-4x6"), crop: nil, preview: nil)
+                default:
+                    let result = try await imaging.render(source: strip, policy: catalog.policy(named: "print-4x6"), crop: nil, preview: nil)
+                    try FileManager.default.removeItem(at: result.master.file)
                 }
             } catch let error as ImagingError {
                 outcome = error.code.rawValue
@@ -70,10 +98,11 @@ func runOnce() async throws -> Int {
         return try await imaging.probe(source).byteCount
     case "inspect":
         return try await imaging.inspect(source: source, catalog: catalog).products.count
-    case "render-rgb":
-        return try await imaging.render(source: source, policy: catalog.policy(named: "canvas-16x20"), crop: nil, preview: preview).master.data.count
-    case "render-cmyk":
-        return try await imaging.render(source: source, policy: catalog.policy(named: "photobook-page"), crop: nil, preview: preview).master.data.count
+    case "render-rgb": return try await render("canvas-16x20")
+    case "render-cmyk": return try await render("photobook-page")
+    case "render-4x6": return try await render("print-4x6")
+    case "render-a2": return try await render("poster-a2")
+    case "render-large": return try await render("canvas-20x30")
     default:
         throw ImagingError(.internal, "unknown operation \(operation)")
     }

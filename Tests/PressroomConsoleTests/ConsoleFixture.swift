@@ -26,15 +26,19 @@ final class ConsoleFixture: Sendable {
         return logger
     }
 
-    init(_ name: String = #function, queues: [String] = ["alpha", "beta"], settings: ConsoleSettings = ConsoleSettings(), ordersQueue: String? = nil) async throws {
+    /// - Parameter partitions: per queue, when more than one.
+    init(_ name: String = #function, queues: [String] = ["alpha", "beta"], settings: ConsoleSettings = ConsoleSettings(), ordersQueue: String? = nil,
+         partitions: [String: Int] = [:]) async throws {
         namespace = "t-\(name.filter { $0.isLetter || $0.isNumber }.prefix(20))-\(UUID().uuidString.prefix(8))"
         self.queues = queues
         client = RedisClient(endpoint: Self.endpoint, name: "console-test")
         _ = try await client.call(["PING"])
-        for queue in queues {
-            try await QueueAdmin.ensureGroup(keys: QueueKeys(namespace: namespace, queue: queue), client: client)
+        let namespace = self.namespace
+        let layouts = queues.map { QueuePartitions(namespace: namespace, queue: $0, count: partitions[$0] ?? 1) }
+        for keys in layouts.flatMap(\.all) {
+            try await QueueAdmin.ensureGroup(keys: keys, client: client)
         }
-        let source = ConsoleSource(namespace: namespace, queues: queues, client: client, ordersQueue: ordersQueue)
+        let source = ConsoleSource(namespace: namespace, queues: queues, client: client, ordersQueue: ordersQueue, partitions: layouts)
         let console = try ConsoleHandler(settings: settings, source: source, logger: Self.logger)
         server = try AdminServer(configuration: .init(host: "127.0.0.1", port: 0), metrics: PressroomMetrics(),
                                  readiness: { Readiness(checks: []) }, console: console, logger: Self.logger)

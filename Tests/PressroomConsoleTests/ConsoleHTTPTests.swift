@@ -218,6 +218,32 @@ struct ConsoleHTTPTests {
         #expect(bogus.body.contains("of 0"))
     }
 
+    /// A partitioned queue: the overview has a row per partition, a dead
+    /// letter of partition 2 is listed, shown, looked up and replayed onto it.
+    @Test func partitionsAreShownAndTheirDeadLettersReplayed() async throws {
+        let f = try await ConsoleFixture(partitions: ["alpha": 3])
+        defer { Task { await f.stop() } }
+        let p2 = QueueKeys(namespace: f.namespace, queue: "alpha", partition: 2)
+        let id = try #require(try await f.client.call(["XADD", p2.dead, "*", "v", "1", "id", "job-p2", "type", "thing", "payload", "{}",
+                                                      "dead_reason", "permanent: bad", "dead_error_class", "permanent"]).string)
+        let overview = try await f.get("/console")
+        #expect(overview.status == 200)
+        #expect(overview.body.contains("alpha/2") && overview.body.contains("alpha/1"), "a row per partition")
+        let list = try await f.get("/console/dead?queue=alpha")
+        #expect(list.body.contains("alpha/2/\(id)"), "the reference names the partition")
+        let entry = try await f.get("/console/dead/entry?ref=alpha/2/\(id)")
+        #expect(entry.status == 200 && entry.body.contains("job-p2"))
+        #expect(try await f.get("/console/jobs?id=job-p2").body.contains("permanent: bad"))
+        let apply = try await f.post("/console/dead/apply", form: [("action", "replay"), ("ref", "alpha/2/\(id)")],
+                                     headers: ["Sec-Fetch-Site": "same-origin"])
+        #expect(apply.body.contains("Replayed 1 of 1"), "\(apply.body)")
+        #expect(try await f.client.call(["XLEN", p2.dead]).int == 0)
+        #expect(try await f.client.call(["XLEN", p2.stream]).int == 1, "back on the partition it died on")
+        let bogus = try await f.post("/console/dead/apply", form: [("action", "purge"), ("ref", "alpha/3/1-1"), ("ref", "beta/1/1-1")],
+                                     headers: ["Sec-Fetch-Site": "same-origin"])
+        #expect(bogus.body.contains("of 0"), "partitions beyond a queue's are dropped")
+    }
+
     static func jobIDs(in html: String) -> [String] {
         let regex = try! NSRegularExpression(pattern: #"<td class="mono"><a href="[^"]*">(job-[0-9]+)</a></td>"#)
         return regex.matches(in: html, range: NSRange(html.startIndex..., in: html)).map { String(html[Range($0.range(at: 1), in: html)!]) }

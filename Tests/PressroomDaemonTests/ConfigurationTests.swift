@@ -3,6 +3,7 @@ import Foundation
 import PressroomQueue
 import PressroomStorage
 import Testing
+import Yams
 
 struct ConfigurationTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -17,6 +18,7 @@ struct ConfigurationTests {
         let loaded = try ConfigurationLoader().load(file: Self.root.appendingPathComponent("config/pressroom.example.yaml").path, environment: [:])
         #expect(loaded.configuration.queues["derive"]?.concurrency == 4)
         #expect(loaded.configuration.queues["fulfill"]?.concurrency == 32)
+        #expect(loaded.configuration.queues["derive"]?.partitions == 1, "one partition: today's keys")
         #expect(loaded.configuration.jobTypeOptions.contains { $0.type == "sleep" })
         // The quick start routes to the sandbox vendor: no account, no secrets to set.
         let sandbox = loaded.configuration.vendors["sandbox"]
@@ -40,6 +42,8 @@ struct ConfigurationTests {
             "PRESSROOM_REDIS_URL": "redis://:pw@10.0.0.1:6380/1",
             "PRESSROOM_QUEUES_PREVIEW_CONCURRENCY": "7",
             "PRESSROOM_QUEUES_PREVIEW_CLAIM_MIN_IDLE": "90s",
+            "PRESSROOM_QUEUES_PREVIEW_PARTITIONS": "2",
+            "PRESSROOM_QUEUES_PREVIEW_DRAIN_PARTITIONS": "4",
             "PRESSROOM_DRAIN_TIMEOUT": "45s",
             "PRESSROOM_DIAGNOSTICS": "true",
             "PRESSROOM_JOBS_SLEEP_MAX_ATTEMPTS": "9",
@@ -51,12 +55,40 @@ struct ConfigurationTests {
         #expect(c.redis.url == "redis://:pw@10.0.0.1:6380/1")
         #expect(c.queues["preview"]?.concurrency == 7)
         #expect(c.queues["preview"]?.claimMinIdle.duration == .seconds(90))
+        #expect(c.partitions(ofQueue: "preview") == QueuePartitions(namespace: "pressroom", queue: "preview", count: 2, drainFrom: 4))
+        #expect(c.queueOptions.first?.partitions == 2 && c.queueOptions.first?.drainPartitions == 4)
         #expect(c.drainTimeout.duration == .seconds(45))
         #expect(c.diagnostics)
         #expect(c.jobs["sleep"]?.maxAttempts == 9)
         #expect(c.consumerName == "w-3")
         #expect(loaded.unmatched == ["PRESSROOM_TYPO_FIELD"])
-        #expect(SecretMasking.maskURL(c.redis.url) == "redis://:****@10.0.0.1:6380/1")
+        #expect(SecretMasking.maskURL(c.redis.url ?? "") == "redis://:****@10.0.0.1:6380/1")
+    }
+
+    /// `redis.sentinel` instead of `redis.url`, from the file or the environment, with its passwords as secrets.
+    @Test func aSentinelTopology() throws {
+        let file = try write("""
+            redis:
+              sentinel: { masterName: pm, sentinels: ["10.0.0.1:26380", "[::1]", sentinel-3], password: "env:REDIS_PW" }
+            """)
+        let c = try ConfigurationLoader().load(file: file, environment: ["REDIS_PW": "pw-1", "PRESSROOM_REDIS_SENTINEL_SENTINEL_PASSWORD": "pw-2"]).configuration
+        guard case .sentinel(let sentinel) = try c.redisTopology else {
+            Issue.record("not a sentinel topology: \(try c.redisTopology)")
+            return
+        }
+        #expect(sentinel.masterName == "pm")
+        #expect(sentinel.sentinels == [.init(host: "10.0.0.1", port: 26380), .init(host: "::1", port: 26379), .init(host: "sentinel-3", port: 26379)])
+        #expect(sentinel.password == "pw-1" && sentinel.sentinelPassword == "pw-2")
+        let printed = try YAMLEncoder().encode(c.masked) + "\(try c.redisTopology)"
+        #expect(!printed.contains("pw-1") && !printed.contains("pw-2"), "\(printed)")
+        #expect("\(try c.redisTopology)" == "sentinel master 'pm' via 10.0.0.1:26380,[::1]:26379,sentinel-3:26379")
+
+        let env = try ConfigurationLoader().load(file: nil, environment: [
+            "PRESSROOM_REDIS_SENTINEL_MASTER_NAME": "pm", "PRESSROOM_REDIS_SENTINEL_SENTINELS": "[127.0.0.1:26410,127.0.0.1:26411]",
+        ]).configuration
+        #expect(try env.redisTopology == .sentinel(RedisSentinelConfiguration(masterName: "pm", sentinels: [
+            .init(host: "127.0.0.1", port: 26410), .init(host: "127.0.0.1", port: 26411)])))
+        #expect(try ConfigurationLoader().load(file: nil, environment: [:]).configuration.redisTopology == .single(try RedisEndpoint(url: "redis://127.0.0.1:6379/0")))
     }
 
     @Test func overridesWithoutAFileKeepTheOtherDefaults() throws {
@@ -117,6 +149,12 @@ struct ConfigurationTests {
             ("jobs: { derive: { queue: nowhere } }", [:], "config field 'jobs.derive.queue': names queue 'nowhere'"),
             ("jobs: { derive: { maxAttempts: 3 } }", [:], "config field 'jobs.derive.queue': is required"),
             ("redis: { url: 'http://x' }", [:], "config field 'redis.url'"),
+            ("redis: { url: 'redis://x', sentinel: { masterName: m, sentinels: [a:1] } }", [:], "config field 'redis.sentinel': is an alternative to redis.url"),
+            ("redis: { sentinel: { sentinels: [a:1] } }", [:], "config field 'redis.sentinel.masterName': is required"),
+            ("redis: { sentinel: { masterName: '', sentinels: [a:1] } }", [:], "config field 'redis.sentinel.masterName'"),
+            ("redis: { sentinel: { masterName: m, sentinels: [] } }", [:], "config field 'redis.sentinel.sentinels': must list at least one"),
+            ("redis: { sentinel: { masterName: m, sentinels: [a:1, 'b:port'] } }", [:], "config field 'redis.sentinel.sentinels[1]': 'b:port': the port must be a number"),
+            ("redis: { sentinel: { masterName: m, sentinels: [a:1], pasword: x } }", [:], "config field 'redis.sentinel.pasword'"),
             ("queues: { derive: { claimMinIdle: soon } }", [:], "config field 'queues.derive.claimMinIdle': 'soon' is not a duration"),
             ("log: { format: xml }", [:], "config field 'log.format'"),
             ("{}", ["PRESSROOM_ADMIN_PORT": "99999"], "config field 'admin.port'"),
@@ -129,6 +167,8 @@ struct ConfigurationTests {
             ("quotas: { shops: { 'bad shop': { bytesPerDay: 1 } } }", [:], "config field 'quotas.shops.bad shop'"),
             ("quotas: { defaults: { jobsPerMinute: { derive: 0 } } }", [:], "config field 'quotas.defaults.jobsPerMinute.derive'"),
             ("imaging: { minShortSide: 0 }", [:], "config field 'imaging.minShortSide': must be at least 1"),
+            ("queues: { derive: { partitions: 0 } }", [:], "config field 'queues.derive.partitions': must be 1-256"),
+            ("queues: { derive: { partitions: 4, drainPartitions: 2 } }", [:], "config field 'queues.derive.drainPartitions': must be between partitions (4) and 256"),
             ("{}", ["PRESSROOM_IMAGING_MAX_ASPECT_RATIO": "0.5"], "config field 'imaging.maxAspectRatio': must be at least 1"),
         ]
         for (yaml, env, expected) in cases {

@@ -114,7 +114,7 @@ struct ClusterConfigurationTests {
         #expect(problem(["PRESSROOM_REDIS_CLUSTER_SEEDS": "[10.0.0.1]"]) == "config field 'redis.cluster.seeds': '10.0.0.1' is not host:port")
         #expect(problem(["PRESSROOM_REDIS_CLUSTER_PASSWORD": "x"])?.hasPrefix("config field 'redis.cluster.seeds'") == true)
         #expect(problem(["PRESSROOM_REDIS_CLUSTER_SEEDS": "[10.0.0.1:7000]", "PRESSROOM_REDIS_URL": "redis://10.0.0.9:6379/0"])
-            == "config field 'redis.cluster': set redis.url or redis.cluster, not both")
+            == "config field 'redis.cluster': is an alternative to redis.url and redis.sentinel: set one of them")
     }
 }
 

@@ -98,10 +98,11 @@ struct DaemonProcessTests {
         let a = try Daemon(namespace: namespace, consumer: "victim", extraEnv: env)
         try await eventually(timeout: .seconds(20), "victim ready") { a.output.contains("worker ready") }
         let ids = (0..<12).map { "job-\($0)" }
-        // Long jobs (12 × 2.5 s over four slots), so a loaded machine cannot
-        // finish the backlog between the check below and the kill.
-        for id in ids {
-            try await QueueAdmin.enqueue(keys: keys, client: redis, id: id, type: "sleep", payload: #"{"ms":2500}"#)
+        // Four short jobs, then long ones (6 s each over four slots): once a
+        // short one has succeeded, the long ones hold the slots, so even a
+        // machine loaded enough to delay the kill by seconds kills mid-job.
+        for (index, id) in ids.enumerated() {
+            try await QueueAdmin.enqueue(keys: keys, client: redis, id: id, type: "sleep", payload: index < 4 ? #"{"ms":200}"# : #"{"ms":6000}"#)
         }
         // Kill it while it holds jobs: some done, four in flight, the rest not yet read.
         try await eventually(timeout: .seconds(30), "first successes with jobs in flight") {
@@ -116,7 +117,7 @@ struct DaemonProcessTests {
 
         let b = try Daemon(namespace: namespace, consumer: "rescuer", extraEnv: env)
         do {
-            try await eventually(timeout: .seconds(30), "every job finished") { Set(try await succeeded(redis, keys)).isSuperset(of: ids) }
+            try await eventually(timeout: .seconds(60), "every job finished") { Set(try await succeeded(redis, keys)).isSuperset(of: ids) }
         } catch {
             print("victim log:\n\(a.output)\nrescuer log:\n\(b.output)")
             throw error
@@ -128,6 +129,8 @@ struct DaemonProcessTests {
         for id in ids where counts[id] != 1 {
             Issue.record("\(id) succeeded \(counts[id] ?? 0) times")
         }
+        // SIGTERM before its handler is installed would kill it outright.
+        try await eventually(timeout: .seconds(20), "rescuer ready") { b.output.contains("worker ready") }
         b.signal(SIGTERM)
         #expect(try await b.waitExit() == 0)
     }
@@ -317,6 +320,7 @@ extension DaemonProcessTests {
 }
 
 extension DaemonProcessTests {
+    /// Runs the CLI; an empty value in `extra` removes that variable.
     func cli(_ args: [String], namespace: String, env extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
@@ -325,7 +329,7 @@ extension DaemonProcessTests {
         env["PRESSROOM_REDIS_URL"] = Self.redisURL
         env["PRESSROOM_REDIS_NAMESPACE"] = namespace
         env["PRESSROOM_DIAGNOSTICS"] = "true"
-        for (k, v) in extra { env[k] = v }
+        for (k, v) in extra { env[k] = v.isEmpty ? nil : v }
         p.environment = env
         let out = Pipe()
         p.standardOutput = out
@@ -337,9 +341,14 @@ extension DaemonProcessTests {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test func theDeadLetterCommandLine() async throws {
+    /// Also with 3 partitions of the queue: the same commands over all of them.
+    @Test(arguments: [1, 3]) func theDeadLetterCommandLine(partitions: Int) async throws {
         let namespace = "dlqcli-\(UUID().uuidString.prefix(8))"
-        let a = try Daemon(namespace: namespace, consumer: "w")
+        let env = partitions == 1 ? [:] : ["PRESSROOM_QUEUES_DERIVE_PARTITIONS": String(partitions)]
+        func cli(_ args: [String], namespace: String) async throws -> (status: Int32, output: String) {
+            try await self.cli(args, namespace: namespace, env: env)
+        }
+        let a = try Daemon(namespace: namespace, consumer: "w", extraEnv: env)
         try await eventually(timeout: .seconds(20), "ready") { a.output.contains("worker ready") }
         for i in 0..<3 {
             let r = try await cli(["enqueue", "sleep", "--id", "bad-\(i)", "--payload", #"{"fail":"permanent"}"#], namespace: namespace)
@@ -354,6 +363,16 @@ extension DaemonProcessTests {
         #expect(letters.allSatisfy { ($0["reason"] as? String) == "diagnostics: asked to fail permanently" })
         let table = try await cli(["dlq", "list", "--queue", "derive"], namespace: namespace).output
         #expect(table.contains("derive/") && table.contains("bad-1"))
+        if partitions > 1 {
+            // bad-1 hashes to partition 2 of 3 (zlib.crc32(b"bad-1") % 3), bad-0 and bad-2 to 1.
+            let bad1 = try #require(letters.first { $0["jobID"] as? String == "bad-1" })
+            #expect(bad1["partition"] as? Int == 2)
+            let reference = "derive/2/\(bad1["id"] as? String ?? "")"
+            #expect(table.contains(reference), "\(table)")
+            #expect(try await cli(["dlq", "show", reference], namespace: namespace).output.contains("bad-1"))
+            let stats = try await cli(["dlq", "stats"], namespace: namespace).output
+            #expect(stats.contains("by partition") && stats.contains("derive/1") && stats.contains("derive/2"), "\(stats)")
+        }
         let dry = try await cli(["dlq", "replay", "--all", "--dry-run"], namespace: namespace)
         #expect(dry.output.contains("would replay 3"))
         let refused = try await cli(["dlq", "purge", "--all"], namespace: namespace)

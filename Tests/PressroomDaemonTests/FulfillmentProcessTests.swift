@@ -293,7 +293,7 @@ struct FulfillmentProcessTests {
             lines.first { $0.hasPrefix(series + " ") }.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
         }
         for series in [#"pressroom_vendor_request_seconds_bucket{vendor="lab",outcome="ok""#, #"pressroom_vendor_request_seconds_bucket{vendor="lab",outcome="rate_limited""#,
-                       #"pressroom_order_to_vendor_accepted_seconds_bucket{vendor="lab""#] {
+                       #"pressroom_order_to_vendor_accepted_seconds_bucket{vendor="lab""#, #"pressroom_vendor_wait_seconds_bucket{vendor="lab""#] {
             #expect(lines.contains { $0.hasPrefix(series) }, "\(series) on /metrics")
         }
         #expect(value(#"pressroom_orders{state="shipped"}"#) == 1, "\(lines.filter { $0.hasPrefix("pressroom_orders") })")
@@ -304,6 +304,10 @@ struct FulfillmentProcessTests {
         #expect(!check.output.contains(setup.apiKey) && !check.output.contains(setup.webhookSecret))
         let show = try await DaemonProcessTests().cli(["order", "show", ok], namespace: namespace)
         #expect(show.output.contains("→ accepted") && show.output.contains("intents:"), "\(show.output)")
+        // The masters' presigned URLs are credentials until they expire: shown without their signature.
+        let shown = try await DaemonProcessTests().cli(["order", "show", ok, "--json"], namespace: namespace)
+        #expect(shown.output.contains(#""assets""#) && shown.output.contains("signature not shown"), "\(shown.output)")
+        #expect(!shown.output.contains("X-Amz-Signature") && !shown.output.contains("X-Amz-Credential"), "\(shown.output)")
 
         let events = try await eventsOf(redis, keys).map { $0.values.joined(separator: " ") }.joined(separator: "\n")
         let deadText = dead.map { $0.filter { $0.key != "payload" }.values.joined(separator: " ") }.joined(separator: "\n")

@@ -42,10 +42,10 @@ final class ClusterRedis: @unchecked Sendable {
         .cluster(RedisClusterConfiguration(seeds: ports.prefix(2).map { RedisClusterNode(host: "127.0.0.1", port: $0) }))
     }
 
-    /// What makes a `pressroom` process use this cluster (`redis.cluster`; `redis.url` back to its
-    /// default, since the test harness sets it and the two are exclusive).
+    /// What makes a `pressroom` process use this cluster (`redis.cluster`; `redis.url` emptied,
+    /// since the test harness sets it and the two are exclusive).
     var daemonEnvironment: [String: String] {
-        ["PRESSROOM_REDIS_URL": PressroomConfiguration.Redis().url,
+        ["PRESSROOM_REDIS_URL": "",
          "PRESSROOM_REDIS_CLUSTER_SEEDS": "[" + ports.prefix(2).map { "127.0.0.1:\($0)" }.joined(separator: ",") + "]"]
     }
 
@@ -352,14 +352,22 @@ struct HashSlotTests {
         await cluster.stop()
     }
 
-    @Test func theOrderScriptAndCircuitBreakerKeepToOneSlot() async throws {
+    /// With a partitioned fulfil queue, each order's script keeps to its partition's slot,
+    /// the fulfil job it enqueues included.
+    @Test(arguments: [1, 3]) func theOrderScriptAndCircuitBreakerKeepToOneSlot(partitions: Int) async throws {
         try await Self.withCluster(client: "orders") { cluster, client in
-            let store = OrderStore(client: client, keys: OrderKeys(namespace: "slots"), redisPatience: .seconds(5))
-            #expect(try await store.apply(OrderTransition(target: .received, expected: .create, set: [("reference", "#1")]), to: "O1").status == .created)
-            #expect(try await store.apply(OrderTransition(target: .routed, refs: [("vendor:acme:1", "O1")]), to: "O1").status == .applied)
-            #expect(try await store.apply(OrderTransition(target: .accepted, set: [("vendor_order_id", "v1")]), to: "O1").status == .applied)
-            #expect(try await store.apply(OrderTransition(target: .shipped), to: "O1").status == .applied)
-            #expect(try await store.read("O1")?.state == .shipped)
+            let layout = QueuePartitions(namespace: "slots", queue: "fulfill", count: partitions)
+            let store = OrderStore(client: client, keys: OrderKeys(partitions: layout), redisPatience: .seconds(5))
+            for id in ["O1", "O2", "O3", "O4"] {
+                #expect(try await store.apply(OrderTransition(target: .received, expected: .create, set: [("reference", "#1")]), to: id).status == .created)
+                #expect(try await store.apply(OrderTransition(target: .routed, refs: [("vendor:acme:\(id)", id)],
+                                                              job: WireFormat.fields(id: "{\(id)}:fulfill", type: "fulfill", payload: "{}")), to: id).status == .applied)
+                #expect(try await store.apply(OrderTransition(target: .accepted, set: [("vendor_order_id", "v-\(id)")]), to: id).status == .applied)
+                #expect(try await store.apply(OrderTransition(target: .shipped), to: id).status == .applied)
+                #expect(try await store.read(id)?.state == .shipped)
+            }
+            #expect(try await store.orderID(vendor: "vendor", vendorOrderID: nil, key: nil) == nil)
+            #expect(try await store.counts()[.shipped] == 4)
             let breaker = CircuitBreaker(vendor: "acme", namespace: "slots", settings: .init(failureThreshold: 1, coolDown: .seconds(30)),
                                          requestTimeout: .seconds(5), client: client)
             _ = try await breaker.acquire()
@@ -375,7 +383,8 @@ struct HashSlotTests {
     /// The real daemon on the cluster-mode server, through its cluster client: derive, render, erase (lifecycle scripts),
     /// successes (the completion MULTI), retries and delayed moves, dead letters, a replay, the
     /// consumer lock, touches and trims. Any cross-slot call would fail a job or the worker.
-    @Test func theDaemonsScriptsAndTransactionsKeepToOneSlot() async throws {
+    /// With 3 partitions per queue every partition's calls keep to its own slot too.
+    @Test(arguments: [1, 3]) func theDaemonsScriptsAndTransactionsKeepToOneSlot(partitions: Int) async throws {
         let cluster = try ClusterRedis()
         try await cluster.start()
         let namespace = "slots-\(UUID().uuidString.prefix(8))"
@@ -389,43 +398,56 @@ struct HashSlotTests {
                                             contentType: "image/jpeg")
             let policies = try TestPolicies.withSmallProduct(in: objects)
             // Through the cluster client (redis.cluster), as a cluster deployment runs.
-            let env = cluster.daemonEnvironment.merging([
+            var env = cluster.daemonEnvironment.merging([
                 "PRESSROOM_CONFIG": Harness.root.appendingPathComponent("config/pressroom.example.yaml").path,
                 "PRESSROOM_STORAGE_FILESYSTEM_ROOT": storeRoot.path,
                 "PRESSROOM_IMAGING_POLICIES": policies.path,
                 "PRESSROOM_IMAGING_PROFILES": Harness.root.appendingPathComponent("config/profiles").path,
                 "PRESSROOM_QUEUES_DERIVE_TRIM_MAX_LENGTH": "1",
             ]) { a, _ in a }
+            for queue in ["DERIVE", "RENDER", "FULFILL", "MAINTENANCE"] { env["PRESSROOM_QUEUES_\(queue)_PARTITIONS"] = String(partitions) }
             let worker = try Harness.Daemon(namespace: namespace, consumer: "slots", extraEnv: env)
             daemon = worker
             try await eventually(timeout: .seconds(60), "ready") { worker.output.contains("worker ready") }
-            let derive = QueueKeys(namespace: namespace, queue: "derive")
-            let render = QueueKeys(namespace: namespace, queue: "render")
-            let maintenance = QueueKeys(namespace: namespace, queue: "maintenance")
-            try await QueueAdmin.enqueue(keys: derive, client: redis, id: "derive-1", type: "derive", payload: #"{"source":"uploads/a.jpg"}"#)
-            try await QueueAdmin.enqueue(keys: derive, client: redis, id: "ok", type: "sleep", payload: #"{"ms":5}"#)
-            try await QueueAdmin.enqueue(keys: derive, client: redis, id: "flaky", type: "sleep", payload: #"{"ms":5,"fail":"transient"}"#)
-            try await QueueAdmin.enqueue(keys: derive, client: redis, id: "broken", type: "sleep", payload: #"{"ms":5,"fail":"permanent"}"#)
+            let derive = QueuePartitions(namespace: namespace, queue: "derive", count: partitions)
+            let render = QueuePartitions(namespace: namespace, queue: "render", count: partitions)
+            let maintenance = QueuePartitions(namespace: namespace, queue: "maintenance", count: partitions)
+            // Every partition's events, for jobs whose ids spread over them.
+            func events(_ queue: QueuePartitions) async throws -> [[String: String]] {
+                var all: [[String: String]] = []
+                for keys in queue.all { all += try await Harness().events(redis, keys) }
+                return all
+            }
+            try await QueueAdmin.enqueue(partitions: derive, client: redis, id: "derive-1", type: "derive", payload: #"{"source":"uploads/a.jpg"}"#)
+            try await QueueAdmin.enqueue(partitions: derive, client: redis, id: "ok", type: "sleep", payload: #"{"ms":5}"#)
+            try await QueueAdmin.enqueue(partitions: derive, client: redis, id: "flaky", type: "sleep", payload: #"{"ms":5,"fail":"transient"}"#)
+            try await QueueAdmin.enqueue(partitions: derive, client: redis, id: "broken", type: "sleep", payload: #"{"ms":5,"fail":"permanent"}"#)
+            if partitions > 1 {
+                #expect(Set(["derive-1", "ok", "flaky", "broken"].map { QueuePartitions.partition(ofJob: $0, count: partitions) }).count > 1,
+                        "the jobs spread over partitions")
+            }
             try await eventually(timeout: .seconds(90), "derive, sleeps and retries finished") {
-                let events = try await Harness().events(redis, derive)
+                let events = try await events(derive)
                 func has(_ id: String, _ event: String) -> Bool { events.contains { $0["id"] == id && $0["event"] == event } }
                 return has("derive-1", "succeeded") && has("ok", "succeeded") && has("flaky", "dead_lettered") && has("broken", "dead_lettered")
                     && events.filter { $0["id"] == "flaky" && $0["event"] == "retrying" }.count == 2
             }
-            try await QueueAdmin.enqueue(keys: render, client: redis, id: "render-1", type: "render", payload: #"{"source":"uploads/a.jpg","policy":"sticker-small"}"#)
+            try await QueueAdmin.enqueue(partitions: render, client: redis, id: "render-1", type: "render", payload: #"{"source":"uploads/a.jpg","policy":"sticker-small"}"#)
             try await eventually(timeout: .seconds(90), "render finished") {
-                try await Harness().events(redis, render).contains { $0["id"] == "render-1" && $0["event"] == "succeeded" }
+                try await events(render).contains { $0["id"] == "render-1" && $0["event"] == "succeeded" }
             }
-            let replay = try await Harness().cli(["dlq", "replay", "--all", "--type", "sleep"], namespace: namespace, env: cluster.daemonEnvironment)
+            // The CLI with the workers' partitions finds the dead letters on theirs.
+            let replay = try await Harness().cli(["dlq", "replay", "--all", "--type", "sleep"], namespace: namespace,
+                                                 env: env.filter { $0.key.hasSuffix("_PARTITIONS") || $0.key.hasPrefix("PRESSROOM_REDIS_") })
             #expect(replay.status == 0, "\(replay.output)")
             // At least twice: dead letters are written at least once (a loaded CI run saw the
             // replayed entry dead-lettered twice); what this test checks is the slots of the calls.
             try await eventually(timeout: .seconds(60), "replayed letters dead again") {
-                try await Harness().events(redis, derive).filter { $0["id"] == "broken" && $0["event"] == "dead_lettered" }.count >= 2
+                try await events(derive).filter { $0["id"] == "broken" && $0["event"] == "dead_lettered" }.count >= 2
             }
-            try await QueueAdmin.enqueue(keys: maintenance, client: redis, id: "erase-1", type: "erase", payload: #"{"source":"uploads/a.jpg"}"#)
+            try await QueueAdmin.enqueue(partitions: maintenance, client: redis, id: "erase-1", type: "erase", payload: #"{"source":"uploads/a.jpg"}"#)
             try await eventually(timeout: .seconds(90), "erase finished") {
-                try await Harness().events(redis, maintenance).contains { $0["id"] == "erase-1" && $0["event"] == "succeeded" }
+                try await events(maintenance).contains { $0["id"] == "erase-1" && $0["event"] == "succeeded" }
             }
             let check = try await cluster.crossSlotCalls()
             #expect(check.problems.isEmpty, "\(check.problems)")

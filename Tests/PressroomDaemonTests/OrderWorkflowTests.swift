@@ -12,7 +12,7 @@ import Testing
 
     func workflow(_ client: RedisClient) -> OrderWorkflow {
         OrderWorkflow(store: OrderStore(client: client, keys: OrderKeys(namespace: namespace), machine: .workflow, redisPatience: .seconds(5)),
-                      renderKeys: QueueKeys(namespace: namespace, queue: "render"), ledger: nil)
+                      renderQueue: QueuePartitions(namespace: namespace, queue: "render"), ledger: nil)
     }
 
     static func order(_ id: String, lines: Int) -> ShopOrder {

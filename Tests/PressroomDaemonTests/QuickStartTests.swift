@@ -21,13 +21,16 @@ struct QuickStartTests {
         var objects: URL { root.appendingPathComponent("objects") }
         var vendor: URL { root.appendingPathComponent("sandbox-vendor") }
         let env: [String: String]
+        /// Partitions of every queue of the example config.
+        let partitions: Int
 
-        init(_ name: String) throws {
+        init(_ name: String, partitions: Int = 1) throws {
+            self.partitions = partitions
             namespace = "qs-\(name)-\(UUID().uuidString.prefix(8))"
             root = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-\(namespace)")
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             let objects = root.appendingPathComponent("objects").path
-            env = [
+            var env = [
                 "PRESSROOM_CONFIG": DaemonProcessTests.root.appendingPathComponent("config/pressroom.example.yaml").path,
                 "PRESSROOM_REDIS_URL": DaemonProcessTests.redisURL,
                 "PRESSROOM_REDIS_NAMESPACE": namespace,
@@ -39,6 +42,10 @@ struct QuickStartTests {
                 "PRESSROOM_VENDORS_SANDBOX_SANDBOX_IN_PRODUCTION_AFTER": "1s",
                 "PRESSROOM_VENDORS_SANDBOX_SANDBOX_SHIPPED_AFTER": "2s",
             ]
+            if partitions > 1 {
+                for queue in ["DERIVE", "RENDER", "FULFILL", "MAINTENANCE"] { env["PRESSROOM_QUEUES_\(queue)_PARTITIONS"] = String(partitions) }
+            }
+            self.env = env
         }
 
         func daemon() throws -> DaemonProcessTests.Daemon {
@@ -94,14 +101,17 @@ struct QuickStartTests {
         }
     }
 
-    static func orderState(_ namespace: String, _ id: String) async throws -> String? {
+    static func orderState(_ namespace: String, _ id: String, partitions: Int = 1) async throws -> String? {
         let client = RedisClient(endpoint: try RedisEndpoint(url: DaemonProcessTests.redisURL), name: "qs-check")
         defer { client.shutdown() }
-        return try await client.call(["HGET", OrderKeys(namespace: namespace).order(id), "state"]).string
+        let keys = OrderKeys(partitions: QueuePartitions(namespace: namespace, queue: "fulfill", count: partitions)).of(order: id)
+        return try await client.call(["HGET", keys.order(id), "state"]).string
     }
 
-    @Test func theDemoTakesASamplePhotoToShippedThroughARunningDaemon() async throws {
-        let setup = try Setup("demo")
+    /// Also with 3 partitions per queue: the order, its renders, its fulfil
+    /// job and the vendor's updates each on the partition of their ids.
+    @Test(arguments: [1, 3]) func theDemoTakesASamplePhotoToShippedThroughARunningDaemon(partitions: Int) async throws {
+        let setup = try Setup("demo", partitions: partitions)
         defer { setup.remove() }
         let daemon = try setup.daemon()
         try await Self.ready(daemon)
@@ -119,7 +129,19 @@ struct QuickStartTests {
         #expect(output.contains("order \(orderID)  state shipped"), "the timeline as `order show` prints it")
         #expect(output.contains("where the outputs live"))
         #expect(!output.contains("Demo Customer") && !output.contains("1 Example Street"), "never the recipient")
-        #expect(try await Self.orderState(setup.namespace, orderID) == "shipped")
+        #expect(try await Self.orderState(setup.namespace, orderID, partitions: partitions) == "shipped")
+        if partitions > 1 {
+            // `status` shows the breakdown, and the order's partition holds its record.
+            let status = try await Self.run(DaemonProcessTests.binary, ["status"], env: setup.env, timeout: .seconds(60))
+            #expect(status.output.contains("fulfill/2") && status.output.contains("render/1"), "\(status.output)")
+            let json = try await Self.run(DaemonProcessTests.binary, ["status", "--json"], env: setup.env, timeout: .seconds(60))
+            let queues = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]], "\(json.output)")
+            let fulfil = try #require(queues.first { $0["queue"] as? String == "fulfill" })
+            let parts = try #require(fulfil["partitions"] as? [[String: Any]])
+            #expect(parts.compactMap { $0["partition"] as? Int } == [0, 1, 2])
+            #expect(parts.compactMap { $0["length"] as? Int }.reduce(0, +) == fulfil["length"] as? Int)
+            #expect(try await Self.orderState(setup.namespace, orderID) == nil || QueuePartitions.partition(ofJob: orderID, count: partitions) == 0)
+        }
         // The vendor's side: one ticket, two lines, both masters fetched from the store.
         let tickets = try Self.tickets(setup.vendor)
         #expect(tickets.count == 1)

@@ -43,6 +43,34 @@ struct OrderStoreTests {
         #expect(try await store.apply(OrderTransition(target: .accepted), to: "nope").status == .missing)
     }
 
+    /// With a partitioned fulfil queue each order lives on the partition of
+    /// its id, its follow-up job lands there too, and what looks across
+    /// orders (indexes, counts, vendor references) sees every partition.
+    @Test func ordersSpreadOverTheFulfilQueuesPartitions() async throws {
+        let client = try await TestRedis.client()
+        defer { client.shutdown() }
+        let layout = QueuePartitions(namespace: TestRedis.namespace(), queue: "fulfill", count: 3)
+        let store = OrderStore(client: client, keys: OrderKeys(partitions: layout))
+        let ids = (0..<12).map { "P\($0)" }
+        for (index, id) in ids.enumerated() {
+            _ = try await store.apply(OrderTransition(target: .received, expected: .create, refs: [("lab|id|v-\(id)", id)],
+                                                      job: WireFormat.fields(id: "{\(id)}:fulfill", type: "fulfill", payload: "{}")),
+                                      to: id, now: 1_000 + Int64(index))
+        }
+        #expect(Set(ids.map { QueuePartitions.partition(ofJob: $0, count: 3) }).count == 3, "the ids cover every partition")
+        for id in ids {
+            let home = layout.keys(forJob: id)
+            #expect(try await client.call(["HGET", home.scoped("order:" + id), "state"]).string == "received")
+            #expect(home == layout.keys(forJob: "{\(id)}:fulfill"), "its fulfil job's partition")
+            let jobs = StreamEntry.parseEntries(try await client.call(["XRANGE", home.stream, "-", "+"]))
+            #expect(jobs.contains { $0.fields?.contains { $0 == ("id", "{\(id)}:fulfill") } == true })
+            #expect(try await store.read(id)?.state == .received)
+            #expect(try await store.orderID(vendor: "lab", vendorOrderID: "v-\(id)", key: nil) == id)
+        }
+        #expect(try await store.counts()[.received] == 12)
+        #expect(try await store.orders(in: .received, enteredBefore: 2_000, limit: 5) == Array(ids.prefix(5)), "oldest first across partitions")
+    }
+
     @Test func compareAndSetOnVersionAndState() async throws {
         let (store, client) = try await store()
         defer { client.shutdown() }

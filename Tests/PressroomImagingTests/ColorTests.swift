@@ -53,7 +53,7 @@ import Testing
         let source = try VipsImage.fromPixels(pixels, width: size, height: size, bands: 3).encoded(.png(compression: 1))
         let result = try await imaging.render(source: source, policy: policy, crop: nil, preview: nil)
         #expect(result.master.contentType == "image/tiff")
-        let master = try VipsImage.open(result.master.data, sequential: false)
+        let master = try VipsImage.open(try Fixtures.take(result.master), sequential: false)
         let press = try Data(contentsOf: Fixtures.profilesDirectory.appendingPathComponent("xcmyk-2017.icc"))
         #expect(master.iccProfile == press, "the master embeds XCMYK 2017 unaltered")
         #expect(master.bands == 4)

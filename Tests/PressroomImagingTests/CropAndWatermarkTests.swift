@@ -27,9 +27,10 @@ import Testing
         let result = try await imaging.render(source: source, policy: policy, crop: crop, preview: preview)
         #expect(result.verification.width < result.verification.height)
         #expect(result.crop.x >= 0.55)
+        defer { try? FileManager.default.removeItem(at: result.master.file) }
         // The left half would not verify against this master.
         let error = await imagingError {
-            _ = try await imaging.verify(master: result.master.data, policy: policy, crop: CropRect(x: 0, y: 0, width: 0.4444, height: 1), preview: preview)
+            _ = try await imaging.verify(master: result.master.file, policy: policy, crop: CropRect(x: 0, y: 0, width: 0.4444, height: 1), preview: preview)
         }
         #expect(error?.code == .verificationFailed)
     }

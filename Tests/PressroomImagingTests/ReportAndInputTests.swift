@@ -22,6 +22,7 @@ import Testing
         // A master renders too (greeting card: fit on white).
         let card = try await imaging.render(source: source, policy: try catalog.policy(named: "greeting-card"), crop: nil, preview: preview.data)
         #expect(card.verification.previewDifference != nil)
+        try FileManager.default.removeItem(at: card.master.file)
     }
 
     @Test func animatedGIFUsesFirstFrameAndReportsPages() async throws {

@@ -4,7 +4,7 @@
 # Usage: chromium.sh start|stop
 source "$(dirname "$0")/../lib.sh"
 PORT="${PRESSROOM_TEST_CHROMEDRIVER_PORT:-9515}"
-PIDFILE="$PRESSROOM_VAR/run/chromedriver-test.pid"
+PIDFILE="$PRESSROOM_VAR/run/chromedriver-test-$PORT.pid"
 case "${1:-start}" in
 start)
     # fonts-dejavu-core and fonts-liberation: readable text in the screenshots.

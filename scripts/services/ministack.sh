@@ -7,8 +7,8 @@
 source "$(dirname "$0")/../lib.sh"
 PORT="${PRESSROOM_TEST_MINISTACK_PORT:-4599}"
 VENV="$PRESSROOM_VAR/ministack-venv"
-PIDFILE="$PRESSROOM_VAR/run/ministack-test.pid"
-STATE="$PRESSROOM_VAR/run/ministack-test.env"
+PIDFILE="$PRESSROOM_VAR/run/ministack-test-$PORT.pid"
+STATE="$PRESSROOM_VAR/run/ministack-test-$PORT.env"
 BUCKET="pressroom-presign"
 
 case "${1:-start}" in

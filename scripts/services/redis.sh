@@ -3,8 +3,8 @@
 # environment the tests read. Usage: redis.sh start|stop
 source "$(dirname "$0")/../lib.sh"
 PORT="${PRESSROOM_TEST_REDIS_PORT:-6399}"
-DIR="$PRESSROOM_VAR/redis-test"
-PIDFILE="$PRESSROOM_VAR/run/redis-test.pid"
+DIR="$PRESSROOM_VAR/redis-test-$PORT"
+PIDFILE="$PRESSROOM_VAR/run/redis-test-$PORT.pid"
 case "${1:-start}" in
 start)
     if ! port_open 127.0.0.1 "$PORT"; then

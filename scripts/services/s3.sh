@@ -5,8 +5,8 @@
 # Idempotent: a running server is reused (its credentials are kept in var/).
 source "$(dirname "$0")/../lib.sh"
 PORT="${PRESSROOM_TEST_S3_PORT:-5399}"
-PIDFILE="$PRESSROOM_VAR/run/moto-test.pid"
-STATE="$PRESSROOM_VAR/run/moto-test.env"
+PIDFILE="$PRESSROOM_VAR/run/moto-test-$PORT.pid"
+STATE="$PRESSROOM_VAR/run/moto-test-$PORT.env"
 BUCKET="pressroom-test"
 
 case "${1:-start}" in

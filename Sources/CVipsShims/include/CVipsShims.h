@@ -66,11 +66,37 @@ int pressroom_vips_laplacian_variance(VipsImage *in, double *out);
 /** Mean absolute per-pixel difference between two images of the same size and bands. */
 int pressroom_vips_mean_abs_difference(VipsImage *a, VipsImage *b, double *out);
 
-int pressroom_vips_jpegsave_buffer(VipsImage *in, void **buffer, size_t *length, int quality,
+/** Encoders writing to a target (a file spool, or memory for small derivatives). */
+int pressroom_vips_jpegsave_target(VipsImage *in, VipsTarget *target, int quality,
                                    int interlace, int no_subsample, int optimize_coding);
-int pressroom_vips_pngsave_buffer(VipsImage *in, void **buffer, size_t *length, int compression);
-int pressroom_vips_tiffsave_buffer(VipsImage *in, void **buffer, size_t *length,
+int pressroom_vips_pngsave_target(VipsImage *in, VipsTarget *target, int compression);
+int pressroom_vips_tiffsave_target(VipsImage *in, VipsTarget *target,
                                    VipsForeignTiffCompression compression, int quality, int predictor);
+/** A target collecting the encoded bytes in memory. */
+VipsTarget *pressroom_vips_memory_target_new(void);
+/** The bytes an ended memory target collected, owned by the target; NULL when none. */
+const void *pressroom_vips_memory_target_bytes(VipsTarget *target, size_t *length);
+
+/** Receives encoded bytes in file order as they are written. */
+typedef void (*pressroom_digest_fn)(void *context, const void *data, size_t length);
+/** A target writing to `fd` (opened read-write, positioned anywhere: writes use absolute offsets).
+ *  Bytes appended in order go to `digest` as they are written, so the file need not be read
+ *  again to hash it; libtiff's read and seek requests are served from the file. */
+VipsTarget *pressroom_spool_target_new(int fd, pressroom_digest_fn digest, void *context);
+/** 1 when the digest missed bytes (the encoder went back and patched the file): hash the file instead. */
+int pressroom_spool_target_rewrote(VipsTarget *target);
+/** Bytes in the file. */
+gint64 pressroom_spool_target_length(VipsTarget *target);
+
+/** A cache of the last `max_tiles` full-width strips of `tile_height` rows, for sequential
+ *  pipelines that reach a bounded distance back (a mirrored bleed). */
+int pressroom_vips_sequential_cache(VipsImage *in, VipsImage **out, int tile_height, int max_tiles);
+/** Opens a file lazily, failing on truncation; `shrink` > 1 is JPEG shrink-on-load. NULL on error. */
+VipsImage *pressroom_vips_new_from_file(const char *path, int sequential, int shrink);
+/** `bottom` below `top` (same width). */
+int pressroom_vips_join(VipsImage *top, VipsImage *bottom, VipsImage **out);
+/** Box-filter shrink by integer-ish factors (cheap; for measurements, not outputs). */
+int pressroom_vips_shrink(VipsImage *in, VipsImage **out, double hshrink, double vshrink);
 
 /* Cancellation. A flag the Swift side fires when a job is cancelled (timeout, shutdown), shared
  * with every image it watches; reference counted, since libvips may keep a watched image (and

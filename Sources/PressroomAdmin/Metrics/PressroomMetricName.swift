@@ -46,6 +46,8 @@ public enum PressroomMetricName {
     public static let orderToVendorAccepted = "pressroom_order_to_vendor_accepted_seconds"
     /// Histogram, dimensions `vendor`, `outcome`.
     public static let vendorRequest = "pressroom_vendor_request_seconds"
+    /// Histogram, dimension `vendor`: wait for one of the vendor's `maxInFlight` permits.
+    public static let vendorWait = "pressroom_vendor_wait_seconds"
     /// Gauge, dimension `state`: orders per state (sampled from Redis).
     public static let orders = "pressroom_orders"
     /// Counter, dimension `state`: out-of-order transitions ignored.
@@ -79,7 +81,7 @@ public enum PressroomMetricName {
         objectStoreRequests, objectStoreBytes, objectStoreErrors,
         queueLength, queuePending, queueLag, queueOldestPendingSeconds, queueDelayed,
         queueDeadLetters, queueConsumers, jobsInFlight, redisUp,
-        orderToVendorAccepted, vendorRequest, orders, orderTransitionsIgnored, vendorBreakerState, vendorTickets,
+        orderToVendorAccepted, vendorRequest, vendorWait, orders, orderTransitionsIgnored, vendorBreakerState, vendorTickets,
         jobsDeferred, scans, scanBytes, scanDuration, quotaDecisions, quotaBytes,
         sweepObjectsDeleted, sweepBytesReclaimed, erasures, uploadCostCPUSeconds,
     ]

@@ -84,6 +84,7 @@ public struct PressroomMetrics: Sendable {
     /// Buckets per histogram name; other timers get ``jobDurationBuckets``.
     public static let histogramBuckets: [String: [Duration]] = [
         PressroomMetricName.vendorRequest: vendorRequestBuckets,
+        PressroomMetricName.vendorWait: vendorRequestBuckets,
         PressroomMetricName.orderToVendorAccepted: orderToAcceptedBuckets,
         PressroomMetricName.uploadCostCPUSeconds: costBuckets,
         "pressroom_order_cost_cpu_seconds": costBuckets,

@@ -13,8 +13,10 @@ struct DeadLetterActions: Sendable {
 
     struct Reference: Sendable, Hashable {
         var queue: String
+        var partition = 0
         var id: String
-        var text: String { "\(queue)/\(id)" }
+        /// As ``DeadLetter/reference`` writes it.
+        var text: String { partition == 0 ? "\(queue)/\(id)" : "\(queue)/\(partition)/\(id)" }
     }
 
     struct Report: Sendable {
@@ -32,15 +34,17 @@ struct DeadLetterActions: Sendable {
     let limit: Int
     let logger: Logger
 
-    /// `QUEUE/ID` with a configured queue and a stream id; anything else is dropped.
+    /// `QUEUE/ID` or `QUEUE/PARTITION/ID` with a configured queue, one of its
+    /// partitions and a stream id; anything else is dropped.
     func parse(_ texts: [String]) -> [Reference] {
         var seen = Set<Reference>()
         var result: [Reference] = []
         for text in texts {
-            guard let slash = text.lastIndex(of: "/") else { continue }
-            let queue = String(text[..<slash]), id = String(text[text.index(after: slash)...])
-            guard source.queues.contains(queue), Self.isStreamID(id) else { continue }
-            let reference = Reference(queue: queue, id: id)
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2 || parts.count == 3, let queue = parts.first, let id = parts.last else { continue }
+            let partition = parts.count == 3 ? Int(parts[1]) ?? -1 : 0
+            guard source.queues.contains(queue), (0..<source.partitions(queue).readCount).contains(partition), Self.isStreamID(id) else { continue }
+            let reference = Reference(queue: queue, partition: partition, id: id)
             if seen.insert(reference).inserted { result.append(reference) }
         }
         return result
@@ -66,12 +70,15 @@ struct DeadLetterActions: Sendable {
                     if try await admin.replay(letter) == .replayed { done += 1 }
                 }
             case .purge:
-                // XDEL in chunks; what was already gone is not counted as done.
-                var index = group.startIndex
-                while index < group.endIndex {
-                    let chunk = group[index..<min(index + 500, group.endIndex)]
-                    done += Int(try await source.client.call(["XDEL", source.keys(queue).dead] + chunk.map(\.id)).int ?? 0)
-                    index = chunk.endIndex
+                // XDEL in chunks per partition; what was already gone is not counted as done.
+                for (partition, letters) in Dictionary(grouping: group, by: \.partition) {
+                    let dead = QueueKeys(namespace: source.namespace, queue: queue, partition: partition).dead
+                    var index = letters.startIndex
+                    while index < letters.endIndex {
+                        let chunk = letters[index..<min(index + 500, letters.endIndex)]
+                        done += Int(try await source.client.call(["XDEL", dead] + chunk.map(\.id)).int ?? 0)
+                        index = chunk.endIndex
+                    }
                 }
             }
             let skipped = group.count - done
@@ -105,7 +112,7 @@ struct DeadLetterActions: Sendable {
         limited.limit = limit + 1
         var found: [Reference] = []
         try await admin.forEachPage(limited) { page in
-            found += page.map { Reference(queue: $0.queue, id: $0.id) }
+            found += page.map { Reference(queue: $0.queue, partition: $0.partition, id: $0.id) }
             return true
         }
         return (Array(found.prefix(limit)), found.count > limit)

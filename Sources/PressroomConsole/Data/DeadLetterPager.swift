@@ -2,7 +2,7 @@ import Foundation
 import PressroomQueue
 
 /// Newest-first pages of dead letters across queues, by range reads from a
-/// per-queue cursor (`XREVRANGE … COUNT`), so page 500 of 100,000 entries
+/// per-partition cursor (`XREVRANGE … COUNT`), so page 500 of 100,000 entries
 /// costs what page 1 does. Filters are applied to what is read; the age
 /// bounds become the range's ends, and each request scans a bounded number
 /// of entries, so a rare match never turns into a full scan per page.
@@ -13,23 +13,24 @@ struct DeadLetterPager: Sendable {
 
     struct Page: Sendable {
         var letters: [DeadLetter]
-        /// Per queue: the entry id to continue below; absent queues are done.
+        /// Per partition (``ConsoleSource/placeName(_:)``): the entry id to
+        /// continue below; absent partitions are done.
         var next: [String: String]
         /// Whether a queue's budget ran out before the page filled (matches may be further down).
         var budgetExhausted: Bool
     }
 
-    /// `cursor`: per queue, the id of the last entry shown (exclusive), or
-    /// absent to start at the newest. Queues not in `cursor` when it is
-    /// non-empty are finished.
+    /// `cursor`: per partition, the id of the last entry shown (exclusive),
+    /// or absent to start at the newest. Partitions not in `cursor` when it
+    /// is non-empty are finished.
     func page(filter: DeadLetterAdmin.Filter, cursor: [String: String], limit: Int) async throws -> Page {
-        let queues = filter.queue.map { [$0] } ?? source.queues
-        let active = cursor.isEmpty ? queues : queues.filter { cursor[$0] != nil }
+        let places = Dictionary(source.places(filter.queue).map { (ConsoleSource.placeName($0), $0) }, uniquingKeysWith: { a, _ in a })
+        let active = places.keys.sorted().filter { cursor.isEmpty || cursor[$0] != nil }
         var candidates: [(String, DeadLetter)] = []
         var scannedTo: [String: String] = [:]
         var exhaustedBudget = false
         for queue in active {
-            let read = try await scan(queue: queue, filter: filter, after: cursor[queue], want: limit)
+            let read = try await scan(places[queue]!, filter: filter, after: cursor[queue], want: limit)
             candidates += read.matches.map { (queue, $0) }
             if let position = read.scannedTo { scannedTo[queue] = position }
             exhaustedBudget = exhaustedBudget || read.budgetExhausted
@@ -70,8 +71,8 @@ struct DeadLetterPager: Sendable {
         var budgetExhausted: Bool
     }
 
-    private func scan(queue: String, filter: DeadLetterAdmin.Filter, after: String?, want: Int) async throws -> QueueRead {
-        let key = source.keys(queue).dead
+    private func scan(_ keys: QueueKeys, filter: DeadLetterAdmin.Filter, after: String?, want: Int) async throws -> QueueRead {
+        let key = keys.dead
         var end: String
         if let after, after != "+" {
             end = "(" + after
@@ -88,7 +89,7 @@ struct DeadLetterPager: Sendable {
             let entries = StreamEntry.parseEntries(try await source.client.call(["XREVRANGE", key, end, start, "COUNT", String(count)]))
             scanned += entries.count
             for entry in entries {
-                let letter = DeadLetter(queue: queue, entry: entry)
+                let letter = DeadLetter(queue: keys.queue, partition: keys.partition, entry: entry)
                 guard filter.matches(letter) else { continue }
                 matches.append(letter)
             }

@@ -38,8 +38,9 @@ struct ConsumersBody: Sendable {
         }
         var byName: [String: Gathered] = [:]
         let nowMs = now.timeIntervalSince1970 * 1000
-        for queue in source.queues {
-            let keys = source.keys(queue)
+        // Every partition: a consumer heartbeats and holds entries in each.
+        for keys in source.places() {
+            let queue = keys.queue
             let beats = try await source.client.call(["ZRANGE", keys.consumers, "0", "-1", "WITHSCORES"]).array ?? []
             var beating: [String] = []
             var index = 0
@@ -47,7 +48,7 @@ struct ConsumersBody: Sendable {
                 let name = beats[index].string ?? "?"
                 let score = Double(beats[index + 1].string ?? "") ?? 0
                 beating.append(name)
-                byName[name, default: Gathered()].queues.append(queue)
+                if byName[name]?.queues.contains(queue) != true { byName[name, default: Gathered()].queues.append(queue) }
                 byName[name]!.heartbeat = max(byName[name]!.heartbeat, score)
                 index += 2
             }

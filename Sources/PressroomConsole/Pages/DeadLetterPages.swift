@@ -76,13 +76,14 @@ struct DeadListBody: Sendable {
     static func load(_ source: ConsoleSource, fields: FormFields, settings: ConsoleSettings, now: Date = Date()) async throws -> DeadListBody {
         let form = DeadLetterFilterForm(fields, queues: source.queues)
         var cursor: [String: String] = [:]
-        for queue in source.queues {
-            if let at = fields["after." + queue], at == "+" || DeadLetterActions.isStreamID(at) { cursor[queue] = at }
+        for place in source.places().map(ConsoleSource.placeName) {
+            if let at = fields["after." + place], at == "+" || DeadLetterActions.isStreamID(at) { cursor[place] = at }
         }
         let limit = fields.int("limit", default: settings.pageSize, in: 5...500)
         var options: [QueueOption] = []
         for queue in source.queues {
-            let count = Int(try await source.client.call(["XLEN", source.keys(queue).dead]).int ?? 0)
+            var count = 0
+            for keys in source.places(queue) { count += Int(try await source.client.call(["XLEN", keys.dead]).int ?? 0) }
             options.append(QueueOption(name: queue, count: Formatting.count(count), selected: queue == form.queue))
         }
         let page = try await DeadLetterPager(source: source).page(filter: form.filter(now: now), cursor: cursor, limit: limit)
@@ -130,7 +131,8 @@ struct DeadDetailBody: Sendable {
         // Every attempt's error, from the queue's events for this job id.
         var errors: [AttemptError] = []
         if let jobID = letter.jobID {
-            let events = try await JobLookupBody.events(source, queue: letter.queue, jobID: jobID)
+            let keys = QueueKeys(namespace: source.namespace, queue: letter.queue, partition: letter.partition)
+            let events = try await JobLookupBody.events(source, keys: keys, jobID: jobID)
             for event in events.reversed() where ["retrying", "dead_lettered"].contains(event["event"] ?? "") {
                 let cls = event["error_class"] ?? "?"
                 errors.append(AttemptError(attempt: event["attempt"] ?? "?", when: event["at"].flatMap { Int64($0) }.map { Formatting.time(ms: $0) } ?? "—",

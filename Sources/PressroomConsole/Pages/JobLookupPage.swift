@@ -28,9 +28,9 @@ struct JobLookupBody: Sendable {
 
     static let eventWindow = 2000
 
-    /// The events of one job id on one queue, newest first.
-    static func events(_ source: ConsoleSource, queue: String, jobID: String) async throws -> [[String: String]] {
-        let reply = try await source.client.call(["XREVRANGE", source.keys(queue).events, "+", "-", "COUNT", String(eventWindow)])
+    /// The events of one job id in one partition of a queue, newest first.
+    static func events(_ source: ConsoleSource, keys: QueueKeys, jobID: String) async throws -> [[String: String]] {
+        let reply = try await source.client.call(["XREVRANGE", keys.events, "+", "-", "COUNT", String(eventWindow)])
         return StreamEntry.parseEntries(reply).compactMap { entry in
             let map = Dictionary(entry.fields ?? [], uniquingKeysWith: { a, _ in a })
             return map["id"] == jobID ? map : nil
@@ -41,8 +41,9 @@ struct JobLookupBody: Sendable {
         var body = JobLookupBody(query: id ?? "", searched: id != nil, found: false, states: [], deadLetters: [], hasDeadLetters: false,
                                  events: [], hasEvents: false, eventWindow: Formatting.count(eventWindow))
         guard let id else { return body }
-        for queue in source.queues {
-            let keys = source.keys(queue)
+        // Every partition: after a change of the partition count an id's old one may still hold it.
+        for keys in source.places() {
+            let queue = ConsoleSource.placeName(keys)
             if let value = try await source.client.call(["GET", keys.job(id)]).string {
                 let object = (try? JSONSerialization.jsonObject(with: Data(value.utf8))) as? [String: Any] ?? [:]
                 let status = object["status"] as? String ?? "unknown"
@@ -59,12 +60,12 @@ struct JobLookupBody: Sendable {
             }
             let dead = StreamEntry.parseEntries(try await source.client.call(["XREVRANGE", keys.dead, "+", "-", "COUNT", String(eventWindow)]))
             for entry in dead {
-                let letter = DeadLetter(queue: queue, entry: entry)
+                let letter = DeadLetter(queue: keys.queue, partition: keys.partition, entry: entry)
                 guard letter.jobID == id else { continue }
                 body.deadLetters.append(Dead(queue: queue, reason: letter.reason, deadAtFull: Formatting.time(letter.deadAt),
                                              link: "/console/dead/entry?" + FormFields.query([("ref", letter.reference)])))
             }
-            for event in try await events(source, queue: queue, jobID: id) {
+            for event in try await events(source, keys: keys, jobID: id) {
                 let name = event["event"] ?? "?"
                 let detail = [event["error"], event["reason"], event["result"].map { "result " + $0 },
                               event["duration_ms"].map { "took \($0) ms" }].compactMap { $0 }.joined(separator: " · ")

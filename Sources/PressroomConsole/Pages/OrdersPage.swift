@@ -44,7 +44,7 @@ struct OrdersBody: Sendable {
         guard let queue = source.ordersQueue else {
             return OrdersBody(query: id ?? "", searched: false, order: nil, stateCounts: [], hasStateCounts: false)
         }
-        let store = OrderStore(client: source.client, keys: OrderKeys(queue: source.keys(queue)), redisPatience: .seconds(5))
+        let store = OrderStore(client: source.client, keys: OrderKeys(partitions: source.partitions(queue)), redisPatience: .seconds(5))
         let counts = try await store.counts().sorted { $0.key.rawValue < $1.key.rawValue }
             .map { StateCount(state: $0.key.rawValue.replacingOccurrences(of: "_", with: " "), count: Formatting.count($0.value)) }
         var body = OrdersBody(query: id ?? "", searched: id != nil, order: nil, stateCounts: counts, hasStateCounts: !counts.isEmpty)

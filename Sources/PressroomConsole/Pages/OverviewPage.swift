@@ -40,30 +40,54 @@ struct OverviewBody: Sendable {
         var rows: [Row] = []
         var sums = (lag: 0, pending: 0, delayed: 0, dead: 0, ok: 0, failed: 0)
         for queue in source.queues {
-            let keys = source.keys(queue)
-            let status = try await QueueAdmin.status(keys: keys, client: source.client, now: now)
-            let minutes = try await ThroughputCounters.recent(keys: keys, client: source.client, now: now)
-            let ok = minutes.reduce(0) { $0 + $1.succeeded }, failed = minutes.reduce(0) { $0 + $1.failed }
+            let status = try await QueueAdmin.status(of: source.partitions(queue), client: source.client, now: now)
+            // Per partition, then summed: the queue's row, and a row per partition below it.
+            var perPartition: [[ThroughputCounters.Minute]] = []
+            for keys in source.places(queue) {
+                perPartition.append(try await ThroughputCounters.recent(keys: keys, client: source.client, now: now))
+            }
+            let minutes = perPartition.dropFirst().reduce(perPartition[0], Self.sum)
+            let row = self.row(queue, status: status, minutes: minutes)
             sums.lag += status.lag ?? 0
             sums.pending += status.pending
             sums.delayed += status.delayed
             sums.dead += status.deadLetters
-            sums.ok += ok
-            sums.failed += failed
-            let (stateClass, stateText) = state(status)
-            rows.append(Row(
-                name: queue, stateClass: stateClass, stateText: stateText,
-                length: Formatting.count(status.length), pending: Formatting.count(status.pending), lag: Formatting.count(status.lag),
-                oldestPending: status.oldestPendingAge.map { Formatting.duration(seconds: $0) } ?? "—",
-                delayed: Formatting.count(status.delayed), dead: Formatting.count(status.deadLetters),
-                consumers: Formatting.count(status.liveConsumers), hasDead: status.deadLetters > 0,
-                deadLink: "/console/dead?" + FormFields.query([("queue", queue)]),
-                succeeded: Formatting.count(ok), failed: Formatting.count(failed), chart: chart(minutes, queue: queue)))
+            sums.ok += row.ok
+            sums.failed += row.failed
+            rows.append(row.row)
+            for (part, partMinutes) in zip(status.partitions ?? [], perPartition) {
+                rows.append(self.row("\(queue)/\(part.partition ?? 0)", status: part, minutes: partMinutes, queue: queue).row)
+            }
         }
         let totals = Totals(lag: Formatting.count(sums.lag), pending: Formatting.count(sums.pending), delayed: Formatting.count(sums.delayed),
                             dead: Formatting.count(sums.dead), succeeded: Formatting.count(sums.ok), failed: Formatting.count(sums.failed),
                             hasDead: sums.dead > 0, hasFailed: sums.failed > 0)
         return OverviewBody(totals: totals, queues: rows)
+    }
+
+    /// One row of the table: a queue, or (`name` QUEUE/P) one of its partitions.
+    private static func row(_ name: String, status: QueueStatus, minutes: [ThroughputCounters.Minute], queue: String? = nil)
+        -> (row: Row, ok: Int, failed: Int) {
+        let ok = minutes.reduce(0) { $0 + $1.succeeded }, failed = minutes.reduce(0) { $0 + $1.failed }
+        let (stateClass, stateText) = state(status)
+        return (Row(
+            name: name, stateClass: stateClass, stateText: stateText,
+            length: Formatting.count(status.length), pending: Formatting.count(status.pending), lag: Formatting.count(status.lag),
+            oldestPending: status.oldestPendingAge.map { Formatting.duration(seconds: $0) } ?? "—",
+            delayed: Formatting.count(status.delayed), dead: Formatting.count(status.deadLetters),
+            consumers: Formatting.count(status.liveConsumers), hasDead: status.deadLetters > 0,
+            deadLink: "/console/dead?" + FormFields.query([("queue", queue ?? name)]),
+            succeeded: Formatting.count(ok), failed: Formatting.count(failed), chart: chart(minutes, queue: name)), ok, failed)
+    }
+
+    /// Two partitions' minutes added up, minute by minute.
+    private static func sum(_ a: [ThroughputCounters.Minute], _ b: [ThroughputCounters.Minute]) -> [ThroughputCounters.Minute] {
+        var total = a
+        for (index, minute) in b.enumerated() where index < total.count {
+            total[index].succeeded += minute.succeeded
+            total[index].failed += minute.failed
+        }
+        return total
     }
 
     static func state(_ status: QueueStatus) -> (String, String) {

@@ -185,13 +185,31 @@ public struct ConfigurationLoader {
 
     public func validate(_ c: PressroomConfiguration) throws {
         do {
-            _ = try RedisEndpoint(url: c.redis.url)
+            _ = try RedisEndpoint(url: c.redis.url ?? PressroomConfiguration.Redis.defaultURL)
         } catch {
             throw Invalid(field: "redis.url", problem: "\(error)")
         }
+        if let sentinel = c.redis.sentinel {
+            guard c.redis.url == nil else {
+                throw Invalid(field: "redis.sentinel", problem: "is an alternative to redis.url: set one of them, not both")
+            }
+            guard !sentinel.masterName.isEmpty, !sentinel.masterName.contains(where: \.isWhitespace) else {
+                throw Invalid(field: "redis.sentinel.masterName", problem: "must be the non-empty name the sentinels monitor the master under")
+            }
+            guard !sentinel.sentinels.isEmpty else {
+                throw Invalid(field: "redis.sentinel.sentinels", problem: "must list at least one sentinel as host:port (three or more for a quorum)")
+            }
+            for (index, address) in sentinel.sentinels.enumerated() {
+                do {
+                    _ = try RedisSentinelConfiguration.Address(parsing: address)
+                } catch let error as RedisError {
+                    throw Invalid(field: "redis.sentinel.sentinels[\(index)]", problem: error.message)
+                }
+            }
+        }
         if let cluster = c.redis.cluster {
-            guard c.redis.url == PressroomConfiguration.Redis().url else {
-                throw Invalid(field: "redis.cluster", problem: "set redis.url or redis.cluster, not both")
+            guard c.redis.url == nil, c.redis.sentinel == nil else {
+                throw Invalid(field: "redis.cluster", problem: "is an alternative to redis.url and redis.sentinel: set one of them")
             }
             guard !cluster.seeds.isEmpty else {
                 throw Invalid(field: "redis.cluster.seeds", problem: "list at least one host:port of the cluster")
@@ -221,6 +239,10 @@ public struct ConfigurationLoader {
                 throw Invalid(field: "queues.\(name).concurrency", problem: "must be 1-1024")
             }
             if let batch = queue.batchSize, batch < 1 { throw Invalid(field: "queues.\(name).batchSize", problem: "must be at least 1") }
+            guard (1...256).contains(queue.partitions) else { throw Invalid(field: "queues.\(name).partitions", problem: "must be 1-256") }
+            if let drain = queue.drainPartitions, !(queue.partitions...256).contains(drain) {
+                throw Invalid(field: "queues.\(name).drainPartitions", problem: "must be between partitions (\(queue.partitions)) and 256")
+            }
             guard queue.maxDeliveries >= 1 else { throw Invalid(field: "queues.\(name).maxDeliveries", problem: "must be at least 1") }
             guard queue.claimMinIdle.duration >= .milliseconds(100) else {
                 throw Invalid(field: "queues.\(name).claimMinIdle", problem: "must be at least 100ms")
@@ -315,9 +337,12 @@ public struct ConfigurationLoader {
         var c = PressroomConfiguration()
         c.consumer = "x"
         c.redis.password = "x"
+        c.redis.url = "x"
+        c.redis.sentinel = .init(masterName: "x", sentinels: ["x"], password: "x", sentinelPassword: "x")
         c.redis.cluster = .init(seeds: ["x"], password: "x")
         var queue = PressroomConfiguration.Queue()
         queue.batchSize = 1
+        queue.drainPartitions = 1
         queue.trim = .init(maxLength: 1, maxAge: DurationText(.seconds(1)))
         c.queues = ["x": queue]
         var job = PressroomConfiguration.JobType(queue: "x")
@@ -370,9 +395,10 @@ public struct ConfigurationLoader {
             if rest.hasPrefix(name + "_") {
                 let tail = String(rest.dropFirst(name.count + 1))
                 var childSchema = schema?[key] as? [String: Any]
-                // Any queue or job type has the fields of the default ones.
+                // Any queue or job type has the fields of the default ones and
+                // of the exemplar's (optional fields): all of them, merged.
                 if childSchema == nil, let parent = schema, parent.values.allSatisfy({ $0 is [String: Any] }) {
-                    childSchema = parent.values.first as? [String: Any]
+                    childSchema = parent.values.compactMap { $0 as? [String: Any] }.reduce([:], merge)
                 }
                 if let path = resolve(tail, tree: tree?[key] as? [String: Any], schema: childSchema) {
                     return [key] + path

@@ -7,15 +7,39 @@ import PressroomStorage
 /// a `PRESSROOM_…` environment variable (see ``ConfigurationLoader``).
 public struct PressroomConfiguration: Codable, Sendable, Equatable {
     public struct Redis: Codable, Sendable, Equatable {
-        /// `redis://[user:password@]host:port/db` or `unix:///path?db=N`.
-        public var url: String = "redis://127.0.0.1:6379/0"
+        /// `redis://[user:password@]host:port/db` or `unix:///path?db=N`;
+        /// ``defaultURL`` when neither it nor `sentinel` is set.
+        public var url: String?
         /// Prefix of every key, so several deployments can share one Redis.
         public var namespace: String = "pressroom"
         /// The Redis password (secret), when kept apart from the URL (say as
         /// `credential:redis-password`); replaces a password in `url`.
         public var password: String?
+        /// A master found through Redis Sentinel, instead of `url`.
+        public var sentinel: Sentinel?
         /// A Redis Cluster instead of `url` (see docs/scaling.md).
         public var cluster: Cluster?
+
+        public static let defaultURL = "redis://127.0.0.1:6379/0"
+
+        /// `redis.sentinel`: which master, and where its sentinels are.
+        public struct Sentinel: Codable, Sendable, Equatable {
+            /// The name the sentinels monitor the master under (`sentinel monitor NAME ...`).
+            public var masterName: String
+            /// `host:port` of each sentinel, tried in this order (port 26379 by default).
+            public var sentinels: [String]
+            /// The master's and replicas' password (secret); else `redis.password`.
+            public var password: String?
+            /// The sentinels' own password (secret), their `requirepass`.
+            public var sentinelPassword: String?
+
+            public init(masterName: String, sentinels: [String], password: String? = nil, sentinelPassword: String? = nil) {
+                self.masterName = masterName
+                self.sentinels = sentinels
+                self.password = password
+                self.sentinelPassword = sentinelPassword
+            }
+        }
     }
 
     /// `redis.cluster`: any few nodes of the cluster (the rest is read from
@@ -47,6 +71,12 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         public var completedTTL: DurationText = DurationText(.seconds(7 * 86400))
         public var eventsMaxLength: Int = 100_000
         public var trim: Trim = Trim()
+        /// Partitions of the queue, each under its own hash tag (a shard of
+        /// its own in Redis Cluster); producers pick one from the job id.
+        public var partitions: Int = 1
+        /// While partitions beyond `partitions` drain after a decrease:
+        /// the old count, so workers, `status` and `dlq` still read them.
+        public var drainPartitions: Int?
 
         public init(concurrency: Int = 4) { self.concurrency = concurrency }
 
@@ -61,6 +91,8 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
             completedTTL = try c.decodeIfPresent(DurationText.self, forKey: .completedTTL) ?? d.completedTTL
             eventsMaxLength = try c.decodeIfPresent(Int.self, forKey: .eventsMaxLength) ?? d.eventsMaxLength
             trim = try c.decodeIfPresent(Trim.self, forKey: .trim) ?? d.trim
+            partitions = try c.decodeIfPresent(Int.self, forKey: .partitions) ?? d.partitions
+            drainPartitions = try c.decodeIfPresent(Int.self, forKey: .drainPartitions)
         }
     }
 
@@ -177,9 +209,10 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
 extension PressroomConfiguration.Redis {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        url = try c.decodeIfPresent(String.self, forKey: .url) ?? "redis://127.0.0.1:6379/0"
+        url = try c.decodeIfPresent(String.self, forKey: .url)
         namespace = try c.decodeIfPresent(String.self, forKey: .namespace) ?? "pressroom"
         password = try c.decodeIfPresent(String.self, forKey: .password)
+        sentinel = try c.decodeIfPresent(Sentinel.self, forKey: .sentinel)
         cluster = try c.decodeIfPresent(PressroomConfiguration.Cluster.self, forKey: .cluster)
     }
 }

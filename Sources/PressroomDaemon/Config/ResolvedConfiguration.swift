@@ -5,7 +5,7 @@ import PressroomQueue
 extension PressroomConfiguration {
     public var endpoint: RedisEndpoint {
         get throws {
-            var endpoint = try RedisEndpoint(url: redis.url)
+            var endpoint = try RedisEndpoint(url: redis.url ?? Redis.defaultURL)
             if let password = redis.password { endpoint.password = password }
             return endpoint
         }
@@ -23,7 +23,12 @@ extension PressroomConfiguration {
                 }
                 return .cluster(RedisClusterConfiguration(seeds: seeds, password: cluster.password ?? redis.password))
             }
-            return .single(try endpoint)
+            guard let sentinel = redis.sentinel else { return .single(try endpoint) }
+            return .sentinel(RedisSentinelConfiguration(
+                masterName: sentinel.masterName,
+                sentinels: try sentinel.sentinels.map { try RedisSentinelConfiguration.Address(parsing: $0) },
+                password: sentinel.password ?? redis.password,
+                sentinelPassword: sentinel.sentinelPassword))
         }
     }
 
@@ -41,7 +46,8 @@ extension PressroomConfiguration {
             else { trim = .none }
             return QueueOptions(name: name, concurrency: q.concurrency, batchSize: q.batchSize, block: q.block.duration,
                                 claimMinIdle: q.claimMinIdle.duration, maxDeliveries: q.maxDeliveries,
-                                completedTTL: q.completedTTL.duration, eventsMaxLength: q.eventsMaxLength, trim: trim)
+                                completedTTL: q.completedTTL.duration, eventsMaxLength: q.eventsMaxLength, trim: trim,
+                                partitions: q.partitions, drainPartitions: q.drainPartitions)
         }
     }
 
@@ -82,7 +88,9 @@ extension PressroomConfiguration {
         admin.port += number
     }
 
-    public func keys(forQueue queue: String) -> QueueKeys {
-        QueueKeys(namespace: redis.namespace, queue: queue)
+    /// Where a queue's partitions live (one, `{ns:queue}`, unless configured).
+    public func partitions(ofQueue queue: String) -> QueuePartitions {
+        let q = queues[queue]
+        return QueuePartitions(namespace: redis.namespace, queue: queue, count: q?.partitions ?? 1, drainFrom: q?.drainPartitions)
     }
 }

@@ -21,8 +21,13 @@ extension PressroomConfiguration {
             try body(&text, field)
             value = text
         }
-        try body(&redis.url, "redis.url")
+        try visit(&redis.url, "redis.url")
         try visit(&redis.password, "redis.password")
+        if var sentinel = redis.sentinel {
+            try visit(&sentinel.password, "redis.sentinel.password")
+            try visit(&sentinel.sentinelPassword, "redis.sentinel.sentinelPassword")
+            redis.sentinel = sentinel
+        }
         if var cluster = redis.cluster {
             try visit(&cluster.password, "redis.cluster.password")
             redis.cluster = cluster

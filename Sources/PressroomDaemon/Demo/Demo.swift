@@ -56,16 +56,17 @@ public struct Demo: Sendable {
         return formatter.string(from: Date()) + "-" + UUID().uuidString.prefix(4).lowercased()
     }
 
-    func queue(of type: String, default fallback: String) -> QueueKeys {
-        configuration.keys(forQueue: configuration.jobTypeOptions.first { $0.type == type }?.queue ?? fallback)
+    func queue(of type: String, default fallback: String) -> QueuePartitions {
+        configuration.partitions(ofQueue: configuration.jobTypeOptions.first { $0.type == type }?.queue ?? fallback)
     }
 
     public func run() async throws -> Outcome {
         let client = RedisClient(topology: try configuration.redisTopology, name: "demo")
         defer { client.shutdown() }
-        let derive = queue(of: DeriveJob.type, default: "derive")
-        let orders = queue(of: "order", default: FulfillmentJobs.queue)
-        try await checkDaemon(client, queues: [derive, queue(of: RenderJob.type, default: "render"), orders])
+        let deriveQueue = queue(of: DeriveJob.type, default: "derive")
+        let orderQueue = queue(of: "order", default: FulfillmentJobs.queue)
+        let renderQueue = queue(of: RenderJob.type, default: "render")
+        try await checkDaemon(client, queues: [deriveQueue, renderQueue, orderQueue])
 
         // 1. Upload: the shop puts the customer's photo into the store.
         let store: any ObjectStore
@@ -84,6 +85,7 @@ public struct Demo: Sendable {
 
         // 2. Derive: thumbnail, preview and the quality report shown before checkout.
         let deriveID = "demo-\(options.run)-derive"
+        let derive = deriveQueue.keys(forJob: deriveID)
         let started = Date()
         try await QueueAdmin.enqueue(keys: derive, client: client, id: deriveID, type: DeriveJob.type, payload: Self.json(["source": upload]))
         say("2. enqueued derive \(deriveID) on \(derive.stream); waiting for the preview…")
@@ -99,6 +101,7 @@ public struct Demo: Sendable {
         // 3. Order: payment authorised; one job does the rest.
         let orderID = "demo-\(options.run)"
         let orderJob = "{\(orderID)}:order"  // the wire format's id: the order record's slot
+        let orders = orderQueue.keys(forJob: orderJob)
         let payload: [String: Any] = [
             "orderId": orderID, "reference": "#DEMO-\(options.run.suffix(4).uppercased())", "shipping": "standard", "country": "DE",
             "recipient": ["name": "Demo Customer", "email": "demo@example.org",
@@ -119,7 +122,8 @@ public struct Demo: Sendable {
         if let shown = try await OrderInspector.show(id: orderID, configuration: configuration, json: false) { say(shown) }
 
         // 5. Where everything lives.
-        let orderStore = OrderStore(client: client, keys: OrderKeys(queue: orders), redisPatience: .seconds(5))
+        let orderKeys = OrderKeys(partitions: orderQueue)
+        let orderStore = OrderStore(client: client, keys: orderKeys, redisPatience: .seconds(5))
         let record = try await orderStore.read(orderID)
         let masters = record?.order?.items.map(\.master) ?? []
         var outcome = Outcome(orderID: orderID, finalState: final, upload: upload, derivatives: outputs, masters: masters)
@@ -136,8 +140,8 @@ public struct Demo: Sendable {
         } else if let vendor = record?.vendor {
             say("   vendor       \(vendor), order \(record?.vendorOrderID ?? "?")")
         }
-        say("   order record \(OrderKeys(queue: orders).order(orderID)) (HGETALL), timeline \(OrderKeys(queue: orders).timeline(orderID))")
-        say("   events       \(derive.events), \(queue(of: RenderJob.type, default: "render").events), \(orders.events)")
+        say("   order record \(orderKeys.of(order: orderID).order(orderID)) (HGETALL), timeline \(orderKeys.of(order: orderID).timeline(orderID))")
+        say("   events       \(derive.events), \(renderQueue.keys(forJob: "{\(orderID)}:line:0").events), \(orders.events)")
         return outcome
     }
 
@@ -155,16 +159,15 @@ public struct Demo: Sendable {
     }
 
     /// A daemon must be consuming every queue the demo uses.
-    func checkDaemon(_ client: RedisClient, queues: [QueueKeys]) async throws {
-        // The topology's description: the URL without its password, or the cluster's seeds.
-        let url = (try? configuration.redisTopology)?.description ?? SecretMasking.maskURL(configuration.redis.url)
+    func checkDaemon(_ client: RedisClient, queues: [QueuePartitions]) async throws {
+        let url = (try? configuration.redisTopology.description) ?? "?"
         do {
             _ = try await client.call(["PING"])
         } catch {
             throw Failure("Redis at \(url) does not answer (\(error)).\nStart the quick start first: scripts/run.sh — then, in another terminal, run this again.")
         }
         for keys in queues {
-            let status = try await QueueAdmin.status(keys: keys, client: client)
+            let status = try await QueueAdmin.status(of: keys, client: client)
             guard status.liveConsumers > 0 else {
                 throw Failure("no pressroom daemon is consuming queue '\(keys.queue)' at \(url).\n" +
                               "Start one with scripts/run.sh (or: .build/release/pressroom run --config config/pressroom.example.yaml), " +

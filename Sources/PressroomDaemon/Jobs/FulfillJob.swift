@@ -2,6 +2,7 @@ import Foundation
 import PressroomFulfillment
 import PressroomQueue
 import PressroomStorage
+import PressroomSupport
 
 /// `fulfill`: a paid order whose masters are rendered. Validates it, resolves
 /// the masters (HEAD for existence and checksums, presigned GET URLs), then
@@ -100,6 +101,6 @@ struct FulfillJob: JobHandler {
     private static func scheme(_ url: URL) -> String { url.isFileURL ? "filesystem" : (url.scheme ?? "configured") }
 
     static func hex(base64: String) -> String? {
-        Data(base64Encoded: base64).map { $0.map { String(format: "%02x", $0) }.joined() }
+        Data(base64Encoded: base64).map(\.hexString)
     }
 }

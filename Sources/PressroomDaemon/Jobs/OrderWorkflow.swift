@@ -20,8 +20,8 @@ import PressroomQueue
 /// refused, re-reads, and finds itself not last, or already done.
 struct OrderWorkflow: Sendable {
     let store: OrderStore
-    /// The render queue's keys: where the fan-out goes.
-    let renderKeys: QueueKeys
+    /// The render queue: where the fan-out goes.
+    let renderQueue: QueuePartitions
     let ledger: UploadLedger?
 
     /// One line's verified master, as the fan-in records it (`line:<n>:master`).
@@ -95,7 +95,7 @@ struct OrderWorkflow: Sendable {
                                         shop: order.shop, customer: order.customer)
             let json = String(decoding: try JSONEncoder.sorted.encode(payload), as: UTF8.self)
             do {
-                _ = try await QueueAdmin.enqueue(keys: renderKeys, client: store.client, id: id, type: RenderJob.type, payload: json)
+                _ = try await QueueAdmin.enqueue(partitions: renderQueue, client: store.client, id: id, type: RenderJob.type, payload: json)
             } catch {
                 throw JobFailure.classify(error, while: "enqueueing render \(id)")
             }
@@ -249,7 +249,7 @@ struct OrderWorkflow: Sendable {
     /// no-op when the handler already did; a crash before this runs is caught
     /// by ``failDeadLetteredRenders(olderThan:limit:logger:)``.
     func deadLettered(_ notice: DeadLetterNotice, logger: Logger) async {
-        guard notice.type == RenderJob.type, notice.queue == renderKeys.queue,
+        guard notice.type == RenderJob.type, notice.queue == renderQueue.queue,
               let (order, line) = Self.orderLine(renderJobID: notice.id) else { return }
         do {
             try await lineFailed(order: order, line: line, reason: Self.lineReason(deadReason: notice.reason, order: order, line: line))
@@ -270,7 +270,7 @@ struct OrderWorkflow: Sendable {
         let wanted = Set(ids)
         // The latest dead letter of each line render of these orders.
         var dead: [String: String] = [:]
-        let letters = DeadLetterAdmin(namespace: renderKeys.namespace, queues: [renderKeys.queue], client: store.client)
+        let letters = DeadLetterAdmin(queues: [renderQueue], namespace: renderQueue.namespace, client: store.client)
         try await letters.forEachPage(.init(type: RenderJob.type)) { page in
             for letter in page {
                 if let id = letter.jobID, let (order, _) = Self.orderLine(renderJobID: id), wanted.contains(order) { dead[id] = letter.reason }

@@ -100,7 +100,7 @@ struct RenderJob: JobHandler {
         // The preview derive wrote for this upload, if any: verification compares against it.
         var preview: Data?
         if let previewPolicy = try? catalog.policy(named: settings.previewPolicy) {
-            let key = Imaging.derivedKey(sourceSHA256: Imaging.sha256(data), policy: previewPolicy)
+            let key = Imaging.derivedKey(sourceSHA256: admitted.sha256, policy: previewPolicy)
             preview = try? await store.get(key)
         }
         let result: RenderResult
@@ -110,6 +110,8 @@ struct RenderJob: JobHandler {
             await services.intake.release(admitted)
             throw JobFailure.classify(error, while: "rendering \(source) as \(policy.name)")
         }
+        // The master is a spool file: gone once stored, refused, or on any failure from here.
+        defer { try? FileManager.default.removeItem(at: result.master.file) }
         // The policy's resolution floor: a master below it would print visibly soft.
         if let dpi = result.effectiveDPI, dpi < policy.policy.resolution.minimum {
             await services.intake.release(admitted)
@@ -118,14 +120,15 @@ struct RenderJob: JobHandler {
         }
         let master = result.master
         // A render is a paid order line: the source is kept for retention.orders from now.
-        let outcome = try await services.intake.store(admitted, [.init(key: master.key, data: master.data, contentType: master.contentType)],
-                                                      stamp: "ordered_at")[0]
+        let outcome = try await services.intake.store(
+            admitted, [.init(key: master.key, body: .file(master.file, byteCount: master.byteCount), contentType: master.contentType)],
+            stamp: "ordered_at")[0]
         if outcome == .created, let order = (try? SourceIntake.meta(of: context.job).order) ?? CostRecorder.orderTag(context.job.id) {
-            try? await services.intake.ledger.addWritten(order: order, bytes: Int64(master.data.count))
+            try? await services.intake.ledger.addWritten(order: order, bytes: Int64(master.byteCount))
         }
         context.logger.info("rendered", metadata: ["key": "\(master.key)", "created": "\(outcome == .created)"])
         return Result(
-            source: source, policy: policy.name, key: master.key, contentType: master.contentType, bytes: master.data.count,
+            source: source, policy: policy.name, key: master.key, contentType: master.contentType, bytes: master.byteCount,
             created: outcome == .created, crop: result.crop, effectiveDPI: result.effectiveDPI,
             verification: result.verification, comparedWithPreview: preview != nil)
     }

@@ -109,7 +109,7 @@ final class ScanGate: Sendable {
             throw JobFailure.classify(error, while: "isolating infected source \(source)")
         }
         let job = context.job
-        let keys = QueueKeys(namespace: namespace, queue: job.queue)
+        let keys = job.keys(namespace: namespace)
         let maxLength = eventsMaxLength[job.queue] ?? 100_000
         if maxLength > 0 {
             _ = try? await events.call(["XADD", keys.events, "MAXLEN", "~", String(maxLength), "*",

@@ -66,7 +66,7 @@ struct SourceIntake: Sendable {
         try await scan?.check(source: source, data: data, sha256: sha, context: context)
         let writer = try await ledger.beginWrite(upload: source, sha256: sha, bytes: Int64(data.count), shop: shop,
                                                  customer: shop == nil ? nil : meta.customer,
-                                                 queue: context.job.queue, jobID: context.job.id)
+                                                 queue: UploadEraser.jobRecordQueue(context.job), jobID: context.job.id)
         return Admitted(source: source, data: data, sha256: sha, writer: writer)
     }
 
@@ -76,11 +76,33 @@ struct SourceIntake: Sendable {
         }
     }
 
-    /// One output to store create-only.
+    /// One output to store create-only: bytes in memory, or a file (a spooled master).
     struct Output: Sendable {
+        enum Body: Sendable {
+            case data(Data)
+            case file(URL, byteCount: Int)
+        }
+
         var key: String
-        var data: Data
+        var body: Body
         var contentType: String
+
+        init(key: String, data: Data, contentType: String) {
+            self.init(key: key, body: .data(data), contentType: contentType)
+        }
+
+        init(key: String, body: Body, contentType: String) {
+            self.key = key
+            self.body = body
+            self.contentType = contentType
+        }
+
+        var byteCount: Int {
+            switch body {
+            case .data(let data): data.count
+            case .file(_, let byteCount): byteCount
+            }
+        }
     }
 
     /// Names the outputs in the upload's record, writes them, and ends the
@@ -99,12 +121,15 @@ struct SourceIntake: Sendable {
             for output in outputs {
                 let outcome: PutOutcome
                 do {
-                    outcome = try await store.putIfAbsent(output.key, data: output.data, contentType: output.contentType)
+                    switch output.body {
+                    case .data(let data): outcome = try await store.putIfAbsent(output.key, data: data, contentType: output.contentType)
+                    case .file(let file, _): outcome = try await store.putIfAbsent(output.key, file: file, contentType: output.contentType)
+                    }
                 } catch {
                     throw JobFailure.classify(error, while: "storing \(output.key)")
                 }
                 outcomes.append(outcome)
-                if outcome == .created { written += Int64(output.data.count) }
+                if outcome == .created { written += Int64(output.byteCount) }
             }
         } catch {
             _ = try? await finish(admitted, written: written, keys: outputs.map(\.key), stamp: nil)

@@ -113,6 +113,12 @@ struct UploadEraser: Sendable {
         }
     }
 
+    /// How an upload's job list names a job's queue: `queue`, or
+    /// `queue:partition` beyond partition 0 (queue names have no colon).
+    static func jobRecordQueue(_ job: Job) -> String {
+        job.partition == 0 ? job.queue : "\(job.queue):\(job.partition)"
+    }
+
     /// Deletes the job-state records and the upload's own records, and adds
     /// the counts to the job's progress. Returns the counts.
     @discardableResult
@@ -121,7 +127,9 @@ struct UploadEraser: Sendable {
         for entry in plan.jobRecords {
             let parts = entry.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { continue }
-            let state = QueueKeys(namespace: namespace, queue: parts[0]).job(parts[1])
+            let place = parts[0].split(separator: ":", maxSplits: 1)
+            let state = QueueKeys(namespace: namespace, queue: String(place[0]),
+                                  partition: place.count > 1 ? Int(place[1]) ?? 0 : 0).job(parts[1])
             jobRecords += try await Self.deleteFinished.run(on: ledger.client, keys: [state], args: []).int ?? 0
         }
         var counts = counts(of: plan)

@@ -77,10 +77,10 @@ public struct SandboxAdapter: VendorAdapter {
     }
 
     static func vendorOrderID(key: String) -> String {
-        "sbx-" + SHA256.hash(data: Data(key.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        "sbx-" + SHA256.hash(data: Data(key.utf8)).prefix(6).hexString
     }
 
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 { digest.map { String(format: "%02x", $0) }.joined() }
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 { digest.hexString }
 
     func path(key: String) -> String { folder + "/" + key + ".json" }
 

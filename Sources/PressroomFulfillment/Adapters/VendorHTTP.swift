@@ -57,18 +57,14 @@ public struct VendorHTTP: Sendable {
                                       timeout: timeout, maxResponseBytes: Self.maxResponseBytes)
             // Never let libcurl resend a create behind our back (see HTTPRequest.allowsResend).
             request.allowsResend = body == nil
-            let started = ContinuousClock.now
             let response: HTTPResponse
             do {
-                response = try await limiter.run { try await client.perform(request) }
+                response = try await timed(request)
             } catch let error as HTTPClientError {
-                let outcome = error.code == .timeout ? "timeout" : (error.requestSent ? "connection" : "not_sent")
-                metrics.request(vendor: vendor, outcome: outcome, since: started)
                 let kind: VendorCallError.Kind = error.requestSent ? .noAnswer : .notSent
                 throw VendorCallError(kind, vendor: vendor, message: "\(method) \(path): \(error.code): \(redact(secrets(error.message)))")
             }
             let status = response.status
-            metrics.request(vendor: vendor, outcome: Self.outcome(status), since: started)
             switch status {
             case 401:
                 if auth.canRefresh && !refreshed {
@@ -93,6 +89,25 @@ public struct VendorHTTP: Sendable {
                 throw VendorCallError(.badResponse, vendor: vendor, httpStatus: status, message: "\(method) \(path): redirect refused (redirects are never followed)")
             default:
                 return Response(status: status, body: response.body, headers: response.headers)
+            }
+        }
+    }
+
+    /// One request within the vendor's in-flight limit. The wait for a permit
+    /// and the request itself are timed apart: the request time is the
+    /// vendor's (and the network's), the wait says `maxInFlight` is the limit.
+    private func timed(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let queued = ContinuousClock.now
+        return try await limiter.run {
+            metrics.waited(vendor: vendor, since: queued)
+            let started = ContinuousClock.now
+            do {
+                let response = try await client.perform(request)
+                metrics.request(vendor: vendor, outcome: Self.outcome(response.status), since: started)
+                return response
+            } catch let error as HTTPClientError {
+                metrics.request(vendor: vendor, outcome: error.code == .timeout ? "timeout" : (error.requestSent ? "connection" : "not_sent"), since: started)
+                throw error
             }
         }
     }
@@ -122,18 +137,8 @@ public struct VendorHTTP: Sendable {
 
     /// `Retry-After` in seconds or as an HTTP date, capped at an hour.
     static func retryAfter(_ response: HTTPResponse) -> Duration? {
-        guard let value = response.headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
-        var seconds: Double?
-        if let number = Double(value) { seconds = number }
-        else {
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = TimeZone(identifier: "GMT")
-            formatter.dateFormat = "EEE',' dd MMM yyyy HH':'mm':'ss 'GMT'"
-            seconds = formatter.date(from: value).map { $0.timeIntervalSinceNow }
-        }
-        guard let s = seconds else { return nil }
-        return .milliseconds(Int64(min(3600, max(0, s)) * 1000))
+        guard let s = response.headers["retry-after"].flatMap({ HTTPDate.retryAfterSeconds($0) }) else { return nil }
+        return .milliseconds(Int64(min(3600, s) * 1000))
     }
 
     /// The start of a body, for messages (callers redact).

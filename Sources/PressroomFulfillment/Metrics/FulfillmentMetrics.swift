@@ -6,11 +6,12 @@ import Metrics
 public final class FulfillmentMetrics: Sendable {
     public static let orderToAccepted = "pressroom_order_to_vendor_accepted_seconds"
     public static let vendorRequest = "pressroom_vendor_request_seconds"
+    public static let vendorWait = "pressroom_vendor_wait_seconds"
     public static let orders = "pressroom_orders"
     public static let ignoredTransitions = "pressroom_order_transitions_ignored_total"
     public static let breakerState = "pressroom_vendor_breaker_state"
     public static let tickets = "pressroom_vendor_tickets_total"
-    public static let all = [orderToAccepted, vendorRequest, orders, ignoredTransitions, breakerState, tickets]
+    public static let all = [orderToAccepted, vendorRequest, vendorWait, orders, ignoredTransitions, breakerState, tickets]
 
     private let timers = Cache<Metrics.Timer>()
     private let gauges = Cache<Gauge>()
@@ -23,6 +24,12 @@ public final class FulfillmentMetrics: Sendable {
             Metrics.Timer(label: Self.vendorRequest, dimensions: [("vendor", vendor), ("outcome", outcome)])
         }
         timer.recordNanoseconds((ContinuousClock.now - started).nanosecondsClamped)
+    }
+
+    /// Time a request waited for one of the vendor's `maxInFlight` permits.
+    func waited(vendor: String, since queued: ContinuousClock.Instant) {
+        let timer = timers.get("wait|\(vendor)") { Metrics.Timer(label: Self.vendorWait, dimensions: [("vendor", vendor)]) }
+        timer.recordNanoseconds((ContinuousClock.now - queued).nanosecondsClamped)
     }
 
     func accepted(vendor: String, afterMs: Int64) {

@@ -90,7 +90,9 @@ public struct OrderRecord: Sendable {
     public var stateTimes: [OrderState: Int64]
     public var vendor: String?
     public var vendorOrderID: String?
-    public var route: RoutingDecision?
+    /// Decoded on access, like ``order`` and ``assets``: the submission path
+    /// reads a record several times per ticket and needs them once at most.
+    public var route: RoutingDecision? { Self.decode("route", RoutingDecision.self, from: fields) }
     public var intents: [SubmissionIntent]
     public var results: [SubmissionResult]
     /// The seq of the intent without a definite result, if any.
@@ -100,8 +102,8 @@ public struct OrderRecord: Sendable {
     public var ignoredTransitions: Int
     /// SHA-256 of the order payload it was created with.
     public var payloadDigest: String?
-    public var order: FulfillmentOrder?
-    public var assets: [Asset]?
+    public var order: FulfillmentOrder? { Self.decode("payload", FulfillmentOrder.self, from: fields) }
+    public var assets: [Asset]? { Self.decode("assets", [Asset].self, from: fields) }
     /// Every field, for tools (`pressroom order show --json`).
     public var fields: [String: String]
     public var timeline: [[String: String]]
@@ -129,7 +131,6 @@ public struct OrderRecord: Sendable {
         stateTimes = times
         vendor = fields["vendor"]
         vendorOrderID = fields["vendor_order_id"]
-        route = json("route", RoutingDecision.self)
         let count = Int(fields["intent_seq"] ?? "") ?? 0
         intents = count > 0 ? (1...count).compactMap { json("intent:\($0)", SubmissionIntent.self) } : []
         results = count > 0 ? (1...count).compactMap { json("result:\($0)", SubmissionResult.self) } : []
@@ -140,7 +141,9 @@ public struct OrderRecord: Sendable {
         failureReason = fields["failure_reason"]
         ignoredTransitions = Int(fields["ignored_transitions"] ?? "") ?? 0
         payloadDigest = fields["payload_sha256"]
-        order = json("payload", FulfillmentOrder.self)
-        assets = json("assets", [Asset].self)
+    }
+
+    static func decode<T: Decodable>(_ key: String, _ type: T.Type, from fields: [String: String]) -> T? {
+        fields[key].flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }
     }
 }

@@ -1,15 +1,38 @@
 import PressroomQueue
 
-/// Redis keys of orders, all in the fulfil queue's hash slot, so one script
-/// changes an order, publishes the event and enqueues follow-up jobs at once.
+/// Redis keys of orders, all in the fulfil queue's hash slot (of the order's
+/// partition, when the queue is partitioned), so one script changes an order,
+/// publishes the event and enqueues follow-up jobs at once. An order lives on
+/// the partition its id picks, which is where its `{<orderId>}:…` jobs go.
 public struct OrderKeys: Sendable, Equatable {
     public let queue: QueueKeys
+    /// The fulfil queue's partitions; `nil` keeps every order in `queue`.
+    private let layout: QueuePartitions?
 
-    /// `queue` is the fulfil queue's keys (of its partition, when partitioned).
-    public init(queue: QueueKeys) { self.queue = queue }
+    /// `queue` is the fulfil queue's keys (one partition's).
+    public init(queue: QueueKeys) {
+        self.queue = queue
+        self.layout = nil
+    }
+
+    /// Orders spread over the fulfil queue's partitions.
+    public init(partitions: QueuePartitions) {
+        self.queue = partitions.keys(0)
+        self.layout = partitions.readCount > 1 ? partitions : nil
+    }
 
     public init(namespace: String, queue: String = "fulfill") {
-        self.queue = QueueKeys(namespace: namespace, queue: queue)
+        self.init(queue: QueueKeys(namespace: namespace, queue: queue))
+    }
+
+    /// The keys of the partition order `id` lives on.
+    public func of(order id: String) -> OrderKeys {
+        layout.map { OrderKeys(queue: $0.keys(forJob: id)) } ?? self
+    }
+
+    /// One per partition, for what looks across orders (indexes, vendor refs).
+    public var partitions: [OrderKeys] {
+        layout?.all.map(OrderKeys.init(queue:)) ?? [self]
     }
 
     /// Hash: the order record (state, version, per-state times, intents, results).

@@ -41,6 +41,7 @@ public struct OrderStore: Sendable {
 
     /// Applies one transition atomically.
     public func apply(_ t: OrderTransition, to id: String, now: Int64 = OrderStore.nowMs()) async throws -> TransitionOutcome {
+        let keys = keys.of(order: id)
         let states = machine.entries
         var keyList = [keys.order(id), keys.timeline(id), keys.events, keys.refs, keys.jobs]
         keyList += states.map { keys.index($0.state) }
@@ -87,39 +88,53 @@ public struct OrderStore: Sendable {
     }
 
     /// The record and its timeline, or `nil` when there is no such order.
-    public func read(_ id: String) async throws -> OrderRecord? {
+    /// The order's record; with `timeline: false` its timeline is left empty,
+    /// for the submission path, which never looks at it (parsing every entry
+    /// on every read grew with the order's history).
+    public func read(_ id: String, timeline withTimeline: Bool = true) async throws -> OrderRecord? {
+        let keys = keys.of(order: id)
         var pipeline = RESPPipeline()
         pipeline.append(["HGETALL", keys.order(id)])
-        pipeline.append(["LRANGE", keys.timeline(id), "0", "-1"])
+        if withTimeline { pipeline.append(["LRANGE", keys.timeline(id), "0", "-1"]) }
         let finalPipeline = pipeline
         let replies = try await retrying { try await client.send(finalPipeline) }
-        guard replies.count == 2 else { throw RedisError.protocolViolation("order read got \(replies.count) replies") }
+        guard replies.count == finalPipeline.count else { throw RedisError.protocolViolation("order read got \(replies.count) replies") }
         try replies[0].throwingServerError()
         let fields = Dictionary(replies[0].fieldPairs, uniquingKeysWith: { a, _ in a })
         guard !fields.isEmpty else { return nil }
-        let timeline = (replies[1].array ?? []).compactMap { value -> [String: String]? in
+        let timeline = (replies.dropFirst().first?.array ?? []).compactMap { value -> [String: String]? in
             guard let text = value.string, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
             return object.mapValues { "\($0)" }
         }
         return OrderRecord(fields: fields, timeline: timeline)
     }
 
-    /// Order ids in `state` that entered it before `before` (ms), oldest first.
+    /// Order ids in `state` that entered it before `before` (ms), oldest
+    /// first, over every partition.
     public func orders(in state: OrderState, enteredBefore before: Int64, limit: Int) async throws -> [String] {
-        let reply = try await retrying {
-            try await client.call(["ZRANGEBYSCORE", keys.index(state), "-inf", "(\(before)", "LIMIT", "0", String(limit)])
+        var found: [(id: String, at: Double)] = []
+        for part in keys.partitions {
+            let reply = try await retrying {
+                try await client.call(["ZRANGEBYSCORE", part.index(state), "-inf", "(\(before)", "WITHSCORES", "LIMIT", "0", String(limit)])
+            }
+            let values = reply.array ?? []
+            for i in stride(from: 0, to: values.count - 1, by: 2) {
+                if let id = values[i].string { found.append((id, values[i + 1].string.flatMap(Double.init) ?? 0)) }
+            }
         }
-        return (reply.array ?? []).compactMap(\.string)
+        return found.sorted { $0.at < $1.at }.prefix(limit).map(\.id)
     }
 
-    /// Orders per state (the gauge).
+    /// Orders per state (the gauge), summed over the partitions.
     public func counts() async throws -> [OrderState: Int] {
-        var pipeline = RESPPipeline()
-        for entry in machine.entries { pipeline.append(["ZCARD", keys.index(entry.state)]) }
-        let finalPipeline = pipeline
-        let replies = try await retrying { try await client.send(finalPipeline) }
         var counts: [OrderState: Int] = [:]
-        for (entry, reply) in zip(machine.entries, replies) { counts[entry.state] = Int(reply.int ?? 0) }
+        for part in keys.partitions {
+            var pipeline = RESPPipeline()
+            for entry in machine.entries { pipeline.append(["ZCARD", part.index(entry.state)]) }
+            let finalPipeline = pipeline
+            let replies = try await retrying { try await client.send(finalPipeline) }
+            for (entry, reply) in zip(machine.entries, replies) { counts[entry.state, default: 0] += Int(reply.int ?? 0) }
+        }
         return counts
     }
 
@@ -130,16 +145,51 @@ public struct OrderStore: Sendable {
         if let key { fields.append(Self.ref(vendor: vendor, key: key)) }
         guard !fields.isEmpty else { return nil }
         let finalFields = fields
-        let reply = try await retrying { try await client.call(["HMGET", keys.refs] + finalFields) }
-        return (reply.array ?? []).compactMap(\.string).first
+        // A webhook names the vendor's order, not ours: look in every partition.
+        for part in keys.partitions {
+            let reply = try await retrying { try await client.call(["HMGET", part.refs] + finalFields) }
+            if let id = (reply.array ?? []).compactMap(\.string).first { return id }
+        }
+        return nil
     }
 
     static func ref(vendor: String, vendorOrderID: String) -> String { "\(vendor)|id|\(vendorOrderID)" }
     static func ref(vendor: String, key: String) -> String { "\(vendor)|key|\(key)" }
 
+    /// A flat string map as JSON with sorted keys, written by hand: every
+    /// transition writes one (its timeline entry), and JSONSerialization's
+    /// generic writer was a tenth of a fulfil job's CPU.
     static func json(_ object: [String: String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        var out = "{"
+        for key in object.keys.sorted() {
+            if out.utf8.count > 1 { out += "," }
+            appendJSON(key, to: &out)
+            out += ":"
+            appendJSON(object[key]!, to: &out)
+        }
+        return out + "}"
+    }
+
+    /// A JSON string literal (RFC 8259 §7): quote, backslash and control characters escaped.
+    static func appendJSON(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let control where control.value < 0x20:
+                let hex = Array("0123456789abcdef".unicodeScalars)
+                out += "\\u00"
+                out.unicodeScalars.append(hex[Int(control.value >> 4)])
+                out.unicodeScalars.append(hex[Int(control.value & 0xF)])
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

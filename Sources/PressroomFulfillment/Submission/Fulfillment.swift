@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PressroomHTTP
 import PressroomQueue
+import PressroomSupport
 
 /// Hands print tickets to vendors exactly once and tracks orders until they
 /// ship. One per process; the daemon's `fulfill`, `vendor-event` and
@@ -84,10 +85,12 @@ public struct Fulfillment: Sendable {
 
     /// SHA-256 of the canonical JSON: what `payload_sha256` holds.
     public static func digest(_ order: FulfillmentOrder) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(order)) ?? Data()
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        digest(json: OrderStore.json(order))
+    }
+
+    /// The digest of a payload already in its canonical JSON (what the record stores).
+    static func digest(json: String) -> String {
+        SHA256.hash(data: Data(json.utf8)).hexString
     }
 
     // MARK: fulfill
@@ -97,20 +100,21 @@ public struct Fulfillment: Sendable {
     /// call, and its result is stored so every re-send is byte-identical.
     public func fulfil(_ order: FulfillmentOrder, attempt: Int, logger: Logger,
                        assets: @Sendable () async throws -> [Asset]) async throws -> Outcome {
-        let digest = Self.digest(order)
-        var record = try await store.read(order.orderId)
+        let payload = OrderStore.json(order)
+        let digest = Self.digest(json: payload)
+        var record = try await store.read(order.orderId, timeline: false)
         if record == nil {
             _ = try router.candidates(for: order)
             let resolved = try await assets()
             guard resolved.count == order.items.count else { throw JobError.permanent("asset resolution returned \(resolved.count) assets for \(order.items.count) items") }
             let created = try await store.apply(OrderTransition(
                 target: .received, expected: .create,
-                set: [("payload", OrderStore.json(order)), ("payload_sha256", digest), ("assets", OrderStore.json(resolved)),
+                set: [("payload", payload), ("payload_sha256", digest), ("assets", OrderStore.json(resolved)),
                       ("reference", order.reference), ("country", order.recipient.address.countryCode), ("items", String(order.items.count))],
                 eventFields: [("reference", order.reference)],
                 timeline: ["state": "received", "detail": "\(order.items.count) item(s) to \(order.recipient.address.countryCode)"]), to: order.orderId)
             if created.status == .created { logger.info("order received", metadata: ["order_id": "\(order.orderId)"]) }
-            record = try await store.read(order.orderId)
+            record = try await store.read(order.orderId, timeline: false)
         }
         guard var current = record else { throw JobError.transient("order \(order.orderId) vanished while being created") }
         if let stored = current.payloadDigest, stored != digest {
@@ -120,16 +124,18 @@ public struct Fulfillment: Sendable {
             current = try await adopt(current, order, assets: assets)
         }
 
+        // The record holds this very payload (same digest): use the job's decoded copy.
+        let known = current.payloadDigest == digest ? order : nil
         var excluded: [String: String] = [:]
         for _ in 0..<(vendors.count * 2 + 4) {
             if let done = try settled(current) { return done }
-            let step = try await nextStep(current, excluded: excluded, logger: logger)
-            switch try await submit(current, vendor: step.vendor, resume: step.resume, route: step.route, attempt: attempt, logger: logger) {
+            let step = try await nextStep(current, order: known, excluded: excluded, logger: logger)
+            switch try await submit(current, order: known, vendor: step.vendor, resume: step.resume, route: step.route, attempt: attempt, logger: logger) {
             case .done(let outcome):
                 return outcome
             case .reread(let reason):
                 if let reason { excluded[step.vendor] = reason }
-                guard let fresh = try await store.read(order.orderId) else { throw JobError.transient("order \(order.orderId) vanished") }
+                guard let fresh = try await store.read(order.orderId, timeline: false) else { throw JobError.transient("order \(order.orderId) vanished") }
                 current = fresh
             }
         }
@@ -156,7 +162,7 @@ public struct Fulfillment: Sendable {
         guard resolved.count == order.items.count else { throw JobError.permanent("asset resolution returned \(resolved.count) assets for \(order.items.count) items") }
         _ = try await store.apply(OrderTransition(target: nil, expected: .states([.mastersReady]), expectedVersion: record.version,
                                                   set: [("assets", OrderStore.json(resolved))]), to: record.id)
-        guard let fresh = try await store.read(record.id) else { throw JobError.transient("order \(record.id) vanished") }
+        guard let fresh = try await store.read(record.id, timeline: false) else { throw JobError.transient("order \(record.id) vanished") }
         return fresh
     }
 
@@ -183,7 +189,7 @@ public struct Fulfillment: Sendable {
 
     /// Where the next call goes: back to the vendor of an unresolved intent,
     /// or wherever routing says.
-    func nextStep(_ record: OrderRecord, excluded: [String: String], logger: Logger) async throws -> Step {
+    func nextStep(_ record: OrderRecord, order known: FulfillmentOrder? = nil, excluded: [String: String], logger: Logger) async throws -> Step {
         let now = Self.nowMs()
         if let pending = record.pending {
             // No result yet: the call may still run in `pending.consumer` (unless that is us,
@@ -204,7 +210,7 @@ public struct Fulfillment: Sendable {
             }
             return Step(vendor: pending.vendor, resume: true, route: nil)
         }
-        guard let order = record.order else { throw JobError.permanent("order \(record.id) has no stored payload") }
+        guard let order = known ?? record.order else { throw JobError.permanent("order \(record.id) has no stored payload") }
         let routed = try await router.route(order, excluded: excluded, breakers: breakers, now: now)
         guard let choice = routed.choice else {
             let reason = routed.skipped.map { "\($0.vendor): \($0.verdict)" }.joined(separator: "; ")
@@ -220,8 +226,8 @@ public struct Fulfillment: Sendable {
         case reread(String?)
     }
 
-    func ticket(_ record: OrderRecord, vendor: String) throws -> PrintTicket {
-        guard let order = record.order, let assets = record.assets, assets.count == order.items.count else {
+    func ticket(_ record: OrderRecord, order known: FulfillmentOrder? = nil, vendor: String) throws -> PrintTicket {
+        guard let order = known ?? record.order, let assets = record.assets, assets.count == order.items.count else {
             throw JobError.permanent("order \(record.id) has no stored payload or assets")
         }
         guard let configuration = vendors[vendor] else { throw JobError.permanent("vendor \(vendor) is not configured") }
@@ -236,9 +242,9 @@ public struct Fulfillment: Sendable {
     }
 
     /// Records the intent, calls the vendor, records the result.
-    func submit(_ record: OrderRecord, vendor: String, resume: Bool, route: RoutingDecision?, attempt: Int, logger: Logger) async throws -> StepResult {
+    func submit(_ record: OrderRecord, order known: FulfillmentOrder? = nil, vendor: String, resume: Bool, route: RoutingDecision?, attempt: Int, logger: Logger) async throws -> StepResult {
         guard let adapter = adapters[vendor] else { throw JobError.permanent("vendor \(vendor) is not configured") }
-        let ticket = try self.ticket(record, vendor: vendor)
+        let ticket = try self.ticket(record, order: known, vendor: vendor)
         let now = Self.nowMs()
         let seq = (record.intents.map(\.seq).max() ?? 0) + 1
         let timeout = vendors[vendor]?.timeouts.request.duration ?? .seconds(30)
@@ -302,7 +308,7 @@ public struct Fulfillment: Sendable {
             // that does not (a create that timed out may still be running there), the
             // lease becomes a settle time of one request timeout before anyone looks it up.
             var set = [("result:\(seq)", OrderStore.json(result))]
-            if var intent = try await store.read(record.id)?.intents.first(where: { $0.seq == seq }) {
+            if var intent = try await store.read(record.id, timeline: false)?.intents.first(where: { $0.seq == seq }) {
                 let unanswered = error.kind == .noAnswer  // an answer (409, 429, 5xx) means the vendor is done with it
                 let settle = unanswered && adapters[vendor]?.createIsIdempotent == false ? (vendors[vendor]?.timeouts.request.duration ?? .zero).milliseconds : 0
                 intent.leaseUntil = result.at + settle

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PressroomQueue
+import PressroomSupport
 
 /// Checks that a forwarded webhook really comes from the vendor, per its
 /// `webhooks.verify` setting. Every comparison is constant-time. A failure is
@@ -106,6 +107,6 @@ public struct WebhookVerifier: Sendable {
 
     /// Hex HMAC-SHA256, for tests and for shops that sign what they forward.
     public static func hmacHex(_ data: Data, secret: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+        HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: Data(secret.utf8))).hexString
     }
 }

@@ -45,19 +45,25 @@ final class CurlTransfer {
 
     // MARK: Callbacks
 
+    /// Header lines are ASCII: trimmed and split as bytes, because Foundation's
+    /// `trimmingCharacters` bridges every line through NSString.
     func onHeader(_ line: UnsafeBufferPointer<UInt8>) {
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.hasPrefix("HTTP/") {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var start = line.startIndex, end = line.endIndex
+        while start < end, isSpace(line[start]) { start += 1 }
+        while end > start, isSpace(line[end - 1]) { end -= 1 }
+        let text = line[start..<end]
+        if text.starts(with: "HTTP/".utf8) {
             // A new response (after `100 Continue`): start over.
-            let parts = text.split(separator: " ", maxSplits: 2)
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            let parts = text.split(separator: 0x20, maxSplits: 2)
+            status = parts.count > 1 ? Int(String(decoding: parts[1], as: UTF8.self)) ?? 0 : 0
             headers = [:]
             return
         }
-        guard let colon = text.firstIndex(of: ":") else { return }
-        let name = text[..<colon].lowercased()
-        let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        headers[name] = value
+        guard let colon = text.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var valueStart = colon + 1
+        while valueStart < end, isSpace(line[valueStart]) { valueStart += 1 }
+        headers[String(decoding: text[..<colon], as: UTF8.self).lowercased()] = String(decoding: line[valueStart..<end], as: UTF8.self)
     }
 
     func onData(_ chunk: UnsafeRawBufferPointer) -> Bool {

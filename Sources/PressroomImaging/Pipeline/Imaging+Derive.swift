@@ -9,9 +9,9 @@ extension Imaging {
     static let gamutSampleSize = 256
 
     func deriveSync(source: Data, catalog: PolicyCatalog) throws(ImagingError) -> DeriveResult {
-        let (probe, _) = try probeImage(source)
+        let (probe, _, bytes) = try probeImage(source)
         let sha = Imaging.sha256(source)
-        let base = try derivativeBase(source, catalog: catalog)
+        let base = try derivativeBase(bytes, catalog: catalog)
         var outputs: [ImageOutput] = []
         for policy in catalog.derivatives {
             outputs.append(try makeDerivative(of: base, policy: policy, sourceSHA256: sha).output)
@@ -34,7 +34,7 @@ extension Imaging {
     /// The one decode every derivative is made from: shrink-on-load to the catalog's largest
     /// derivative (or the analysis size). Derive and `policyOutput` both start here, so a
     /// preview is the same pixels whoever asks for it.
-    func derivativeBase(_ source: Data, catalog: PolicyCatalog) throws(ImagingError) -> VipsImage {
+    func derivativeBase(_ source: VipsImage.SourceBytes, catalog: PolicyCatalog) throws(ImagingError) -> VipsImage {
         var boxWidth = Imaging.analysisSize
         var boxHeight = Imaging.analysisSize
         for derivative in catalog.derivatives {
@@ -75,13 +75,17 @@ extension Imaging {
     }
 
     func inspectSync(source: Data, catalog: PolicyCatalog) throws(ImagingError) -> QualityReport {
-        let (probe, _) = try probeImage(source)
-        let base = try decodeRGB(source, width: Imaging.analysisSize, height: Imaging.analysisSize).materialized()
+        let (probe, _, bytes) = try probeImage(source)
+        let base = try decodeRGB(bytes, width: Imaging.analysisSize, height: Imaging.analysisSize).materialized()
         return try assess(base: base, probe: probe, sha: Imaging.sha256(source), catalog: catalog)
     }
 
+    func decodeRGB(_ data: Data, width: Int, height: Int) throws(ImagingError) -> VipsImage {
+        try decodeRGB(VipsImage.SourceBytes(data), width: width, height: height)
+    }
+
     /// Shrink-on-load decode, auto-rotated, converted to 8-bit sRGB without alpha.
-    func decodeRGB(_ source: Data, width: Int, height: Int) throws(ImagingError) -> VipsImage {
+    func decodeRGB(_ source: VipsImage.SourceBytes, width: Int, height: Int) throws(ImagingError) -> VipsImage {
         let image = try VipsImage.thumbnail(source, width: width, height: height, exportProfile: "srgb", intent: VIPS_INTENT_RELATIVE)
         return try image.normalizedRGB(background: [255, 255, 255])
     }

@@ -3,27 +3,27 @@ import Foundation
 extension Imaging {
     /// A policy's output, the same bytes its job writes: a thumbnail or preview exactly as
     /// `derive` makes it (fitted, watermarked), or a product's master as `render` makes it,
-    /// verified against the catalog's preview of the source.
+    /// verified against the catalog's preview of the source (a spool file the caller removes).
     public func policyOutput(source: Data, policy: ResolvedPolicy, catalog: PolicyCatalog, crop: CropRect?) async throws -> PolicyResult {
         try await run { try self.policyOutputSync(source: source, policy: policy, catalog: catalog, crop: crop) }
     }
 
     func policyOutputSync(source: Data, policy: ResolvedPolicy, catalog: PolicyCatalog, crop: CropRect?) throws(ImagingError) -> PolicyResult {
-        _ = try probeImage(source)
+        let bytes = try probeImage(source).bytes
         let sha = Imaging.sha256(source)
         guard policy.policy.kind == .product else {
             if crop != nil {
                 throw ImagingError(.invalidCrop, "\(policy.name) is a \(policy.policy.kind.rawValue) policy: it shows the whole photo, a crop applies to products")
             }
-            let made = try makeDerivative(of: try derivativeBase(source, catalog: catalog), policy: policy, sourceSHA256: sha)
-            return PolicyResult(output: made.output, width: made.width, height: made.height, render: nil)
+            let made = try makeDerivative(of: try derivativeBase(bytes, catalog: catalog), policy: policy, sourceSHA256: sha)
+            return PolicyResult(key: made.output.key, output: made.output, width: made.width, height: made.height, render: nil)
         }
         // What the customer saw: the render job verifies against the preview derive stored.
         var preview: Data?
         if let previewPolicy = catalog.derivatives.first(where: { $0.policy.kind == .preview }) {
-            preview = try makeDerivative(of: try derivativeBase(source, catalog: catalog), policy: previewPolicy, sourceSHA256: sha).output.data
+            preview = try makeDerivative(of: try derivativeBase(bytes, catalog: catalog), policy: previewPolicy, sourceSHA256: sha).output.data
         }
         let result = try renderSync(source: source, policy: policy, crop: crop, preview: preview)
-        return PolicyResult(output: result.master, width: result.verification.width, height: result.verification.height, render: result)
+        return PolicyResult(key: result.master.key, output: nil, width: result.verification.width, height: result.verification.height, render: result)
     }
 }

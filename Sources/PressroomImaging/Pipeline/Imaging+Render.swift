@@ -2,23 +2,87 @@ import CVips
 import Foundation
 
 extension Imaging {
+    /// Renders a master into a spool file and verifies it from there. Nothing here holds the
+    /// master whole: the pixels stream from the decode through the encoder into the file (one
+    /// libvips pipeline, as the vips CLI would run it), and verification reads the file back
+    /// sequentially. The file is removed again if anything fails.
     func renderSync(source: Data, policy resolved: ResolvedPolicy, crop: CropRect?, preview: Data?) throws(ImagingError) -> RenderResult {
         let policy = resolved.policy
         guard policy.kind == .product else {
             // A master of a preview would be a padded, unwatermarked square no customer sees.
             throw ImagingError(.policyInvalid, "\(policy.name) is a \(policy.kind.rawValue) policy, which derive makes; render takes product policies")
         }
-        let (probe, _) = try probeImage(source)
+        let (probe, _, bytes) = try probeImage(source)
         let plan = try RenderPlan(imageWidth: probe.uprightWidth, imageHeight: probe.uprightHeight, policy: policy, crop: crop)
+        let canvas = try masterPipeline(bytes, probe: probe, plan: plan, policy: resolved)
+        let format = policy.output.encoder
+        let cropKey = SHA256Hex.digest(Data((crop.map { $0.description } ?? "auto").utf8)).prefix(8)
+        let key = "masters/\(Imaging.sha256(source))/\(policy.name)-\(resolved.shortDigest)-\(cropKey)-v\(Imaging.masterVersion).\(format.fileExtension)"
+        let spooled = try SpoolWriter.write(canvas, as: format, into: configuration.spoolDirectory)
+        let verification: VerificationResult
+        do {
+            verification = try verifySync(master: spooled.file, policy: resolved, plan: plan, preview: preview)
+        } catch {
+            try? FileManager.default.removeItem(at: spooled.file)
+            throw error
+        }
+        logger.debug("rendered", metadata: ["key": "\(key)", "bytes": "\(spooled.byteCount)"])
+        let master = MasterFile(key: key, file: spooled.file, contentType: format.contentType, byteCount: spooled.byteCount,
+                                sha256: spooled.sha256, policy: policy.name)
+        return RenderResult(master: master, verification: verification, crop: plan.crop, effectiveDPI: plan.effectiveDPI)
+    }
+
+    /// The master's pixels as one lazy libvips pipeline: decode (shrink-on-load), crop, one
+    /// resampling pass to the content size, background, bleed, output colour, resolution.
+    private func masterPipeline(_ source: VipsImage.SourceBytes, probe: ImageProbe, plan: RenderPlan, policy resolved: ResolvedPolicy) throws(ImagingError) -> VipsImage {
+        let policy = resolved.policy
+        var canvas = try masterContent(source, probe: probe, plan: plan, policy: policy)
+        if plan.bleed > 0 {
+            let bleed = plan.bleed
+            // A blurred background was rendered to memory (see `background`): it can be read in any order.
+            let inMemory = policy.aspect == .fit && policy.background.kind == .blur
+                && (plan.contentWidth != plan.trimWidth || plan.contentHeight != plan.trimHeight)
+            switch policy.bleed.fill {
+            case .mirror where !inMemory && bleed < canvas.width && bleed < canvas.height:
+                canvas = try mirroredBleed(canvas, bleed: bleed) { () throws(ImagingError) in
+                    try self.masterContent(source, probe: probe, plan: plan, policy: policy)
+                }
+            case .mirror, .copy, .background:
+                let extend: VipsExtend
+                switch policy.bleed.fill {
+                case .mirror: extend = VIPS_EXTEND_MIRROR
+                case .copy: extend = VIPS_EXTEND_COPY
+                case .background: extend = VIPS_EXTEND_BACKGROUND
+                }
+                // Copied edges re-read only the first and last row; a mirror here reads memory.
+                canvas = try canvas.embed(
+                    x: bleed, y: bleed, width: plan.canvasWidth, height: plan.canvasHeight,
+                    extend: extend, background: colorValues(policy.background.color, for: canvas))
+            }
+        }
+        // Output colour: from the embedded profile (sRGB when none) to the policy's, with its intent and BPC.
+        canvas = try canvas.iccTransform(
+            to: resolved.profile.vipsName, fallback: "srgb", intent: policy.output.intent.vipsIntent,
+            blackPointCompensation: policy.output.blackPointCompensation)
+        canvas = try canvas.settingResolution(dotsPerInch: policy.size.dpi)
+        if policy.output.stripMetadata {
+            canvas = try canvas.strippingMetadata()
+        }
+        return canvas
+    }
+
+    /// The trim area's pixels, lazily: shrink-on-load decode, crop, the content size, background.
+    private func masterContent(_ source: VipsImage.SourceBytes, probe: ImageProbe, plan: RenderPlan, policy: ProductPolicy) throws(ImagingError) -> VipsImage {
         let sourceWidth = Double(probe.uprightWidth)
         let sourceHeight = Double(probe.uprightHeight)
-
-        // Shrink on load only as far as the crop still covers the content at full resolution.
+        // Shrink on load only as far as the crop still covers the content at full resolution. The
+        // box is the source at exactly that scale, so the crop of the thumbnail is the content
+        // size to a pixel or two and needs no second resampling pass.
         let cropWidth = plan.crop.width * sourceWidth
         let cropHeight = plan.crop.height * sourceHeight
         let scale = min(1, max(Double(plan.contentWidth) / cropWidth, Double(plan.contentHeight) / cropHeight))
-        let boxWidth = min(probe.uprightWidth, Int((sourceWidth * scale).rounded(.up)) + 2)
-        let boxHeight = min(probe.uprightHeight, Int((sourceHeight * scale).rounded(.up)) + 2)
+        let boxWidth = min(probe.uprightWidth, Int((sourceWidth * scale).rounded(.up)))
+        let boxHeight = min(probe.uprightHeight, Int((sourceHeight * scale).rounded(.up)))
         var image = try VipsImage.thumbnail(source, width: boxWidth, height: boxHeight, exportProfile: nil, intent: policy.output.intent.vipsIntent)
         // libvips' thumbnail converts CMYK to sRGB but leaves the CMYK profile attached; drop it
         // so the output transform starts from sRGB.
@@ -29,49 +93,41 @@ extension Imaging {
             image = try image.normalizedRGB(background: policy.background.color)
         }
 
-        // Crop in the thumbnail's coordinates, then scale to the content size exactly.
+        // Crop in the thumbnail's coordinates, then bring it to the content size exactly.
         let left = min(image.width - 1, Int((plan.crop.x * Double(image.width)).rounded()))
         let top = min(image.height - 1, Int((plan.crop.y * Double(image.height)).rounded()))
         let width = max(1, min(image.width - left, Int((plan.crop.width * Double(image.width)).rounded())))
         let height = max(1, min(image.height - top, Int((plan.crop.height * Double(image.height)).rounded())))
-        let region = try image.extractArea(left: left, top: top, width: width, height: height)
-            .resized(width: plan.contentWidth, height: plan.contentHeight)
-            // Decoding is sequential (shrink-on-load); mirrored bleed and blurred backgrounds
-            // read out of order, so the content is rendered to memory once here.
-            .materialized()
-
-        var canvas = region
+        var content = try image.extractArea(left: left, top: top, width: width, height: height)
+        if abs(width - plan.contentWidth) <= 2, abs(height - plan.contentHeight) <= 2 {
+            content = try content.pinned(width: plan.contentWidth, height: plan.contentHeight)
+        } else {
+            content = try content.resized(width: plan.contentWidth, height: plan.contentHeight)
+        }
         if policy.aspect == .fit, plan.contentWidth != plan.trimWidth || plan.contentHeight != plan.trimHeight {
-            canvas = try background(for: region, plan: plan, policy: policy)
+            content = try background(for: content, plan: plan, policy: policy)
         }
-        if plan.bleed > 0 {
-            let extend: VipsExtend
-            switch policy.bleed.fill {
-            case .mirror: extend = VIPS_EXTEND_MIRROR
-            case .copy: extend = VIPS_EXTEND_COPY
-            case .background: extend = VIPS_EXTEND_BACKGROUND
-            }
-            canvas = try canvas.embed(
-                x: plan.bleed, y: plan.bleed, width: plan.canvasWidth, height: plan.canvasHeight,
-                extend: extend, background: colorValues(policy.background.color, for: canvas))
-        }
-        // Output colour: from the embedded profile (sRGB when none) to the policy's, with its intent and BPC.
-        canvas = try canvas.iccTransform(
-            to: resolved.profile.vipsName, fallback: "srgb", intent: policy.output.intent.vipsIntent,
-            blackPointCompensation: policy.output.blackPointCompensation)
-        canvas = try canvas.settingResolution(dotsPerInch: policy.size.dpi)
-        if policy.output.stripMetadata {
-            canvas = try canvas.strippingMetadata()
-        }
-        let format = policy.output.encoder
-        let data = try canvas.encoded(format)
-        let cropKey = SHA256Hex.digest(Data((crop.map { $0.description } ?? "auto").utf8)).prefix(8)
-        let key = "masters/\(Imaging.sha256(source))/\(policy.name)-\(resolved.shortDigest)-\(cropKey)-v\(Imaging.pipelineVersion).\(format.fileExtension)"
-        let verification = try verifySync(master: data, policy: resolved, plan: plan, preview: preview)
-        logger.debug("rendered", metadata: ["key": "\(key)", "bytes": "\(data.count)"])
-        return RenderResult(
-            master: ImageOutput(key: key, data: data, contentType: format.contentType, policy: policy.name),
-            verification: verification, crop: plan.crop, effectiveDPI: plan.effectiveDPI)
+        return content
+    }
+
+    /// A mirrored bleed around a sequential pipeline without rendering it to memory. The sides
+    /// mirror within each row; the top and bottom reflect rows, which a sequential decode gives
+    /// only top-down: the top comes from a second pass over just the first `bleed` rows (kept in
+    /// memory), the bottom from a cache of the last rows read. Memory grows with the bleed and
+    /// the width, not with the print's area. Same pixels as `embed` with `VIPS_EXTEND_MIRROR`.
+    private func mirroredBleed(_ content: VipsImage, bleed: Int, firstRows: () throws(ImagingError) -> VipsImage) throws(ImagingError) -> VipsImage {
+        let width = content.width + 2 * bleed
+        let height = content.height
+        let middle = try content.embed(x: bleed, y: 0, width: width, height: height, extend: VIPS_EXTEND_MIRROR)
+            .cachingRecentRows(bleed)
+        let top = try firstRows().extractArea(left: 0, top: 0, width: content.width, height: bleed)
+            .embed(x: bleed, y: 0, width: width, height: bleed, extend: VIPS_EXTEND_MIRROR)
+            .flipped(horizontally: false)
+            // Not a watched root: the join would report the sink's progress to it, not to the
+            // decode, and cancelling the job would then stop nothing.
+            .materialized(watched: false)
+        let bottom = try middle.extractArea(left: 0, top: height - bleed, width: width, height: bleed).flipped(horizontally: false)
+        return try top.joined(below: middle).joined(below: bottom)
     }
 
     /// Places the fitted image on the policy's background: a flat colour or a blurred, enlarged copy.
@@ -84,6 +140,9 @@ extension Imaging {
                 x: x, y: y, width: plan.trimWidth, height: plan.trimHeight, extend: VIPS_EXTEND_BACKGROUND,
                 background: colorValues(policy.background.color, for: region))
         case .blur:
+            // The blurred copy and the sharp image read the content at different rates: a
+            // sequential decode cannot serve both, so this (rare) fill renders the content to memory.
+            let region = try region.materialized()
             let cover = max(Double(plan.trimWidth) / Double(region.width), Double(plan.trimHeight) / Double(region.height))
             let coverWidth = max(plan.trimWidth, Int((Double(region.width) * cover).rounded(.up)))
             let coverHeight = max(plan.trimHeight, Int((Double(region.height) * cover).rounded(.up)))

@@ -8,13 +8,24 @@ extension Imaging {
     /// Mean absolute difference (0–255) above which master and preview are different pictures.
     static let maxPreviewDifference = 28.0
 
-    func verifySync(master: Data, policy resolved: ResolvedPolicy, plan: RenderPlan, preview: Data?) throws(ImagingError) -> VerificationResult {
+    /// The JPEG decoder's shrink (1, 2, 4 or 8) that still leaves the content at least 512 px
+    /// on its long edge, twice the size measured.
+    static func jpegShrink(longEdge: Int) -> Int {
+        var shrink = 8
+        while shrink > 1, longEdge / shrink < 512 { shrink /= 2 }
+        return shrink
+    }
+
+    /// Re-reads a spooled master once, sequentially: the header for size, profile and colour
+    /// space, then the pixels shrunk on the way in (JPEG at 1/8 scale in the decoder itself)
+    /// for the blank check and the comparison with the preview.
+    func verifySync(master file: URL, policy resolved: ResolvedPolicy, plan: RenderPlan, preview: Data?) throws(ImagingError) -> VerificationResult {
         func fail(_ reason: String) -> ImagingError {
             ImagingError(.verificationFailed, "\(resolved.name) master: \(reason)")
         }
         let image: VipsImage
         do {
-            image = try VipsImage.open(master, sequential: false)
+            image = try VipsImage.open(file: file, sequential: true)
         } catch {
             throw fail("cannot re-open: \(error.message)")
         }
@@ -37,10 +48,24 @@ extension Imaging {
             }
         }
         // Measure on a small sRGB copy of the content area: cheap, and comparable with the preview.
-        let small = try image.iccTransform(to: "srgb", fallback: "srgb", intent: VIPS_INTENT_RELATIVE, blackPointCompensation: false)
-            .extractArea(left: plan.bleed + plan.contentX, top: plan.bleed + plan.contentY, width: plan.contentWidth, height: plan.contentHeight)
-            .fitting(width: 256, height: 256)
-            .materialized()
+        // Shrink first and convert the few pixels left; the decoder shrinks JPEG for free.
+        let shrink = image.loader == "jpegload" ? Self.jpegShrink(longEdge: max(plan.contentWidth, plan.contentHeight)) : 1
+        let small: VipsImage
+        do {
+            let pixels = shrink > 1 ? try VipsImage.open(file: file, sequential: true, shrink: shrink) : image
+            let scaleX = Double(pixels.width) / Double(image.width)
+            let scaleY = Double(pixels.height) / Double(image.height)
+            let left = min(pixels.width - 1, Int((Double(plan.bleed + plan.contentX) * scaleX).rounded()))
+            let top = min(pixels.height - 1, Int((Double(plan.bleed + plan.contentY) * scaleY).rounded()))
+            let width = max(1, min(pixels.width - left, Int((Double(plan.contentWidth) * scaleX).rounded())))
+            let height = max(1, min(pixels.height - top, Int((Double(plan.contentHeight) * scaleY).rounded())))
+            small = try pixels.extractArea(left: left, top: top, width: width, height: height)
+                .fitting(width: 256, height: 256)
+                .iccTransform(to: "srgb", fallback: "srgb", intent: VIPS_INTENT_RELATIVE, blackPointCompensation: false)
+                .materialized()
+        } catch {
+            throw fail("cannot decode: \(error.message)")
+        }
         let deviation = try small.standardDeviation()
         guard deviation > 2 else { throw fail(String(format: "blank (pixel deviation %.2f)", deviation)) }
 

@@ -8,8 +8,9 @@ extension Imaging {
         try probeImage(data).probe
     }
 
-    /// Probes and returns the lazily opened header image too.
-    func probeImage(_ data: Data) throws(ImagingError) -> (probe: ImageProbe, image: VipsImage) {
+    /// Probes and returns the lazily opened header image too, and the bytes it was opened from:
+    /// later decodes of the same source share them instead of copying the upload again.
+    func probeImage(_ data: Data) throws(ImagingError) -> (probe: ImageProbe, image: VipsImage, bytes: VipsImage.SourceBytes) {
         guard data.count <= configuration.maxBytes else {
             throw ImagingError(.tooLarge, "\(data.count) bytes exceeds the \(configuration.maxBytes)-byte cap")
         }
@@ -28,9 +29,10 @@ extension Imaging {
         guard let loader, loader.lowercased().contains(format.loaderKeyword) else {
             throw ImagingError(.unsupportedFormat, "libvips has no \(format.rawValue) loader for this content (found \(loader ?? "none"))")
         }
+        let bytes = VipsImage.SourceBytes(data)
         let image: VipsImage
         do {
-            image = try VipsImage.open(data, sequential: true)
+            image = try VipsImage.open(bytes, sequential: true)
         } catch where error.message.contains("Unsupported") {
             // e.g. lossless JPEG (SOF3): a valid file of a variant libjpeg cannot decode.
             throw ImagingError(.unsupportedFormat, error.message)
@@ -69,7 +71,7 @@ extension Imaging {
             orientation: min(8, max(1, image.orientation)), bands: image.bands, bitsPerSample: bits,
             hasAlpha: image.hasAlpha, interpretation: interpretationName,
             pageCount: max(1, image.pageCount), embeddedProfile: embedded)
-        return (probe, image)
+        return (probe, image, bytes)
     }
 
     /// Refuses strips and slivers from the header alone: no product prints them, and their cost

@@ -10,22 +10,30 @@ public final class VipsImage: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<CVips.VipsImage>
     /// The encoded bytes the pixels are (lazily) read from.
     private let source: SourceBytes?
+    /// Other images this one reads from (a join's second input), kept alive with their bytes.
+    private let inputs: [VipsImage]
 
     /// Heap storage for encoded bytes whose address libvips keeps.
     final class SourceBytes: @unchecked Sendable {
         let pointer: UnsafeMutableRawBufferPointer
+        /// The encoded length (the allocation is at least one byte).
+        let length: Int
         init(_ data: Data) {
+            length = data.count
             pointer = .allocate(byteCount: max(data.count, 1), alignment: 16)
             _ = data.copyBytes(to: pointer.bindMemory(to: UInt8.self))
         }
-        var count: Int { pointer.count }
         deinit { pointer.deallocate() }
     }
 
-    init(_ pointer: UnsafeMutablePointer<CVips.VipsImage>, source: SourceBytes?) {
+    init(_ pointer: UnsafeMutablePointer<CVips.VipsImage>, source: SourceBytes?, inputs: [VipsImage] = []) {
         self.pointer = pointer
         self.source = source
+        self.inputs = inputs
     }
+
+    /// The encoded bytes this image decodes from, to open the same source again without a copy.
+    var encodedBytes: SourceBytes? { source }
 
     /// A new pipeline root (a decode, pixels in memory): watched by the calling job's
     /// cancellation, so everything computed from it stops when the job is cancelled.
@@ -40,21 +48,32 @@ public final class VipsImage: @unchecked Sendable {
 
     /// Opens encoded bytes lazily: only the header is read until pixels are needed.
     static func open(_ data: Data, sequential: Bool) throws(ImagingError) -> VipsImage {
-        let bytes = SourceBytes(data)
-        guard let image = pressroom_vips_new_from_buffer(bytes.pointer.baseAddress, data.count, sequential ? 1 : 0, 1) else {
+        try open(SourceBytes(data), sequential: sequential)
+    }
+
+    /// The same over bytes already copied for libvips (shared by several decodes of one source).
+    static func open(_ bytes: SourceBytes, sequential: Bool) throws(ImagingError) -> VipsImage {
+        guard let image = pressroom_vips_new_from_buffer(bytes.pointer.baseAddress, bytes.length, sequential ? 1 : 0, 1) else {
             throw VipsError.take(.corrupt, "cannot read image header")
         }
         return .root(image, source: bytes)
     }
 
+    /// Opens a file lazily; `shrink` > 1 asks the JPEG loader to decode at 1/shrink scale.
+    static func open(file: URL, sequential: Bool, shrink: Int = 1) throws(ImagingError) -> VipsImage {
+        guard let image = pressroom_vips_new_from_file(file.path, sequential ? 1 : 0, Int32(shrink)) else {
+            throw VipsError.take(.corrupt, "cannot read image header")
+        }
+        return .root(image, source: nil)
+    }
+
     /// Shrink-on-load thumbnail fitting a box, auto-rotated; `exportProfile` converts colour.
     static func thumbnail(
-        _ data: Data, width: Int, height: Int, exportProfile: String?, intent: VipsIntent
+        _ bytes: SourceBytes, width: Int, height: Int, exportProfile: String?, intent: VipsIntent
     ) throws(ImagingError) -> VipsImage {
-        let bytes = SourceBytes(data)
         var out: UnsafeMutablePointer<CVips.VipsImage>?
         let result = pressroom_vips_thumbnail_buffer(
-            bytes.pointer.baseAddress, data.count, &out, Int32(width), Int32(height), VIPS_SIZE_DOWN,
+            bytes.pointer.baseAddress, bytes.length, &out, Int32(width), Int32(height), VIPS_SIZE_DOWN,
             nil, exportProfile, intent, 1)
         guard result == 0, let out else { throw VipsError.take(.corrupt, "cannot decode image") }
         return .root(out, source: bytes)
@@ -89,6 +108,12 @@ public final class VipsImage: @unchecked Sendable {
     var orientation: Int { Int(vips_image_get_orientation(pointer)) }
     var pageCount: Int { Int(vips_image_get_n_pages(pointer)) }
     var pageHeight: Int { Int(vips_image_get_page_height(pointer)) }
+    /// The libvips loader that opened the image ("jpegload", "tiffload"...).
+    var loader: String? {
+        var value: UnsafePointer<CChar>?
+        guard vips_image_get_typeof(pointer, "vips-loader") != 0, vips_image_get_string(pointer, "vips-loader", &value) == 0, let value else { return nil }
+        return String(cString: value)
+    }
 
     /// The embedded ICC profile, if any.
     public var iccProfile: Data? {
@@ -118,10 +143,11 @@ public final class VipsImage: @unchecked Sendable {
 
     // MARK: Operations
 
-    private func derive(_ what: String, code: ImagingError.Code = .corrupt, _ body: (inout UnsafeMutablePointer<CVips.VipsImage>?) -> Int32) throws(ImagingError) -> VipsImage {
+    private func derive(_ what: String, code: ImagingError.Code = .corrupt, reading others: [VipsImage] = [],
+                        _ body: (inout UnsafeMutablePointer<CVips.VipsImage>?) -> Int32) throws(ImagingError) -> VipsImage {
         var out: UnsafeMutablePointer<CVips.VipsImage>?
         guard body(&out) == 0, let out else { throw VipsError.take(code, what) }
-        return VipsImage(out, source: source)
+        return VipsImage(out, source: source, inputs: inputs + others)
     }
 
     /// Clockwise quarter turns.
@@ -156,8 +182,14 @@ public final class VipsImage: @unchecked Sendable {
         let v = Double(height) / Double(self.height)
         let resized = try derive("resize") { pressroom_vips_resize(pointer, &$0, h, v) }
         // Rounding inside vips_resize can leave a pixel more or less; pin the size exactly.
-        if resized.width == width && resized.height == height { return resized }
-        return try resized.embed(x: 0, y: 0, width: width, height: height, extend: VIPS_EXTEND_COPY)
+        return try resized.pinned(width: width, height: height)
+    }
+
+    /// Exactly `width`×`height` without resampling: cuts or repeats the right and bottom edge
+    /// (for sizes a rounding away from the wanted one).
+    func pinned(width: Int, height: Int) throws(ImagingError) -> VipsImage {
+        if width == self.width && height == self.height { return self }
+        return try embed(x: 0, y: 0, width: width, height: height, extend: VIPS_EXTEND_COPY)
     }
 
     func embed(x: Int, y: Int, width: Int, height: Int, extend: VipsExtend, background: [Double] = []) throws(ImagingError) -> VipsImage {
@@ -168,8 +200,13 @@ public final class VipsImage: @unchecked Sendable {
         }
     }
 
+    /// `other` below this image (same width).
+    func joined(below other: VipsImage) throws(ImagingError) -> VipsImage {
+        try derive("join", reading: [other]) { pressroom_vips_join(pointer, other.pointer, &$0) }
+    }
+
     func inserting(_ sub: VipsImage, x: Int, y: Int) throws(ImagingError) -> VipsImage {
-        try derive("insert") { pressroom_vips_insert(pointer, sub.pointer, &$0, Int32(x), Int32(y)) }
+        try derive("insert", reading: [sub]) { pressroom_vips_insert(pointer, sub.pointer, &$0, Int32(x), Int32(y)) }
     }
 
     func flattened(background: [Double]) throws(ImagingError) -> VipsImage {
@@ -230,13 +267,25 @@ public final class VipsImage: @unchecked Sendable {
             pressroom_vips_image_watermark(pointer, &out, raw.baseAddress, raw.count, widthFraction, opacity, placement)
         }
         guard result == 0, let out else { throw VipsError.take(.internal, "image watermark") }
-        return VipsImage(out, source: source)
+        return VipsImage(out, source: source, inputs: inputs)
     }
 
-    /// Renders the pipeline into memory, so later branches do not decode again.
-    func materialized() throws(ImagingError) -> VipsImage {
+    /// Keeps the last `rows` rows (plus the strips in flight) computed, so an operation that
+    /// reaches back a bounded distance (a mirrored bleed) reads a sequential pipeline without
+    /// rendering it to memory whole.
+    func cachingRecentRows(_ rows: Int) throws(ImagingError) -> VipsImage {
+        let stripHeight = 16
+        // Strips in flight: the sink's two buffers per worker, each up to 128 rows tall.
+        let tiles = (rows + stripHeight - 1) / stripHeight + 2 * max(2, Int(vips_concurrency_get())) * (128 / stripHeight)
+        return try derive("tilecache") { pressroom_vips_sequential_cache(pointer, &$0, Int32(stripHeight), Int32(tiles)) }
+    }
+
+    /// Renders the pipeline into memory, so later branches do not decode again. The copy is a
+    /// new root the job's cancellation watches, unless it is only a side input of a pipeline
+    /// whose own root must stay the one a sink reports progress to (see `Imaging.mirroredBleed`).
+    func materialized(watched: Bool = true) throws(ImagingError) -> VipsImage {
         guard let out = pressroom_vips_copy_memory(pointer) else { throw VipsError.take(.corrupt, "cannot decode image") }
-        return .root(out, source: nil)
+        return watched ? .root(out, source: nil) : VipsImage(out, source: nil)
     }
 
     // MARK: Measurements
@@ -279,20 +328,30 @@ public final class VipsImage: @unchecked Sendable {
 
     // MARK: Encoding
 
+    /// Small outputs (thumbnails, previews, reports' images) encoded in memory.
     public func encoded(_ format: OutputFormat) throws(ImagingError) -> Data {
-        var buffer: UnsafeMutableRawPointer?
+        guard let target = pressroom_vips_memory_target_new() else { throw VipsError.take(.internal, "cannot make a memory target") }
+        defer { g_object_unref(UnsafeMutableRawPointer(target)) }
+        try write(format, to: target)
         var length = 0
+        guard let bytes = pressroom_vips_memory_target_bytes(target, &length) else { return Data() }
+        return Data(bytes: bytes, count: length)
+    }
+
+    /// Encodes into a libvips target (a spool file or memory) as libvips computes the pixels.
+    /// `streaming` leaves out JPEG's optimised Huffman tables: libjpeg computes them from every
+    /// coefficient of the image, held in memory (about three bytes a pixel), so a master streams
+    /// without them, as the vips CLI writes it; small outputs keep the few percent they save.
+    func write(_ format: OutputFormat, to target: UnsafeMutablePointer<CVips.VipsTarget>, streaming: Bool = false) throws(ImagingError) {
         let result: Int32
         switch format {
         case .jpeg(let quality, let subsampling):
-            result = pressroom_vips_jpegsave_buffer(pointer, &buffer, &length, Int32(quality), 0, subsampling ? 0 : 1, 1)
+            result = pressroom_vips_jpegsave_target(pointer, target, Int32(quality), 0, subsampling ? 0 : 1, streaming ? 0 : 1)
         case .png(let compression):
-            result = pressroom_vips_pngsave_buffer(pointer, &buffer, &length, Int32(compression))
+            result = pressroom_vips_pngsave_target(pointer, target, Int32(compression))
         case .tiff(let compression):
-            result = pressroom_vips_tiffsave_buffer(pointer, &buffer, &length, compression.vipsValue, 90, compression == .none ? 0 : 1)
+            result = pressroom_vips_tiffsave_target(pointer, target, compression.vipsValue, 90, compression == .none ? 0 : 1)
         }
-        guard result == 0, let buffer else { throw VipsError.take(.corrupt, "cannot encode \(format.name)") }
-        defer { g_free(buffer) }
-        return Data(bytes: buffer, count: length)
+        guard result == 0 else { throw VipsError.take(.corrupt, "cannot encode \(format.name)") }
     }
 }

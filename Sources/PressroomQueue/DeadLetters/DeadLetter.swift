@@ -5,6 +5,8 @@ public struct DeadLetter: Sendable, Codable, Equatable {
     /// The dead-letter entry id (what `dlq show/replay/purge` take).
     public var id: String
     public var queue: String
+    /// The queue partition whose dead-letter stream holds it.
+    public var partition: Int
     public var jobID: String?
     public var type: String?
     public var attempts: Int
@@ -20,10 +22,11 @@ public struct DeadLetter: Sendable, Codable, Equatable {
     /// Every field as stored, for `dlq show`.
     public var fields: [String: String]
 
-    public init(queue: String, entry: StreamEntry) {
+    public init(queue: String, partition: Int = 0, entry: StreamEntry) {
         let f = Dictionary(entry.fields ?? [], uniquingKeysWith: { a, _ in a })
         self.id = entry.id
         self.queue = queue
+        self.partition = partition
         self.jobID = f[WireFormat.Field.id]
         self.type = f[WireFormat.Field.type]
         self.attempts = Int(f["attempts"] ?? "") ?? 1
@@ -37,8 +40,9 @@ public struct DeadLetter: Sendable, Codable, Equatable {
         self.fields = f
     }
 
-    /// `QUEUE/ID`: unambiguous across queues, what the CLI prints and takes.
-    public var reference: String { "\(queue)/\(id)" }
+    /// `QUEUE/ID` (partition 0) or `QUEUE/PARTITION/ID`: unambiguous across
+    /// queues and partitions, what the CLI prints and takes.
+    public var reference: String { partition == 0 ? "\(queue)/\(id)" : "\(queue)/\(partition)/\(id)" }
 
     /// What kind of failure, for stats: malformed, unknown_type, poison, trimmed, or the error class.
     public var reasonKind: String {

@@ -3,17 +3,25 @@ import Foundation
 /// Operator actions on dead-letter streams: list, show, replay, purge, stats.
 /// Works in pages so it stays cheap on large streams, and every replay is one
 /// atomic script, so an interrupted bulk replay never leaves an entry both
-/// replayed and still dead.
+/// replayed and still dead. A partitioned queue's dead letters are read
+/// partition by partition; each one names its partition.
 public struct DeadLetterAdmin: Sendable {
     public let namespace: String
     public let queues: [String]
+    private let layouts: [String: QueuePartitions]
     private let client: RedisClient
     /// Entries read per page.
     public var pageSize = 200
 
+    /// Queues of one partition each.
     public init(namespace: String, queues: [String], client: RedisClient) {
+        self.init(queues: queues.map { QueuePartitions(namespace: namespace, queue: $0) }, namespace: namespace, client: client)
+    }
+
+    public init(queues: [QueuePartitions], namespace: String, client: RedisClient) {
         self.namespace = namespace
-        self.queues = queues.sorted()
+        self.queues = queues.map(\.queue).sorted()
+        self.layouts = Dictionary(queues.map { ($0.queue, $0) }, uniquingKeysWith: { a, _ in a })
         self.client = client
     }
 
@@ -47,7 +55,14 @@ public struct DeadLetterAdmin: Sendable {
         }
     }
 
-    public func keys(_ queue: String) -> QueueKeys { QueueKeys(namespace: namespace, queue: queue) }
+    /// Every partition read of `queue`.
+    public func partitions(_ queue: String) -> [QueueKeys] {
+        (layouts[queue] ?? QueuePartitions(namespace: namespace, queue: queue)).all
+    }
+
+    public func keys(_ queue: String, partition: Int = 0) -> QueueKeys {
+        QueueKeys(namespace: namespace, queue: queue, partition: partition)
+    }
 
     /// Dead letters matching `filter`, oldest first, across the selected queues.
     public func list(_ filter: Filter = Filter()) async throws -> [DeadLetter] {
@@ -63,13 +78,13 @@ public struct DeadLetterAdmin: Sendable {
     /// the filter's limit is reached.
     public func forEachPage(_ filter: Filter, _ body: ([DeadLetter]) async throws -> Bool) async throws {
         var remaining = filter.limit ?? Int.max
-        for queue in selectedQueues(filter) {
+        for keys in selectedQueues(filter).flatMap(partitions) {
             var start = filter.since.map { String(Int64($0.timeIntervalSince1970 * 1000)) + "-0" } ?? "-"
             while remaining > 0 {
-                let reply = try await client.call(["XRANGE", keys(queue).dead, start, "+", "COUNT", String(pageSize)])
+                let reply = try await client.call(["XRANGE", keys.dead, start, "+", "COUNT", String(pageSize)])
                 let entries = StreamEntry.parseEntries(reply)
                 if entries.isEmpty { break }
-                var page = entries.map { DeadLetter(queue: queue, entry: $0) }.filter(filter.matches)
+                var page = entries.map { DeadLetter(queue: keys.queue, partition: keys.partition, entry: $0) }.filter(filter.matches)
                 if page.count > remaining { page = Array(page.prefix(remaining)) }
                 remaining -= page.count
                 if !page.isEmpty, try await !body(page) { return }
@@ -79,32 +94,38 @@ public struct DeadLetterAdmin: Sendable {
         }
     }
 
-    /// The dead letter a reference names: `QUEUE/ID` (as `dlq list` prints
-    /// it), or a bare entry id with `queue`, or a bare id found in one queue
-    /// only (entry ids are unique per stream, not across queues).
+    /// The dead letter a reference names: `QUEUE/ID` or `QUEUE/PARTITION/ID`
+    /// (as `dlq list` prints it), or a bare entry id with `queue`, or a bare
+    /// id found in one place only (entry ids are unique per stream, not
+    /// across queues or partitions).
     public func show(id reference: String, queue: String? = nil) async throws -> DeadLetter? {
         var id = reference
-        var queues = queue.map { [$0] } ?? self.queues
-        if let slash = reference.firstIndex(of: "/") {
-            queues = [String(reference[..<slash])]
-            id = String(reference[reference.index(after: slash)...])
+        var places = (queue.map { [$0] } ?? self.queues).flatMap(partitions)
+        let parts = reference.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 2 {
+            places = partitions(parts[0])
+            id = parts[1]
+        } else if parts.count == 3, let partition = Int(parts[1]), partition >= 0 {
+            places = [keys(parts[0], partition: partition)]
+            id = parts[2]
         }
         var found: [DeadLetter] = []
-        for q in queues {
-            let entries = StreamEntry.parseEntries(try await client.call(["XRANGE", keys(q).dead, id, id]))
-            if let entry = entries.first { found.append(DeadLetter(queue: q, entry: entry)) }
+        for keys in places {
+            let entries = StreamEntry.parseEntries(try await client.call(["XRANGE", keys.dead, id, id]))
+            if let entry = entries.first { found.append(DeadLetter(queue: keys.queue, partition: keys.partition, entry: entry)) }
         }
         if found.count > 1 {
-            throw AmbiguousReference(id: id, queues: found.map(\.queue))
+            throw AmbiguousReference(id: id, references: found.map(\.reference))
         }
         return found.first
     }
 
     public struct AmbiguousReference: Error, CustomStringConvertible {
         public let id: String
-        public let queues: [String]
+        /// Where it was found, as unambiguous references.
+        public let references: [String]
         public var description: String {
-            "dead-letter id \(id) exists on several queues (\(queues.joined(separator: ", "))); write it as QUEUE/\(id)"
+            "dead-letter id \(id) exists in several places; write it as one of \(references.joined(separator: ", "))"
         }
     }
 
@@ -118,9 +139,11 @@ public struct DeadLetterAdmin: Sendable {
     }
 
     /// Re-enqueues one dead letter and removes it from the dead-letter stream
-    /// in one atomic step. Replaying the same id twice enqueues it once.
+    /// in one atomic step. Replaying the same id twice enqueues it once. The
+    /// job goes back onto the partition it died on (one slot, one script),
+    /// which workers read for as long as it holds jobs (docs/operations.md).
     public func replay(_ letter: DeadLetter) async throws -> ReplayOutcome {
-        let k = keys(letter.queue)
+        let k = keys(letter.queue, partition: letter.partition)
         let reply = try await DeadLetterScripts.replay.run(
             on: client,
             keys: [k.dead, k.stream, k.job(letter.jobID ?? "-")],
@@ -136,8 +159,8 @@ public struct DeadLetterAdmin: Sendable {
     @discardableResult
     public func purge(_ letters: [DeadLetter]) async throws -> Int {
         var removed = 0
-        for (queue, group) in Dictionary(grouping: letters, by: \.queue) {
-            removed += Int(try await client.call(["XDEL", keys(queue).dead] + group.map(\.id)).int ?? 0)
+        for (place, group) in Dictionary(grouping: letters, by: { PartitionRef(queue: $0.queue, partition: $0.partition) }) {
+            removed += Int(try await client.call(["XDEL", keys(place.queue, partition: place.partition).dead] + group.map(\.id)).int ?? 0)
         }
         return removed
     }
@@ -149,6 +172,9 @@ public struct DeadLetterAdmin: Sendable {
             for letter in page {
                 stats.total += 1
                 stats.byQueue[letter.queue, default: 0] += 1
+                if (layouts[letter.queue]?.readCount ?? 1) > 1 {
+                    stats.byPartition["\(letter.queue)/\(letter.partition)", default: 0] += 1
+                }
                 stats.byType[letter.type ?? "(none)", default: 0] += 1
                 stats.byErrorClass[letter.errorClass, default: 0] += 1
                 stats.byReasonKind[letter.reasonKind, default: 0] += 1
@@ -161,11 +187,18 @@ public struct DeadLetterAdmin: Sendable {
     private func selectedQueues(_ filter: Filter) -> [String] {
         filter.queue.map { [$0] } ?? queues
     }
+
+    private struct PartitionRef: Hashable {
+        let queue: String
+        let partition: Int
+    }
 }
 
 public struct DeadLetterStats: Sendable, Codable, Equatable {
     public var total = 0
     public var byQueue: [String: Int] = [:]
+    /// `QUEUE/PARTITION` of partitioned queues.
+    public var byPartition: [String: Int] = [:]
     public var byType: [String: Int] = [:]
     public var byErrorClass: [String: Int] = [:]
     public var byReasonKind: [String: Int] = [:]

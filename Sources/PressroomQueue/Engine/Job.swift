@@ -7,6 +7,8 @@ public struct Job: Sendable {
     public let id: String
     public let type: String
     public let queue: String
+    /// The queue partition it was read from (its events and state live there).
+    public let partition: Int
     /// 1 on the first run, incremented by each retry.
     public let attempt: Int
     /// The payload JSON exactly as the producer sent it.
@@ -18,8 +20,9 @@ public struct Job: Sendable {
     /// Every field of the stream entry, for handlers that need extra metadata.
     public let fields: [String: String]
 
-    public init(id: String, type: String, queue: String, attempt: Int, payload: Data, entryID: String, enqueuedAt: Date?, fields: [String: String]) {
+    public init(id: String, type: String, queue: String, attempt: Int, payload: Data, entryID: String, enqueuedAt: Date?, fields: [String: String], partition: Int = 0) {
         self.id = id
+        self.partition = partition
         self.type = type
         self.queue = queue
         self.attempt = attempt
@@ -27,6 +30,11 @@ public struct Job: Sendable {
         self.entryID = entryID
         self.enqueuedAt = enqueuedAt
         self.fields = fields
+    }
+
+    /// Where this job's events and state are.
+    public func keys(namespace: String) -> QueueKeys {
+        QueueKeys(namespace: namespace, queue: queue, partition: partition)
     }
 
     /// Decodes the payload JSON.

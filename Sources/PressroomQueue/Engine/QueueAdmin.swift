@@ -12,7 +12,22 @@ public enum QueueAdmin {
         }
     }
 
-    /// Adds a job the way any producer would (plain XADD), returns the entry id.
+    /// Adds a job to the partition its id belongs to (``QueuePartitions/keys(forJob:)``).
+    @discardableResult
+    public static func enqueue(partitions: QueuePartitions, client: RedisClient, id: String, type: String, payload: String,
+                               enqueuedAt: Date = Date()) async throws -> String {
+        try await enqueue(keys: partitions.keys(forJob: id), client: client, id: id, type: type, payload: payload, enqueuedAt: enqueuedAt)
+    }
+
+    /// A job that must not run before `notBefore`, on the partition its id belongs to.
+    public static func enqueue(partitions: QueuePartitions, client: RedisClient, id: String, type: String, payload: String,
+                               notBefore: Date, enqueuedAt: Date = Date()) async throws {
+        try await enqueue(keys: partitions.keys(forJob: id), client: client, id: id, type: type, payload: payload,
+                          notBefore: notBefore, enqueuedAt: enqueuedAt)
+    }
+
+    /// Adds a job the way any producer would (plain XADD) to the partition
+    /// `keys` names, returns the entry id.
     @discardableResult
     public static func enqueue(keys: QueueKeys, client: RedisClient, id: String, type: String, payload: String, enqueuedAt: Date = Date()) async throws -> String {
         let fields = WireFormat.fields(id: id, type: type, payload: payload, enqueuedAt: enqueuedAt)
@@ -78,7 +93,20 @@ public enum QueueAdmin {
         return state
     }
 
-    /// Per-queue numbers for `pressroom status` and the metrics gauges.
+    /// A whole queue's numbers: its only partition's, or the sum over its
+    /// partitions with each one's own in ``QueueStatus/partitions``.
+    public static func status(of partitions: QueuePartitions, client: RedisClient, now: Date = Date()) async throws -> QueueStatus {
+        guard partitions.readCount > 1 else { return try await status(keys: partitions.keys(0), client: client, now: now) }
+        var parts: [QueueStatus] = []
+        for keys in partitions.all {
+            var part = try await status(keys: keys, client: client, now: now)
+            part.partition = keys.partition
+            parts.append(part)
+        }
+        return QueueStatus(combining: parts)
+    }
+
+    /// One partition's numbers (the queue's, when it has one partition).
     public static func status(keys: QueueKeys, client: RedisClient, now: Date = Date()) async throws -> QueueStatus {
         var status = QueueStatus(queue: keys.queue, stream: keys.stream)
         status.length = Int(try await client.call(["XLEN", keys.stream]).int ?? 0)
@@ -131,6 +159,7 @@ public struct QueueStatus: Sendable, Codable, Equatable {
     }
 
     public var queue: String
+    /// The stream; a partitioned queue's totals list every partition's, space-separated.
     public var stream: String
     public var groupExists = false
     public var length = 0
@@ -144,10 +173,46 @@ public struct QueueStatus: Sendable, Codable, Equatable {
     /// Consumers that sent a heartbeat within the last 30 s.
     public var liveConsumers = 0
     public var consumers: [Consumer] = []
+    /// Which partition these numbers are of; `nil` for a whole queue.
+    public var partition: Int?
+    /// A partitioned queue's numbers per partition (the fields above are
+    /// their sums); `nil` when the queue has one partition.
+    public var partitions: [QueueStatus]?
 
     public init(queue: String, stream: String) {
         self.queue = queue
         self.stream = stream
+    }
+
+    /// A queue's totals from its partitions': counts add up, the oldest
+    /// pending entry is the oldest of any, and a consumer (every process
+    /// serves every partition) appears once with its pending entries summed.
+    init(combining parts: [QueueStatus]) {
+        self.init(queue: parts[0].queue, stream: parts.map(\.stream).joined(separator: " "))
+        groupExists = parts.allSatisfy(\.groupExists)
+        length = parts.reduce(0) { $0 + $1.length }
+        pending = parts.reduce(0) { $0 + $1.pending }
+        lag = parts.contains { $0.lag == nil } ? nil : parts.reduce(0) { $0 + ($1.lag ?? 0) }
+        oldestPendingAge = parts.compactMap(\.oldestPendingAge).max()
+        delayed = parts.reduce(0) { $0 + $1.delayed }
+        deadLetters = parts.reduce(0) { $0 + $1.deadLetters }
+        liveConsumers = parts.map(\.liveConsumers).max() ?? 0
+        var byName: [String: Consumer] = [:]
+        var order: [String] = []
+        for consumer in parts.flatMap(\.consumers) {
+            guard var seen = byName[consumer.name] else {
+                byName[consumer.name] = consumer
+                order.append(consumer.name)
+                continue
+            }
+            seen.pending += consumer.pending
+            seen.idle = min(seen.idle, consumer.idle)
+            if let inactive = consumer.inactive { seen.inactive = min(seen.inactive ?? inactive, inactive) }
+            seen.notice = seen.notice ?? consumer.notice
+            byName[consumer.name] = seen
+        }
+        consumers = order.compactMap { byName[$0] }
+        partitions = parts
     }
 }
 

@@ -1,14 +1,18 @@
-/// Redis key names of one queue. Every key shares the `{namespace:queue}` hash
-/// tag so multi-key scripts stay in one Redis Cluster slot.
+/// Redis key names of one partition of a queue. Every key of partition 0
+/// shares the `{namespace:queue}` hash tag (the layout of unpartitioned
+/// queues), partition p ≥ 1 the `{namespace:queue:p}` tag, so multi-key
+/// scripts stay in one Redis Cluster slot (see ``QueuePartitions``).
 public struct QueueKeys: Sendable, Equatable {
     public let namespace: String
     public let queue: String
+    public let partition: Int
     private let prefix: String
 
-    public init(namespace: String, queue: String) {
+    public init(namespace: String, queue: String, partition: Int = 0) {
         self.namespace = namespace
         self.queue = queue
-        self.prefix = "{\(namespace):\(queue)}:"
+        self.partition = partition
+        self.prefix = partition == 0 ? "{\(namespace):\(queue)}:" : "{\(namespace):\(queue):\(partition)}:"
     }
 
     /// The stream producers XADD jobs to.

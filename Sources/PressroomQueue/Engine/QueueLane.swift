@@ -5,10 +5,11 @@ import Metrics
 import PressroomSupport
 import Synchronization
 
-/// One queue's worker loop in one process: replays this consumer's own pending
-/// entries, then reads new ones in batches no larger than its free slots, and
-/// runs each through its handler. Lanes share nothing but the command client,
-/// so a flood on one queue never starves another.
+/// One queue partition's worker loop in one process: replays this consumer's
+/// own pending entries, then reads new ones in batches no larger than the
+/// slots it reserved, and runs each through its handler. Lanes of different
+/// queues share nothing but the command client, so a flood on one queue never
+/// starves another; the lanes of one queue's partitions share its slots.
 final class QueueLane: Sendable {
     struct InFlight: Sendable {
         let entryID: String
@@ -52,6 +53,11 @@ final class QueueLane: Sendable {
     private let logger: Logger
     private let stopSignal: StopSignal
     private let slots: LaneSlots
+    /// Jobs of this lane's own holding slots (the queue's other partitions share `slots`).
+    private let own = Atomic<Int>(0)
+    /// Whether sibling lanes share the slots: then an empty partition waits
+    /// for entries without holding any (see ``waitForEntries()``).
+    private let partitioned: Bool
     private let running = Mutex(Running())
     private let metrics: LaneMetrics
     /// ``JobState/markerPrefix(consumer:)`` of this consumer.
@@ -65,15 +71,19 @@ final class QueueLane: Sendable {
     /// Test hook: park the read loop forever after its first entries.
     private let wedgeAfterRead: Bool
 
-    init(options: QueueOptions, namespace: String, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, recorders: [RedisClient], consumer: String, logger: Logger, stopSignal: StopSignal, cpu: CPUTimeAttributor, observer: JobObserver? = nil, deadLetterObserver: DeadLetterObserver? = nil,
+    /// - Parameters:
+    ///   - keys: the partition this lane reads.
+    ///   - slots, metrics: the queue's, shared by the lanes of its partitions.
+    init(options: QueueOptions, keys: QueueKeys, partitioned: Bool, slots: LaneSlots, metrics: LaneMetrics, registry: JobRegistry, commands: RedisClient, fetcher: RedisClient, recorders: [RedisClient], consumer: String, logger: Logger, stopSignal: StopSignal, cpu: CPUTimeAttributor, observer: JobObserver? = nil, deadLetterObserver: DeadLetterObserver? = nil,
          progressLimit: Duration = .seconds(60), wedgeAfterRead: Bool = false) {
-        self.progress = LoopProgress(name: "lane \(options.name)", limit: progressLimit)
+        self.progress = LoopProgress(name: partitioned ? "lane \(options.name)/\(keys.partition)" : "lane \(options.name)", limit: progressLimit)
+        self.partitioned = partitioned
         self.wedgeAfterRead = wedgeAfterRead
         self.cpu = cpu
         self.observer = observer
         self.deadLetterObserver = deadLetterObserver
         self.options = options
-        self.keys = QueueKeys(namespace: namespace, queue: options.name)
+        self.keys = keys
         self.registry = registry
         self.commands = commands
         self.fetcher = fetcher
@@ -81,14 +91,16 @@ final class QueueLane: Sendable {
         self.consumer = consumer
         var logger = logger
         logger[metadataKey: "queue"] = "\(options.name)"
+        if partitioned { logger[metadataKey: "partition"] = "\(keys.partition)" }
         self.logger = logger
         self.stopSignal = stopSignal
-        self.slots = LaneSlots(capacity: options.concurrency)
+        self.slots = slots
         self.markerPrefix = JobState.markerPrefix(consumer: consumer)
-        self.metrics = LaneMetrics(queue: options.name, types: registry.types(on: options.name))
+        self.metrics = metrics
     }
 
-    var inFlightCount: Int { slots.inUse }
+    /// Jobs of this lane running now.
+    var inFlightCount: Int { own.load(ordering: .relaxed) }
 
     /// Runs until the stop signal, then drains: in-flight jobs get until
     /// `drainDeadline` to finish; after that they are cancelled and their
@@ -106,18 +118,17 @@ final class QueueLane: Sendable {
                 progress.tick()
                 if cursor == ">" && slots.free > 0 && ContinuousClock.now >= nextReclaim {
                     // Take over entries of consumers that died mid-job, in free slots only.
-                    if let (next, reclaimed) = await reclaim(cursor: reclaimCursor, count: slots.free) {
+                    let taken = slots.reserveNow(upTo: slots.free)
+                    if taken > 0, let (next, reclaimed) = await reclaim(cursor: reclaimCursor, count: taken) {
+                        slots.unreserve(taken - reclaimed.count)
                         reclaimCursor = next
                         start(reclaimed, in: &group)
                         // Keep scanning promptly while there is a backlog of orphans.
                         nextReclaim = next == "0-0" ? ContinuousClock.now + reclaimInterval : ContinuousClock.now
                     } else {
+                        slots.unreserve(taken)
                         nextReclaim = ContinuousClock.now + reclaimInterval
                     }
-                    continue
-                }
-                if slots.free == 0 {
-                    await slots.waitForFree(timeout: .milliseconds(200))
                     continue
                 }
                 // Read in batches: with a few slots free and jobs still running,
@@ -125,38 +136,50 @@ final class QueueLane: Sendable {
                 if slots.free < refillThreshold && slots.inUse > 0 && cursor == ">" {
                     await slots.waitForFree(atLeast: refillThreshold, timeout: .milliseconds(2))
                 }
-                let count = min(slots.free, options.batchSize)
+                let count = await slots.reserve(upTo: options.batchSize, timeout: .milliseconds(200))
+                if count == 0 { continue }
                 let entries: [StreamEntry]
                 do {
                     entries = try await read(cursor: cursor, count: count)
                     backoff.reset()
                     if wedgeAfterRead && !entries.isEmpty { await wedgeForTesting() }
                 } catch {
+                    slots.unreserve(count)
                     await handleReadError(error, backoff: &backoff)
                     continue
                 }
                 if cursor != ">" {
                     if entries.isEmpty {
+                        slots.unreserve(count)
                         cursor = ">"
                         continue
                     }
                     cursor = entries.last!.id
                     // Its dead letters wait out Redis outages; each retry is a round.
                     let ready = await Self.$waitingRound.withValue(progress) { await screenReplayed(entries) }
+                    slots.unreserve(count - ready.count)
                     start(ready, in: &group)
                 } else {
+                    slots.unreserve(count - entries.count)
                     start(entries.map { ($0, 1) }, in: &group)
+                    if entries.isEmpty && partitioned {
+                        do {
+                            try await waitForEntries()
+                        } catch {
+                            await handleReadError(error, backoff: &backoff)
+                        }
+                    }
                 }
             }
             let deadline = ContinuousClock.now + drainTimeout
-            if slots.inUse > 0 {
-                logger.info("draining", metadata: ["in_flight": "\(slots.inUse)", "timeout": "\(drainTimeout)"])
+            if inFlightCount > 0 {
+                logger.info("draining", metadata: ["in_flight": "\(inFlightCount)", "timeout": "\(drainTimeout)"])
             }
-            while slots.inUse > 0 && ContinuousClock.now < deadline {
+            while inFlightCount > 0 && ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            if slots.inUse > 0 {
-                logger.warning("drain timeout: leaving unfinished jobs pending for another consumer", metadata: ["in_flight": "\(slots.inUse)"])
+            if inFlightCount > 0 {
+                logger.warning("drain timeout: leaving unfinished jobs pending for another consumer", metadata: ["in_flight": "\(inFlightCount)"])
                 // Successes already finished still get recorded (one more
                 // transaction, abandoned at once if Redis is unreachable).
                 completions.close()
@@ -179,17 +202,19 @@ final class QueueLane: Sendable {
         running.withLock { Array($0.claimed.values) }
     }
 
-    /// Takes slots for `entries` and runs them in a task of their own, so the
-    /// lane can read the next batch while this one is admitted and run.
+    /// Turns the slots reserved for `entries` into running ones and runs them
+    /// in a task of their own, so the lane can read the next batch while this
+    /// one is admitted and run.
     private func start(_ entries: [(StreamEntry, Int)], in group: inout DiscardingTaskGroup) {
         guard !entries.isEmpty else { return }
-        slots.take(entries.count)
+        slots.commit(entries.count)
+        own.add(entries.count, ordering: .relaxed)
         metrics.inFlight.record(slots.inUse)
         group.addTask { await self.runBatch(entries.map(\.0)) }
     }
 
     private func runBatch(_ entries: [StreamEntry]) async {
-        let parsed = entries.map { WireFormat.parse(entryID: $0.id, fields: $0.fields ?? [], queue: options.name) }
+        let parsed = entries.map { WireFormat.parse(entryID: $0.id, fields: $0.fields ?? [], queue: options.name, partition: keys.partition) }
         let admissions = await admit(parsed.compactMap { try? $0.get() })
         await withDiscardingTaskGroup { group in
             for (entry, job) in zip(entries, parsed) {
@@ -200,7 +225,7 @@ final class QueueLane: Sendable {
                 group.addImmediateTask {
                     // A success hands its slot to the recorder, which frees it once recorded.
                     if await !self.process(entry, parsed: job, admission: admission) {
-                        self.slots.release()
+                        self.releaseSlots(1)
                     }
                 }
             }
@@ -317,6 +342,11 @@ final class QueueLane: Sendable {
         }
     }
 
+    private func releaseSlots(_ count: Int) {
+        own.subtract(count, ordering: .relaxed)
+        slots.release(count)
+    }
+
     private var refillThreshold: Int { max(1, min(options.batchSize, options.concurrency) / 4) }
 
     /// How often to look for orphaned entries: often enough that a dead
@@ -361,11 +391,29 @@ final class QueueLane: Sendable {
         }
     }
 
+    /// One XREADGROUP of this partition. Alone on its slots, the lane blocks
+    /// here for new entries; a partition's lane never blocks holding slots
+    /// its siblings could use, it waits in ``waitForEntries()`` instead.
     private func read(cursor: String, count: Int) async throws -> [StreamEntry] {
         var args = ["XREADGROUP", "GROUP", QueueKeys.group, consumer, "COUNT", String(count)]
-        if cursor == ">" { args += ["BLOCK", String(options.block.milliseconds)] }
+        if cursor == ">" && !partitioned { args += ["BLOCK", String(options.block.milliseconds)] }
         args += ["STREAMS", keys.stream, cursor]
         return try await fetcher.send(RESPCommand(args), decode: StreamEntry.decodeReadReply)
+    }
+
+    /// Blocks (up to `block`) until the partition has entries the group has
+    /// not delivered, without taking any: a plain XREAD after the group's
+    /// last-delivered id. An entry added after the empty read is after that
+    /// id, so none is missed; one taken meanwhile by another consumer only
+    /// costs an empty read.
+    private func waitForEntries() async throws {
+        let groups = try await fetcher.call(["XINFO", "GROUPS", keys.stream])
+        var lastDelivered = "0-0"
+        for group in groups.array ?? [] {
+            let info = Dictionary(group.fieldPairsRaw, uniquingKeysWith: { a, _ in a })
+            if info["name"]?.string == QueueKeys.group, let id = info["last-delivered-id"]?.string { lastDelivered = id }
+        }
+        _ = try await fetcher.call(["XREAD", "COUNT", "1", "BLOCK", String(options.block.milliseconds), "STREAMS", keys.stream, lastDelivered])
     }
 
     private func handleReadError(_ error: Error, backoff: inout Backoff) async {
@@ -398,7 +446,7 @@ final class QueueLane: Sendable {
                 await deadLetter(entryID: entry.id, fields: [], job: nil, errorClass: .permanent,
                                  reason: "trimmed: the entry was deleted from the stream before it was acknowledged", requireAck: false)
             } else if count > options.maxDeliveries {
-                let job = try? WireFormat.parse(entryID: entry.id, fields: entry.fields ?? [], queue: options.name).get()
+                let job = try? WireFormat.parse(entryID: entry.id, fields: entry.fields ?? [], queue: options.name, partition: keys.partition).get()
                 await deadLetter(entryID: entry.id, fields: entry.fields ?? [], job: job, errorClass: .permanent,
                                  reason: "poison: delivered \(count) times without completing (limit \(options.maxDeliveries)); the worker died or hung on it every time")
             } else {
@@ -554,7 +602,7 @@ final class QueueLane: Sendable {
             }
             await record(batch, on: recorder)
             releaseClaims(batch.lazy.map(\.job.id))
-            slots.release(batch.count)
+            releaseSlots(batch.count)
             metrics.inFlight.record(slots.inUse)
         }
     }

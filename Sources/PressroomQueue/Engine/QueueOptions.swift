@@ -21,6 +21,11 @@ public struct QueueOptions: Sendable, Equatable {
     /// Share of concurrent CPU time this lane's jobs are charged with: I/O-bound
     /// lanes (fulfilment) get a low weight so they do not dilute imaging jobs.
     public var cpuWeight: Double
+    /// Partitions new jobs go to (``QueuePartitions``); 1 is today's single stream.
+    public var partitions: Int
+    /// Read partitions up to this count too while the ones beyond
+    /// `partitions` drain after a decrease; `nil` reads `partitions` only.
+    public var drainPartitions: Int?
 
     public init(
         name: String,
@@ -32,8 +37,12 @@ public struct QueueOptions: Sendable, Equatable {
         completedTTL: Duration = .seconds(7 * 86400),
         eventsMaxLength: Int = 100_000,
         trim: TrimPolicy = .maxLength(100_000),
-        cpuWeight: Double = 1
+        cpuWeight: Double = 1,
+        partitions: Int = 1,
+        drainPartitions: Int? = nil
     ) {
+        self.partitions = partitions
+        self.drainPartitions = drainPartitions
         self.cpuWeight = cpuWeight
         self.name = name
         self.concurrency = concurrency
@@ -44,6 +53,13 @@ public struct QueueOptions: Sendable, Equatable {
         self.completedTTL = completedTTL
         self.eventsMaxLength = eventsMaxLength
         self.trim = trim
+    }
+}
+
+extension QueueOptions {
+    /// Where this queue's partitions live under `namespace`.
+    public func partitioning(namespace: String) -> QueuePartitions {
+        QueuePartitions(namespace: namespace, queue: name, count: partitions, drainFrom: drainPartitions)
     }
 }
 

@@ -5,7 +5,8 @@ import ServiceLifecycle
 import PressroomSupport
 import Synchronization
 
-/// The worker pool of one process: a lane per queue, plus the maintenance
+/// The worker pool of one process: a lane per queue partition (the lanes of
+/// one queue share its concurrency), plus the maintenance
 /// that keeps the queues healthy (due retries, idle-time refresh of running
 /// jobs, the consumer-name lock, trimming).
 ///
@@ -91,26 +92,36 @@ public final class QueueWorker: Service, Sendable {
         self.commands = RedisClient(topology: configuration.topology, name: "commands", health: health)
         var laneClients: [RedisClient] = []
         var lanes: [QueueLane] = []
+        var gauges: [QueueGauges] = []
         for queue in configuration.queues {
-            let fetcher = RedisClient(topology: configuration.topology, name: "fetch-\(queue.name)",
-                                      commandTimeout: blockMax + .seconds(5), health: health)
-            // Records go over a connection of their own, so Redis runs one
-            // batch's transaction while this process prepares the next admission.
-            let recorders = (1...2).map { RedisClient(topology: configuration.topology, name: "record-\(queue.name)-\($0)", health: health) }
-            laneClients += [fetcher] + recorders
-            // A round is at most one read (connect, BLOCK, reply) plus a reconnect backoff.
-            lanes.append(QueueLane(options: queue, namespace: configuration.namespace, registry: registry, commands: commands,
-                                   fetcher: fetcher, recorders: recorders, consumer: configuration.consumer, logger: logger, stopSignal: stopSignal, cpu: cpu,
-                                   observer: observer, deadLetterObserver: deadLetterObserver, progressLimit: blockMax + .seconds(20),
-                                   wedgeAfterRead: configuration.wedgeQueueForTesting == queue.name))
+            let partitions = queue.partitioning(namespace: configuration.namespace)
+            let slots = LaneSlots(capacity: queue.concurrency)
+            let metrics = LaneMetrics(queue: queue.name, types: registry.types(on: queue.name))
+            gauges.append(QueueGauges(partitions: partitions))
+            for keys in partitions.all {
+                // Partition 0 keeps the names of an unpartitioned queue's connections.
+                let name = keys.partition == 0 ? queue.name : "\(queue.name)-p\(keys.partition)"
+                let fetcher = RedisClient(topology: configuration.topology, name: "fetch-\(name)",
+                                          commandTimeout: blockMax + .seconds(5), health: health)
+                // Records go over a connection of their own, so Redis runs one
+                // batch's transaction while this process prepares the next admission.
+                let recorders = (1...2).map { RedisClient(topology: configuration.topology, name: "record-\(name)-\($0)", health: health) }
+                laneClients += [fetcher] + recorders
+                // A round is at most one read (connect, BLOCK, reply) plus a reconnect backoff.
+                lanes.append(QueueLane(options: queue, keys: keys, partitioned: partitions.readCount > 1, slots: slots, metrics: metrics,
+                                       registry: registry, commands: commands,
+                                       fetcher: fetcher, recorders: recorders, consumer: configuration.consumer, logger: logger, stopSignal: stopSignal, cpu: cpu,
+                                       observer: observer, deadLetterObserver: deadLetterObserver, progressLimit: blockMax + .seconds(20),
+                                       wedgeAfterRead: configuration.wedgeQueueForTesting == queue.name))
+            }
         }
         self.laneClients = laneClients
         self.lanes = lanes
-        // Rounds of a few sequential commands per queue, each bounded by the client's timeouts.
-        let perQueue = Duration.seconds(15) * max(1, configuration.queues.count)
+        self.gauges = gauges
+        // Rounds of a few sequential commands per partition, each bounded by the client's timeouts.
+        let perQueue = Duration.seconds(15) * max(1, lanes.count)
         self.maintenanceProgress = LoopProgress(name: "maintenance", limit: .seconds(60) + perQueue * 4)
         self.claimProgress = LoopProgress(name: "claim refresh", limit: .seconds(60) + perQueue)
-        self.gauges = lanes.map { QueueGauges(queue: $0.options.name) }
     }
 
     private let gauges: [QueueGauges]
@@ -139,7 +150,7 @@ public final class QueueWorker: Service, Sendable {
 
     /// Jobs running now, per queue.
     public var inFlight: [String: Int] {
-        Dictionary(uniqueKeysWithValues: lanes.map { ($0.options.name, $0.inFlightCount) })
+        Dictionary(lanes.map { ($0.options.name, $0.inFlightCount) }, uniquingKeysWith: +)
     }
 
     /// Stops reading new jobs (the same as a graceful shutdown request).
@@ -258,8 +269,8 @@ public final class QueueWorker: Service, Sendable {
             }
             if now >= nextSample {
                 nextSample = now + configuration.statsInterval
-                for (lane, gauge) in zip(lanes, gauges) {
-                    if let status = try? await QueueAdmin.status(keys: lane.keys, client: commands) { gauge.record(status) }
+                for gauge in gauges {
+                    if let status = try? await QueueAdmin.status(of: gauge.partitions, client: commands) { gauge.record(status) }
                 }
             }
             try? await Task.sleep(for: .milliseconds(50))

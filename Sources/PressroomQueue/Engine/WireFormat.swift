@@ -32,7 +32,7 @@ public enum WireFormat {
     }
 
     /// Validates an entry and turns it into a ``Job``.
-    public static func parse(entryID: String, fields pairs: [(String, String)], queue: String) -> Result<Job, Malformed> {
+    public static func parse(entryID: String, fields pairs: [(String, String)], queue: String, partition: Int = 0) -> Result<Job, Malformed> {
         var fields: [String: String] = Dictionary(minimumCapacity: pairs.count)
         for (key, value) in pairs where fields[key] == nil { fields[key] = value }
         func fail(_ reason: String) -> Result<Job, Malformed> { .failure(Malformed(reason: "malformed entry: " + reason)) }
@@ -64,7 +64,7 @@ public enum WireFormat {
             guard let ms = Double(text) else { return fail("field 'enqueued_at' must be milliseconds since the epoch") }
             enqueuedAt = Date(timeIntervalSince1970: ms / 1000)
         }
-        return .success(Job(id: id, type: type, queue: queue, attempt: attempt, payload: payload, entryID: entryID, enqueuedAt: enqueuedAt, fields: fields))
+        return .success(Job(id: id, type: type, queue: queue, attempt: attempt, payload: payload, entryID: entryID, enqueuedAt: enqueuedAt, fields: fields, partition: partition))
     }
 
     /// The fields a producer sends for a new job, in wire order.

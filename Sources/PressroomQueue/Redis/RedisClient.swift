@@ -39,9 +39,13 @@ public final class RedisClient: Sendable {
     /// The connection lives only on the pool's single thread.
     private final class ConnectionBox: @unchecked Sendable {
         var connection: RedisConnection?
+        /// The Sentinel generation the connection was made in.
+        var generation: UInt64 = 0
     }
 
     private let topology: RedisTopology
+    /// The process's resolver, with a Sentinel topology.
+    private let sentinel: RedisSentinel?
     private let connectTimeout: Duration
     private let commandTimeout: Duration
     private let thread: BlockingThreadPool
@@ -72,6 +76,11 @@ public final class RedisClient: Sendable {
         health: RedisHealth? = nil
     ) {
         self.topology = topology
+        if case .sentinel(let configuration) = topology {
+            self.sentinel = RedisSentinel.shared(for: configuration)
+        } else {
+            self.sentinel = nil
+        }
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.health = health
@@ -226,23 +235,32 @@ public final class RedisClient: Sendable {
         } catch {
             box.connection = nil
             let redisError = error as? RedisError ?? .connection("\(error)")
+            // Every client of the process drops its connection: the master moved.
+            if redisError.isWrongNode { sentinel?.invalidate(generation: box.generation) }
             health?.reportFailure(redisError)
             for request in batch.dropFirst(answered) { request.fail(redisError) }
         }
     }
 
     private func connected() throws -> RedisConnection {
-        if let connection = box.connection { return connection }
-        let endpoint: RedisEndpoint
-        switch topology {
-        case .single(let single): endpoint = single
-        case .cluster: preconditionFailure("a cluster client routes per node (RedisClusterRouter)")
+        if let connection = box.connection {
+            // A connection of an older Sentinel generation may be to a demoted master.
+            sentinel?.verifyIfDue()
+            if sentinel.map({ $0.generation == box.generation }) ?? true { return connection }
+            box.connection = nil
         }
-        let connection = try RedisConnection(
-            endpoint: endpoint,
-            connectTimeout: connectTimeout,
-            commandTimeout: commandTimeout
-        )
+        let connection: RedisConnection
+        switch topology {
+        case .single(let endpoint):
+            connection = try RedisConnection(endpoint: endpoint, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+        case .sentinel:
+            // Resolved again on every reconnect, as the Sentinel client guidelines ask.
+            let master = try sentinel!.connectMaster(connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+            connection = master.connection
+            box.generation = master.generation
+        case .cluster:
+            preconditionFailure("a cluster client routes per node (RedisClusterRouter)")
+        }
         box.connection = connection
         return connection
     }

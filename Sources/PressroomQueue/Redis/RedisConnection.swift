@@ -74,7 +74,9 @@ final class RedisConnection {
             throw RedisError.connection(Self.errorString(context))
         }
         defer { freeReplyObject(reply) }
-        return try decode(reply!.assumingMemoryBound(to: redisReply.self))
+        let tree = reply!.assumingMemoryBound(to: redisReply.self)
+        try Self.checkNode(tree)
+        return try decode(tree)
     }
 
     /// Flushes what was written and reads the next reply.
@@ -85,7 +87,17 @@ final class RedisConnection {
             throw RedisError.connection(Self.errorString(context))
         }
         defer { freeReplyObject(reply) }
-        return Self.decode(reply!.assumingMemoryBound(to: redisReply.self))
+        let tree = reply!.assumingMemoryBound(to: redisReply.self)
+        try Self.checkNode(tree)
+        return Self.decode(tree)
+    }
+
+    /// Throws a wrong-node error reply (``RedisError/wrongNode(_:)``) as a
+    /// connection error, whatever the caller meant to decode.
+    private static func checkNode(_ reply: UnsafeMutablePointer<redisReply>) throws {
+        guard reply.pointee.type == REDIS_REPLY_ERROR else { return }
+        let text = String(decoding: bytes(reply.pointee.str, reply.pointee.len), as: UTF8.self)
+        if let error = RedisError.wrongNode(text) { throw error }
     }
 
     static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {

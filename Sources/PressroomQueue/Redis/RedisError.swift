@@ -18,6 +18,28 @@ public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
     public static func server(_ message: String) -> RedisError { RedisError(kind: .server, message: message) }
     public static func protocolViolation(_ message: String) -> RedisError { RedisError(kind: .protocolViolation, message: message) }
 
+    /// Error replies that mean "this node cannot serve you now, another can":
+    /// a replica (`READONLY`, or a blocked read ended by its demotion,
+    /// `UNBLOCKED`), a node still loading its data, a replica cut off from its
+    /// master, a master that lost its replicas (`NOREPLICAS`, from
+    /// `min-replicas-to-write`: an old master after a failover). The command
+    /// did not run; after a failover the master is elsewhere.
+    static let wrongNodeCodes: Set<Substring> = ["READONLY", "UNBLOCKED", "LOADING", "MASTERDOWN", "NOREPLICAS"]
+
+    /// Marks a ``connection`` error made from a wrong-node reply.
+    private static let wrongNodePrefix = "wrong node: "
+
+    /// A wrong-node error reply, as a connection error: callers retry it
+    /// after a backoff, as they do a dropped connection, and never take it
+    /// for a verdict on the job.
+    static func wrongNode(_ reply: String) -> RedisError? {
+        guard let code = reply.split(separator: " ", maxSplits: 1).first, wrongNodeCodes.contains(code) else { return nil }
+        return .connection(wrongNodePrefix + reply)
+    }
+
+    /// Whether this came from a wrong-node reply (``wrongNode(_:)``).
+    public var isWrongNode: Bool { kind == .connection && message.hasPrefix(Self.wrongNodePrefix) }
+
     /// The error code Redis puts first in an error reply, e.g. `NOGROUP`.
     public var serverCode: String? {
         guard kind == .server else { return nil }

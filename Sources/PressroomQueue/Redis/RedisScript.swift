@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PressroomSupport
 
 /// A Lua script run with EVALSHA, loaded on demand: after a Redis restart or
 /// `SCRIPT FLUSH` the first NOSCRIPT reply triggers one EVAL that reloads it.
@@ -11,7 +12,7 @@ public struct RedisScript: Sendable {
     public init(name: String, source: String) {
         self.name = name
         self.source = source
-        self.sha1 = Insecure.SHA1.hash(data: Data(source.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.sha1 = Insecure.SHA1.hash(data: Data(source.utf8)).hexString
     }
 
     /// Runs the script; error replies are thrown as ``RedisError``.

@@ -15,7 +15,7 @@ public struct RedisTopologyReport: Sendable {
     /// - Parameter client: a client of `topology` (a cluster client reads the slot map through it).
     public static func fetch(topology: RedisTopology, client: RedisClient) async throws -> RedisTopologyReport {
         switch topology {
-        case .single:
+        case .single, .sentinel:
             return RedisTopologyReport(servers: [Server(name: topology.description, shard: nil, report: try await .fetch(from: client))])
         case .cluster(let configuration):
             let map = try await RedisClusterMap.fetch(from: client, defaultHost: configuration.seeds.first?.host)

@@ -587,7 +587,7 @@ public final class S3ObjectStore: ObjectStore {
             size: Int64(response.headers["content-length"] ?? "") ?? response.bodyLength,
             contentType: response.headers["content-type"],
             checksumSHA256: Self.storedChecksum(response.headers),
-            lastModified: response.headers["last-modified"].flatMap(Self.parseHTTPDate),
+            lastModified: response.headers["last-modified"].flatMap { HTTPDate.parse($0) },
             md5Hex: Self.plainMD5(etag: response.headers["etag"])
         )
     }
@@ -601,18 +601,7 @@ public final class S3ObjectStore: ObjectStore {
         return hex
     }
 
-    static func parseRetryAfter(_ value: String) -> Double? {
-        if let seconds = Double(value.trimmingCharacters(in: .whitespaces)) { return max(0, seconds) }
-        return parseHTTPDate(value).map { max(0, $0.timeIntervalSinceNow) }
-    }
-
-    static func parseHTTPDate(_ value: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE',' dd MMM yyyy HH':'mm':'ss 'GMT'"
-        return formatter.date(from: value)
-    }
+    static func parseRetryAfter(_ value: String) -> Double? { HTTPDate.retryAfterSeconds(value) }
 
     static func parseISODate(_ value: String) -> Date? {
         let formatter = ISO8601DateFormatter()

@@ -1,4 +1,5 @@
 import Foundation
+import PressroomSupport
 
 /// The checksums a create may carry for an asset. The contract does not fix
 /// their encoding, so both lower/upper-case hex and base64 are accepted;
@@ -22,5 +23,5 @@ enum Digest: String, Sendable {
 }
 
 extension Data {
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
+    var hex: String { hexString }
 }

@@ -33,16 +33,27 @@ struct RenderCommand: AsyncParsableCommand {
         let catalog = try options.loadCatalog()
         let resolved = try catalog.policy(named: policy)
         let source = try Data(contentsOf: URL(fileURLWithPath: input))
-        let imaging = try Imaging(logger: Logger(label: "pressroom.imaging"))
+        let destination = URL(fileURLWithPath: output)
+        // Spool the master beside its destination, so putting it there is a rename.
+        let imaging = try Imaging(configuration: ImagingConfiguration(spoolDirectory: destination.deletingLastPathComponent()),
+                                  logger: Logger(label: "pressroom.imaging"))
         // The same code path as the jobs: a preview comes out as derive stores it, a product's master as render does.
         let result = try await imaging.policyOutput(source: source, policy: resolved, catalog: catalog, crop: crop.flatMap(CropRect.init(parsing:)))
-        try result.output.data.write(to: URL(fileURLWithPath: output))
         guard let render = result.render else {
-            print("\(output): \(result.width)×\(result.height) \(resolved.policy.kind.rawValue), \(result.output.data.count) bytes, key \(result.output.key)")
+            let data = result.output?.data ?? Data()
+            try data.write(to: destination)
+            print("\(output): \(result.width)×\(result.height) \(resolved.policy.kind.rawValue), \(data.count) bytes, key \(result.key)")
             return
         }
+        do {
+            if FileManager.default.fileExists(atPath: destination.path) { try FileManager.default.removeItem(at: destination) }
+            try FileManager.default.moveItem(at: render.master.file, to: destination)
+        } catch {
+            try? FileManager.default.removeItem(at: render.master.file)
+            throw error
+        }
         let check = render.verification
-        print("\(output): \(check.width)×\(check.height) \(check.colorSpace), \(result.output.data.count) bytes, key \(result.output.key)")
+        print("\(output): \(check.width)×\(check.height) \(check.colorSpace), \(render.master.byteCount) bytes, key \(result.key)")
         if let dpi = render.effectiveDPI { print(String(format: "effective DPI %.0f, crop %@", dpi, render.crop.description)) }
         if let dpi = render.effectiveDPI, dpi < resolved.policy.resolution.minimum {
             // Written for the designer to look at, but a render job would dead-letter this order line.

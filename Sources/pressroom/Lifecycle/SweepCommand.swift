@@ -44,7 +44,7 @@ struct SweepCommand: AsyncParsableCommand {
         if let limit { payload = #"{"limit":\#(limit)}"# }
         let client = RedisClient(topology: try configuration.redisTopology, name: "sweep")
         defer { client.shutdown() }
-        try await QueueAdmin.enqueue(keys: configuration.keys(forQueue: queue), client: client, id: jobID, type: "sweep", payload: payload)
+        try await QueueAdmin.enqueue(partitions: configuration.partitions(ofQueue: queue), client: client, id: jobID, type: "sweep", payload: payload)
         print(jobID)
     }
 }

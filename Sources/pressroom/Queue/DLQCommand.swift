@@ -179,7 +179,8 @@ struct DLQCommand: AsyncParsableCommand {
                 let stats = try await admin.stats(try filters.filter())
                 if json { return printJSON(stats) }
                 print("dead letters: \(stats.total)")
-                for (title, counts) in [("by queue", stats.byQueue), ("by type", stats.byType), ("by error class", stats.byErrorClass), ("by reason", stats.byReasonKind)] {
+                let partitions = stats.byPartition.isEmpty ? [] : [("by partition", stats.byPartition)]
+                for (title, counts) in [("by queue", stats.byQueue)] + partitions + [("by type", stats.byType), ("by error class", stats.byErrorClass), ("by reason", stats.byReasonKind)] {
                     print(title + ":")
                     for (k, v) in counts.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }) { print("  \(k.padding(toLength: 24, withPad: " ", startingAt: 0))\(v)") }
                 }
@@ -194,7 +195,8 @@ private func withAdmin(_ options: ConfigOptions, _ body: (DeadLetterAdmin) async
     let configuration = try options.load().configuration
     let client = RedisClient(topology: try configuration.redisTopology, name: "dlq")
     defer { client.shutdown() }
-    try await body(DeadLetterAdmin(namespace: configuration.redis.namespace, queues: Array(configuration.queues.keys), client: client))
+    try await body(DeadLetterAdmin(queues: configuration.queues.keys.map(configuration.partitions(ofQueue:)),
+                                   namespace: configuration.redis.namespace, client: client))
 }
 
 /// Explicit ids, or every entry matching the filter, page by page; stops

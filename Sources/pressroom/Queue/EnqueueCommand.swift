@@ -42,7 +42,7 @@ struct EnqueueCommand: AsyncParsableCommand {
         let jobID = id ?? UUID().uuidString.lowercased()
         let client = RedisClient(topology: try configuration.redisTopology, name: "enqueue")
         defer { client.shutdown() }
-        try await QueueAdmin.enqueue(keys: configuration.keys(forQueue: queue), client: client, id: jobID, type: type, payload: text)
+        try await QueueAdmin.enqueue(partitions: configuration.partitions(ofQueue: queue), client: client, id: jobID, type: type, payload: text)
         print(jobID)
     }
 }

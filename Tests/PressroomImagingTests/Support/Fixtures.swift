@@ -32,6 +32,19 @@ enum Fixtures {
         try sharedImaging.get()
     }
 
+    /// A master's bytes, read from its spool file, which is removed (as a job removes it once stored).
+    static func take(_ master: MasterFile) throws -> Data {
+        defer { try? FileManager.default.removeItem(at: master.file) }
+        return try Data(contentsOf: master.file)
+    }
+
+    /// Bytes in a temporary file, for checks that read masters from files.
+    static func file(_ data: Data, extension ext: String = "bin") throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-test-\(UUID().uuidString).\(ext)")
+        try data.write(to: url)
+        return url
+    }
+
     /// A fresh temporary directory for one test.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-imaging-\(UUID().uuidString)")

@@ -40,14 +40,18 @@ struct FulfillBench {
         }
         let http = try HTTPClient(options: .init(connections: 4, name: "bench-control"))
 
+        let processes = CPUSample.processes(env["BENCH_PROCESSES"] ?? "")
         say("tickets: \(tickets) per run, concurrency \(concurrency), vendor latency \(value("BENCH_LATENCY_MS")) ms (generic dialect)")
+        var cpu = CPUSample(processes)
         let pressroom = try await runPressroom(tickets: tickets, redis: redis, namespace: namespace, masters: masters)
+        let pressroomCPU = cpu.next(tickets: tickets)
         let pressroomStats = try await stats(http, vendorURL, value("BENCH_PRESSROOM_ACCOUNT"))
         // The reference makes the calls a fulfil job makes (HEAD the master, then
         // create), as many tickets at once as the worker's lane, with the same
         // cap of `concurrency` vendor calls in flight (the vendor's maxInFlight).
         let rawHead = try await runRaw(tickets: tickets, workers: lane, vendorConcurrency: concurrency, vendorURL: vendorURL,
                                        apiKey: value("BENCH_RAW_API_KEY"), masters: masters, store: store, headFirst: true)
+        let rawHeadCPU = cpu.next(tickets: tickets)
         let rawHeadStats = try await stats(http, vendorURL, value("BENCH_RAW_ACCOUNT"))
         // Profile: creates only (no store request of ours), `concurrency` at a time.
         let raw = try await runRaw(tickets: tickets, workers: concurrency, vendorConcurrency: concurrency, vendorURL: vendorURL,
@@ -63,6 +67,10 @@ struct FulfillBench {
         line("pressroom (1 worker, lane \(env["BENCH_LANE"] ?? "?"), vendor maxInFlight 32)", pressroom, pressroomStats)
         line("raw-http: HEAD + create per ticket, no Redis", rawHead, rawHeadStats)
         line("raw-http: create only (profile)             ", raw, rawStats)
+        // CPU per ticket of every process in the loop (the bench itself is the reference's client):
+        // on a machine with few cores, what one side burns slows the vendor and store both share.
+        say("cpu ms/ticket, pressroom run: \(pressroomCPU)")
+        say("cpu ms/ticket, raw HEAD + create run: \(rawHeadCPU)")
         let duplicates = [pressroomStats, rawHeadStats].map { ($0["duplicates"] as? NSNumber)?.intValue ?? -1 }
         let created = (pressroomStats["ordersCreated"] as? NSNumber)?.intValue ?? -1
         guard duplicates[0] == 0, created == tickets else {
@@ -199,6 +207,41 @@ struct FulfillBench {
 }
 
 /// Unbuffered line output (stdout to a file is block-buffered).
+/// CPU seconds (user + system) of processes from /proc, between two points of the run.
+struct CPUSample {
+    let processes: [(name: String, pid: String)]
+    var last: [Double]
+
+    /// `name=pid name=pid …`; the bench process itself is added as `bench`.
+    static func processes(_ spec: String) -> [(name: String, pid: String)] {
+        spec.split(separator: " ").compactMap { part -> (String, String)? in
+            let pair = part.split(separator: "=", maxSplits: 1)
+            return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
+        } + [("bench", "self")]
+    }
+
+    init(_ processes: [(name: String, pid: String)]) {
+        self.processes = processes
+        self.last = processes.map { Self.seconds($0.pid) }
+    }
+
+    static func seconds(_ pid: String) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    mutating func next(tickets: Int) -> String {
+        let now = processes.map { Self.seconds($0.pid) }
+        defer { last = now }
+        return zip(processes, zip(now, last)).map { p, v in String(format: "%@ %.2f", p.name, (v.0 - v.1) * 1000 / Double(tickets)) }
+            .joined(separator: ", ")
+    }
+}
+
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

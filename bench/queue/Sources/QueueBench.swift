@@ -21,6 +21,8 @@ struct QueueBench {
         let endpoint = try RedisEndpoint(url: env["BENCH_REDIS_URL"] ?? "redis://127.0.0.1:6399")
         let jobs = Int(env["BENCH_JOBS"] ?? "100000") ?? 100_000
         let concurrencies = (env["BENCH_CONCURRENCY"] ?? "8,32,128,512").split(separator: ",").compactMap { Int($0) }
+        // Partition counts of the Pressroom runs: `1,3` prints both.
+        let partitionCounts = (env["BENCH_PARTITIONS"] ?? "1").split(separator: ",").compactMap { Int($0) }
         let client = RedisClient(endpoint: endpoint, name: "bench")
         _ = try await client.call(["PING"])
         print("redis: \(endpoint)  jobs per run: \(jobs)")
@@ -105,9 +107,10 @@ struct QueueBench {
         try await cleanup(client, protocolKeys)
 
         var best = 0.0
-        for concurrency in concurrencies {
-            let keys = QueueKeys(namespace: "bench-pr-\(UUID().uuidString.prefix(6))", queue: "q")
-            _ = try await fill(client, keys: keys, count: jobs)
+        for (partitions, concurrency) in partitionCounts.flatMap({ p in concurrencies.map { (p, $0) } }) {
+            let layout = QueuePartitions(namespace: "bench-pr-\(UUID().uuidString.prefix(6))", queue: "q", count: partitions)
+            let keys = layout.keys(0)
+            _ = try await fill(client, partitions: layout, count: jobs)
             let done = Atomic<Int>(0)
             var registry = JobRegistry()
             registry.register(JobTypeOptions(type: "noop", queue: "q"), handler: ClosureJobHandler { _ in
@@ -118,7 +121,7 @@ struct QueueBench {
             logger.logLevel = .error
             let worker = QueueWorker(
                 configuration: .init(endpoint: endpoint, namespace: keys.namespace, consumer: "bench",
-                                     queues: [QueueOptions(name: "q", concurrency: concurrency)]),
+                                     queues: [QueueOptions(name: "q", concurrency: concurrency, partitions: partitions)]),
                 registry: registry, logger: logger)
             let task = Task { try await worker.run() }
             while worker.phase != .ready { try await Task.sleep(for: .milliseconds(5)) }
@@ -127,25 +130,33 @@ struct QueueBench {
             let redis0 = try await redisCPU(client)
             while done.load(ordering: .relaxed) < jobs { try await Task.sleep(for: .milliseconds(2)) }
             // Wait for the last acknowledgements too: the figure is for finished jobs.
-            while (try await client.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int ?? 1) > 0 {
-                try await Task.sleep(for: .milliseconds(2))
+            for part in layout.all {
+                while (try await client.call(["XPENDING", part.stream, QueueKeys.group]).array?.first?.int ?? 1) > 0 {
+                    try await Task.sleep(for: .milliseconds(2))
+                }
             }
             let rate = Double(jobs) / (ContinuousClock.now - t0).seconds
             let cpuPerJob = (ProcessCPUTime.now() - cpu0).seconds / Double(jobs) * 1e6
             let redisPerJob = (try await redisCPU(client) - redis0) / Double(jobs) * 1e6
             best = max(best, rate)
             print(String(format: "%-44@ %10.0f jobs/s   (CPU per job: pressroom %.1f µs, redis-server %.1f µs)",
-                         "pressroom no-op, concurrency \(concurrency)" as NSString, rate, cpuPerJob, redisPerJob))
+                         "pressroom no-op, concurrency \(concurrency)\(partitions > 1 ? ", \(partitions) partitions" : "")" as NSString,
+                         rate, cpuPerJob, redisPerJob))
             worker.stop()
             _ = try await task.value
-            try await cleanup(client, keys)
+            for part in layout.all { try await cleanup(client, part) }
         }
         print(String(format: "pressroom/raw-consume ratio: %.2f", best / rawConsume))
         client.shutdown()
     }
 
-    /// Pipelined XADD of `count` no-op jobs in the documented wire format.
+    /// Pipelined XADD of `count` no-op jobs in the documented wire format,
+    /// each on its id's partition.
     static func fill(_ client: RedisClient, keys: QueueKeys, count: Int) async throws -> Double {
+        try await fill(client, partitions: QueuePartitions(namespace: keys.namespace, queue: keys.queue), count: count)
+    }
+
+    static func fill(_ client: RedisClient, partitions: QueuePartitions, count: Int) async throws -> Double {
         let start = ContinuousClock.now
         let chunk = 1000
         var sent = 0
@@ -155,7 +166,7 @@ struct QueueBench {
                 for i in sent..<(sent + n) {
                     group.addTask {
                         let fields = WireFormat.fields(id: "job-\(i)", type: "noop", payload: "{}")
-                        try await client.call(["XADD", keys.stream, "*"] + fields.flatMap { [$0.0, $0.1] })
+                        try await client.call(["XADD", partitions.keys(forJob: "job-\(i)").stream, "*"] + fields.flatMap { [$0.0, $0.1] })
                     }
                 }
                 try await group.waitForAll()
@@ -184,7 +195,8 @@ struct QueueBench {
         // not UNLINK: freeing in the background would eat into the next run.
         var cursor = "0"
         repeat {
-            let reply = try await client.call(["SCAN", cursor, "MATCH", "{\(keys.namespace):\(keys.queue)}:*", "COUNT", "1000"])
+            let tag = keys.partition == 0 ? "\(keys.namespace):\(keys.queue)" : "\(keys.namespace):\(keys.queue):\(keys.partition)"
+            let reply = try await client.call(["SCAN", cursor, "MATCH", "{\(tag)}:*", "COUNT", "1000"])
             cursor = reply.array?[0].string ?? "0"
             let found = reply.array?[1].array?.compactMap(\.string) ?? []
             if !found.isEmpty { try await client.call(["DEL"] + found) }
