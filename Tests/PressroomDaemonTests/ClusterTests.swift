@@ -199,9 +199,10 @@ struct ClusterTests {
     /// A real worker on the cluster while `jobs` jobs are enqueued a few at a time; `during`
     /// starts once a third of them is in, beside the producer. Every job succeeds, each handler runs once, each job
     /// has one success event, nothing is left pending or dead.
-    static func run(on cluster: ClusterRedis, jobs: Int = 240, during: @escaping @Sendable (QueueKeys) async throws -> Void) async throws {
-        let namespace = "cl\(UUID().uuidString.prefix(6))"
-        let keys = QueueKeys(namespace: namespace, queue: "derive")
+    static func run(on cluster: ClusterRedis, jobs: Int = 240, namespace: String = "cl\(UUID().uuidString.prefix(6))", partitions count: Int = 1,
+                    during: @escaping @Sendable (QueueKeys) async throws -> Void) async throws {
+        let partitions = QueuePartitions(namespace: namespace, queue: "derive", count: count)
+        let keys = partitions.keys(0)
         let runs = Runs()
         var registry = JobRegistry()
         registry.register(JobTypeOptions(type: "t", queue: "derive"), handler: ClosureJobHandler { context in
@@ -213,7 +214,7 @@ struct ClusterTests {
         logger.logLevel = .warning
         let worker = QueueWorker(
             configuration: .init(topology: cluster.topology, namespace: namespace, consumer: "c1",
-                                 queues: [QueueOptions(name: "derive", concurrency: 8, block: .milliseconds(500))],
+                                 queues: [QueueOptions(name: "derive", concurrency: 8, block: .milliseconds(500), partitions: count)],
                                  drainTimeout: .seconds(5), delayedPollInterval: .milliseconds(100)),
             registry: registry, logger: logger)
         let task = Task { try await worker.run() }
@@ -224,18 +225,22 @@ struct ClusterTests {
             let ids = (0..<jobs).map { "j\($0)" }
             var disruption: Task<Void, Error>?
             for (index, id) in ids.enumerated() {
-                try await QueueAdmin.enqueue(keys: keys, client: client, id: id, type: "t", payload: "{}")
+                try await QueueAdmin.enqueue(partitions: partitions, client: client, id: id, type: "t", payload: "{}")
                 // Beside the producer and the worker, so both meet it.
                 if index == jobs / 3 { disruption = Task { try await during(keys) } }
                 if index % 2 == 1 { try await Task.sleep(for: .milliseconds(5)) }
             }
             try await disruption?.value
             func succeeded() async throws -> [String] {
-                StreamEntry.parseEntries(try await client.call(["XRANGE", keys.events, "-", "+"]))
-                    .compactMap { entry -> String? in
-                        let fields = Dictionary(entry.fields ?? [], uniquingKeysWith: { a, _ in a })
-                        return fields["event"] == "succeeded" ? fields["id"] : nil
-                    }
+                var ids: [String] = []
+                for keys in partitions.all {
+                    ids += StreamEntry.parseEntries(try await client.call(["XRANGE", keys.events, "-", "+"]))
+                        .compactMap { entry -> String? in
+                            let fields = Dictionary(entry.fields ?? [], uniquingKeysWith: { a, _ in a })
+                            return fields["event"] == "succeeded" ? fields["id"] : nil
+                        }
+                }
+                return ids
             }
             try await eventually(timeout: .seconds(60), "every job succeeded") { Set(try await succeeded()).count == jobs }
             worker.stop()
@@ -244,8 +249,10 @@ struct ClusterTests {
             #expect(events.count == jobs, "one success event per job (\(events.count) for \(jobs))")
             let counts = runs.all
             #expect(counts.count == jobs && counts.values.allSatisfy { $0 == 1 }, "each job ran once: \(counts.filter { $0.value != 1 })")
-            #expect(try await client.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int == 0)
-            #expect(try await client.call(["XLEN", keys.dead]).int == 0)
+            for keys in partitions.all {
+                #expect(try await client.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int == 0)
+                #expect(try await client.call(["XLEN", keys.dead]).int == 0)
+            }
         } catch {
             worker.stop()
             _ = try? await task.value
@@ -280,6 +287,27 @@ struct ClusterTests {
             let answered = try await Self.redirects(cluster, port: source)
             print("redirects answered by the old master during the resharding: \(answered)")
             #expect(answered["ASK", default: 0] > 0 && answered["MOVED", default: 0] > 0, "\(answered)")
+        }
+    }
+
+    /// A queue of 3 partitions, one on each shard: every job runs once, and every master serves some.
+    @Test func aWorkerRunsAQueueOfThreePartitionsAcrossTheShards() async throws {
+        try await Self.withCluster { cluster in
+            let map = try await cluster.map()
+            // A namespace whose three partition tags hash to the three masters.
+            var namespace = ""
+            repeat {
+                namespace = "cl\(UUID().uuidString.prefix(6))"
+                let partitions = QueuePartitions(namespace: namespace, queue: "derive", count: 3)
+                let owners = Set(partitions.all.compactMap { map.master(forSlot: HashSlot.of($0.stream)) })
+                if owners.count == 3 { break }
+            } while true
+            try await Self.run(on: cluster, namespace: namespace, partitions: 3) { _ in }
+            let client = RedisClient(topology: cluster.topology, name: "partition-check")
+            defer { client.shutdown() }
+            for keys in QueuePartitions(namespace: namespace, queue: "derive", count: 3).all {
+                #expect(try await client.call(["XLEN", keys.events]).int ?? 0 > 0, "partition \(keys.stream) ran jobs")
+            }
         }
     }
 
