@@ -15,14 +15,9 @@ enum ClusterBench {
         let topology = RedisTopology.cluster(configuration)
         let jobs = Int(env["BENCH_JOBS"] ?? "100000") ?? 100_000
         let concurrency = Int(env["BENCH_CONCURRENCY"]?.split(separator: ",").last ?? "128") ?? 128
-        // Hook for partitioned queues: BENCH_PARTITIONS=3 is to run the worker with the queue's partitions
-        // (as QueueBench does on one server) and fill each partition's stream; until that is
-        // wired, one partition: one shard carries the queue.
-        let partitions = (env["BENCH_PARTITIONS"] ?? "1").split(separator: ",").compactMap { Int($0) }
-        guard partitions.allSatisfy({ $0 == 1 }) else {
-            print("BENCH_PARTITIONS=\(partitions): the cluster mode runs one partition for now (hook: ClusterBench.run)")
-            return
-        }
+        // Partition counts of the Pressroom runs (BENCH_PARTITIONS=1,3): one partition puts
+        // the queue on one shard; three spread it when their tags hash to different masters.
+        let partitionCounts = (env["BENCH_PARTITIONS"] ?? "1,3").split(separator: ",").compactMap { Int($0) }
         let client = RedisClient(topology: topology, name: "bench-cluster")
         defer { client.shutdown() }
         let map = try await RedisClusterMap.fetch(from: client)
@@ -30,7 +25,7 @@ enum ClusterBench {
             (shard, RedisClient(endpoint: configuration.endpoint(shard.master), name: "bench-\(shard.master.port)"))
         }
         defer { shards.forEach { $0.1.shutdown() } }
-        print("redis cluster: \(map.shards.count) shards (\(map.masters.map(\.description).joined(separator: " ")))  jobs per run: \(jobs)  partitions: 1")
+        print("redis cluster: \(map.shards.count) shards (\(map.masters.map(\.description).joined(separator: " ")))  jobs per run: \(jobs)  partitions: \(partitionCounts.map(String.init).joined(separator: ","))")
 
         // Raw ceiling: one consumer loop, COUNT 128, on one stream.
         let rawKeys = QueueKeys(namespace: "bench-craw-\(UUID().uuidString.prefix(6))", queue: "q")
@@ -49,36 +44,47 @@ enum ClusterBench {
         let rawRate = Double(consumed) / (ContinuousClock.now - rawStart).seconds
         print(String(format: "%-44@ %10.0f jobs/s   (redis CPU per job: %@)", "raw consume (XREADGROUP COUNT 128 + XACK)" as NSString, rawRate,
                      perShard(try await cpu(shards), rawCPU0, jobs: consumed, shards: shards) as NSString))
-        try await QueueBench.cleanup(owner(of: rawKeys, shards), rawKeys)
+        try await QueueBench.cleanup(owner(of: rawKeys, shards).1, rawKeys)
 
-        let keys = QueueKeys(namespace: "bench-cl-\(UUID().uuidString.prefix(6))", queue: "q")
-        _ = try await QueueBench.fill(client, keys: keys, count: jobs)
-        let done = Atomic<Int>(0)
-        var registry = JobRegistry()
-        registry.register(JobTypeOptions(type: "noop", queue: "q"), handler: ClosureJobHandler { _ in
-            done.add(1, ordering: .relaxed)
-            return nil
-        })
-        var logger = Logger(label: "bench")
-        logger.logLevel = .error
-        let worker = QueueWorker(
-            configuration: .init(topology: topology, namespace: keys.namespace, consumer: "bench",
-                                 queues: [QueueOptions(name: "q", concurrency: concurrency)]),
-            registry: registry, logger: logger)
-        let task = Task { try await worker.run() }
-        while worker.phase != .ready { try await Task.sleep(for: .milliseconds(5)) }
-        let t0 = ContinuousClock.now
-        let cpu0 = try await cpu(shards)
-        while done.load(ordering: .relaxed) < jobs { try await Task.sleep(for: .milliseconds(2)) }
-        while (try await client.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int ?? 1) > 0 {
-            try await Task.sleep(for: .milliseconds(2))
+        for partitions in partitionCounts {
+            // Partitions land where their tags hash; the bench picks a namespace that puts them
+            // on as many masters as there can be, as an operator sizing N for the shards would.
+            var layout: QueuePartitions
+            repeat {
+                layout = QueuePartitions(namespace: "bench-cl-\(UUID().uuidString.prefix(6))", queue: "q", count: partitions)
+            } while Set(layout.all.map { owner(of: $0, shards).0.master }).count < min(partitions, shards.count)
+            _ = try await QueueBench.fill(client, partitions: layout, count: jobs)
+            let done = Atomic<Int>(0)
+            var registry = JobRegistry()
+            registry.register(JobTypeOptions(type: "noop", queue: "q"), handler: ClosureJobHandler { _ in
+                done.add(1, ordering: .relaxed)
+                return nil
+            })
+            var logger = Logger(label: "bench")
+            logger.logLevel = .error
+            let worker = QueueWorker(
+                configuration: .init(topology: topology, namespace: layout.namespace, consumer: "bench",
+                                     queues: [QueueOptions(name: "q", concurrency: concurrency, partitions: partitions)]),
+                registry: registry, logger: logger)
+            let task = Task { try await worker.run() }
+            while worker.phase != .ready { try await Task.sleep(for: .milliseconds(5)) }
+            let t0 = ContinuousClock.now
+            let cpu0 = try await cpu(shards)
+            while done.load(ordering: .relaxed) < jobs { try await Task.sleep(for: .milliseconds(2)) }
+            for keys in layout.all {
+                while (try await client.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int ?? 1) > 0 {
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+            }
+            let rate = Double(jobs) / (ContinuousClock.now - t0).seconds
+            let masters = Set(layout.all.map { owner(of: $0, shards).0.master.port }).sorted()
+            print(String(format: "%-44@ %10.0f jobs/s   (redis CPU per job: %@)",
+                         "pressroom no-op, concurrency \(concurrency), \(partitions) partition(s) on :\(masters.map(String.init).joined(separator: ",:"))" as NSString,
+                         rate, perShard(try await cpu(shards), cpu0, jobs: jobs, shards: shards) as NSString))
+            worker.stop()
+            _ = try await task.value
+            for keys in layout.all { try await QueueBench.cleanup(owner(of: keys, shards).1, keys) }
         }
-        let rate = Double(jobs) / (ContinuousClock.now - t0).seconds
-        print(String(format: "%-44@ %10.0f jobs/s   (redis CPU per job: %@)", "pressroom no-op, concurrency \(concurrency)" as NSString, rate,
-                     perShard(try await cpu(shards), cpu0, jobs: jobs, shards: shards) as NSString))
-        worker.stop()
-        _ = try await task.value
-        try await QueueBench.cleanup(owner(of: keys, shards), keys)
     }
 
     /// Each master's CPU seconds so far.
@@ -97,9 +103,9 @@ enum ClusterBench {
         }.joined(separator: ", ")
     }
 
-    /// The node client of the master holding the queue's slot (its keys are all there).
-    static func owner(of keys: QueueKeys, _ shards: [(RedisClusterMap.Shard, RedisClient)]) -> RedisClient {
+    /// The shard, and a client of its master, holding the partition's slot (its keys are all there).
+    static func owner(of keys: QueueKeys, _ shards: [(RedisClusterMap.Shard, RedisClient)]) -> (RedisClusterMap.Shard, RedisClient) {
         let slot = HashSlot.of(keys.stream)
-        return shards.first { $0.0.slots.contains { $0.contains(slot) } }?.1 ?? shards[0].1
+        return shards.first { $0.0.slots.contains { $0.contains(slot) } } ?? shards[0]
     }
 }
