@@ -265,9 +265,10 @@ public struct PressroomDaemon: Sendable {
         let topology = try configuration.redisTopology
         let client = RedisClient(topology: topology, name: "server-check")
         defer { client.shutdown() }
-        let report: RedisServerReport
+        let report: RedisTopologyReport
         do {
-            report = try await RedisServerReport.fetch(from: client)
+            // Every master of a cluster: one evicting shard drops that shard's jobs.
+            report = try await RedisTopologyReport.fetch(topology: topology, client: client)
             if case .sentinel(let sentinel) = topology {
                 let view = try await RedisSentinel.shared(for: sentinel).view()
                 logger.info("\(view.summary)")
@@ -281,7 +282,7 @@ public struct PressroomDaemon: Sendable {
         if let refusal = report.refusal {
             throw ConfigurationLoader.Invalid(field: "redis", problem: refusal)
         }
-        if let warning = report.persistenceWarning { logger.warning("\(warning)") }
+        for warning in report.warnings { logger.warning("\(warning)") }
     }
 
     private func makeLifecycleServicesForCommands() throws -> LifecycleServices? {

@@ -84,6 +84,40 @@ struct CredentialTests {
     }
 }
 
+/// `redis.cluster` instead of `redis.url`: seeds, a password from a secret source, errors naming the field.
+struct ClusterConfigurationTests {
+    @Test func aClusterIsConfiguredBySeedsAndASecretPassword() throws {
+        let creds = try CredentialTests.credentials(["cluster-pw": "cluster-secret-1\n"])
+        let loaded = try ConfigurationLoader().load(file: nil, environment: [
+            "CREDENTIALS_DIRECTORY": creds,
+            "PRESSROOM_REDIS_CLUSTER_SEEDS": "[10.0.0.1:7000, 'redis-2.internal:7001']",
+            "PRESSROOM_REDIS_CLUSTER_PASSWORD": "credential:cluster-pw",
+        ])
+        let topology = try loaded.configuration.redisTopology
+        #expect(topology == .cluster(RedisClusterConfiguration(
+            seeds: [RedisClusterNode(host: "10.0.0.1", port: 7000), RedisClusterNode(host: "redis-2.internal", port: 7001)],
+            password: "cluster-secret-1")))
+        #expect(!topology.description.contains("cluster-secret-1"))
+        let masked = try YAMLEncoder().encode(loaded.configuration.masked)
+        #expect(!masked.contains("cluster-secret-1") && masked.contains("10.0.0.1:7000"), "\(masked)")
+    }
+
+    @Test func aWrongClusterSectionNamesItsField() throws {
+        func problem(_ environment: [String: String]) -> String? {
+            do {
+                _ = try ConfigurationLoader().load(file: nil, environment: environment)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(problem(["PRESSROOM_REDIS_CLUSTER_SEEDS": "[10.0.0.1]"]) == "config field 'redis.cluster.seeds': '10.0.0.1' is not host:port")
+        #expect(problem(["PRESSROOM_REDIS_CLUSTER_PASSWORD": "x"])?.hasPrefix("config field 'redis.cluster.seeds'") == true)
+        #expect(problem(["PRESSROOM_REDIS_CLUSTER_SEEDS": "[10.0.0.1:7000]", "PRESSROOM_REDIS_URL": "redis://10.0.0.9:6379/0"])
+            == "config field 'redis.cluster': is an alternative to redis.url and redis.sentinel: set one of them")
+    }
+}
+
 extension DaemonProcessTests {
     @Test func theRealBinaryReadsSecretsFromCredentialsDirectory() async throws {
         let namespace = "creds-\(UUID().uuidString.prefix(8))"

@@ -77,11 +77,25 @@ struct DaemonProcessTests {
     }
 
     @Test func aWorkerKilledMidJobLosesNothing() async throws {
-        let namespace = "kill-\(UUID().uuidString.prefix(8))"
-        let keys = QueueKeys(namespace: namespace, queue: "derive")
         let redis = try await client()
         defer { redis.shutdown() }
-        let a = try Daemon(namespace: namespace, consumer: "victim")
+        try await killMidJob(redis: redis)
+    }
+
+    /// The same on a Redis Cluster of 3 masters and 3 replicas, through the daemon's cluster client.
+    @Test func aWorkerKilledMidJobOnAClusterLosesNothing() async throws {
+        try await ClusterTests.withCluster { cluster in
+            let redis = RedisClient(topology: cluster.topology, name: "kill-cluster")
+            defer { redis.shutdown() }
+            try await killMidJob(redis: redis, env: cluster.daemonEnvironment)
+        }
+    }
+
+    /// SIGKILL a worker holding jobs; another one finishes every job, each once.
+    func killMidJob(redis: RedisClient, env: [String: String] = [:]) async throws {
+        let namespace = "kill-\(UUID().uuidString.prefix(8))"
+        let keys = QueueKeys(namespace: namespace, queue: "derive")
+        let a = try Daemon(namespace: namespace, consumer: "victim", extraEnv: env)
         try await eventually(timeout: .seconds(20), "victim ready") { a.output.contains("worker ready") }
         let ids = (0..<12).map { "job-\($0)" }
         // Four short jobs, then long ones (6 s each over four slots): once a
@@ -101,7 +115,7 @@ struct DaemonProcessTests {
         let pendingAtKill = try await redis.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int ?? 0
         #expect(pendingAtKill > 0, "the kill landed mid-job")
 
-        let b = try Daemon(namespace: namespace, consumer: "rescuer")
+        let b = try Daemon(namespace: namespace, consumer: "rescuer", extraEnv: env)
         do {
             try await eventually(timeout: .seconds(60), "every job finished") { Set(try await succeeded(redis, keys)).isSuperset(of: ids) }
         } catch {

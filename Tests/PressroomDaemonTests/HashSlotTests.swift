@@ -2,59 +2,109 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+@testable import PressroomDaemon
 import PressroomFulfillment
 import PressroomQueue
 import PressroomStorage
 import Testing
 
-/// A single-node Redis Cluster: one redis-server of the test's own in cluster mode, serving
-/// every slot. It refuses what a real cluster does (`CROSSSLOT` for a script's declared keys or
+/// A Redis Cluster of the test's own: by default one redis-server in cluster mode serving every
+/// slot; with `masters`/`replicasPerMaster`, that many nodes joined by `redis-cli --cluster create`.
+/// It refuses what a real cluster does (`CROSSSLOT` for a script's declared keys or
 /// a transaction's commands in several slots). Redis 7.0 does not check keys a script touches
-/// without declaring them, so a `MONITOR` records every call too: `crossSlotCalls()` groups each
+/// without declaring them, so on the single node a `MONITOR` records every call too: `crossSlotCalls()` groups each
 /// EVAL/EVALSHA with the commands its script ran (and each MULTI with its commands) and asks the
 /// server (`COMMAND GETKEYS`, `CLUSTER KEYSLOT`) for their keys' slots.
-final class ClusterRedis {
-    private(set) var port = 0
+/// Unchecked: its ports and processes are set by `start()` before anything else uses it.
+final class ClusterRedis: @unchecked Sendable {
+    /// Client ports of the nodes, in start order (with replicas: masters first, as `--cluster create` assigns them).
+    private(set) var ports: [Int] = []
+    var port: Int { ports.first ?? 0 }
     let directory: URL
-    private var process = Process()
+    let masters: Int
+    let replicasPerMaster: Int
+    private var processes: [Process] = []
     private let monitor = Process()
     private var monitorLog: URL { directory.appendingPathComponent("monitor.log") }
+    private var single: Bool { masters == 1 && replicasPerMaster == 0 }
 
-    init() throws {
+    init(masters: Int = 1, replicasPerMaster: Int = 0) throws {
+        self.masters = masters
+        self.replicasPerMaster = replicasPerMaster
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-cluster-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
     var url: String { "redis://127.0.0.1:\(port)" }
 
+    /// The topology a Pressroom client of this cluster is built from.
+    var topology: RedisTopology {
+        .cluster(RedisClusterConfiguration(seeds: ports.prefix(2).map { RedisClusterNode(host: "127.0.0.1", port: $0) }))
+    }
+
+    /// What makes a `pressroom` process use this cluster (`redis.cluster`; `redis.url` emptied,
+    /// since the test harness sets it and the two are exclusive).
+    var daemonEnvironment: [String: String] {
+        ["PRESSROOM_REDIS_URL": "",
+         "PRESSROOM_REDIS_CLUSTER_SEEDS": "[" + ports.prefix(2).map { "127.0.0.1:\($0)" }.joined(separator: ",") + "]"]
+    }
+
+    /// A plain client of one node (no routing), for setting the cluster up and inspecting it.
+    func nodeClient(_ port: Int, name: String = "cluster-node") throws -> RedisClient {
+        RedisClient(endpoint: try RedisEndpoint(url: "redis://127.0.0.1:\(port)"), name: name)
+    }
+
     func start() async throws {
-        // Kernel-picked ports for the client port and the cluster bus (by default port + 10000,
-        // which can be out of range or taken); picked ports can be lost to another socket
-        // before redis-server binds them, so a server that exits is started again.
+        for index in 0..<(masters * (1 + replicasPerMaster)) {
+            try await startNode(index)
+        }
+        if single {
+            try await assignEverySlot()
+        } else {
+            try await create()
+        }
+    }
+
+    /// One node on kernel-picked ports for the client port and the cluster bus (by default port + 10000,
+    /// which can be out of range or taken); picked ports can be lost to another socket
+    /// before redis-server binds them, so a server that exits is started again.
+    private func startNode(_ index: Int) async throws {
         for attempt in 1...5 {
-            port = try Self.freePort()
+            let port = try Self.freePort()
             var bus = try Self.freePort()
             while bus == port { bus = try Self.freePort() }
-            process = Process()
+            let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
             process.arguments = ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", directory.path,
                                  "--cluster-enabled", "yes", "--cluster-port", String(bus),
-                                 "--cluster-config-file", directory.appendingPathComponent("nodes-\(attempt).conf").path,
-                                 // A short node timeout: a lone master's state turns ok within seconds of getting its slots.
-                                 "--cluster-node-timeout", "500"]
+                                 "--cluster-config-file", directory.appendingPathComponent("nodes-\(index)-\(attempt).conf").path,
+                                 // A short node timeout: a lone master's state turns ok within seconds of getting its slots;
+                                 // in a real cluster of several, long enough that a loaded CI machine does not fail nodes over by itself.
+                                 "--cluster-node-timeout", single ? "500" : "5000"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            let running = process
-            let listening = port
             try await eventually(timeout: .seconds(30), "cluster-mode redis-server on \(port)") {
-                !running.isRunning || Self.accepts(port: listening)
+                !process.isRunning || Self.accepts(port: port)
             }
-            if process.isRunning { break }
+            if process.isRunning {
+                ports.append(port)
+                processes.append(process)
+                return
+            }
             if attempt == 5 { Issue.record("redis-server in cluster mode did not start"); throw CancellationError() }
         }
+    }
+
+    /// SIGKILLs the node on `port` (a crashed server).
+    func crash(port: Int) {
+        guard let index = ports.firstIndex(of: port), processes[index].isRunning else { return }
+        kill(processes[index].processIdentifier, SIGKILL)
+    }
+
+    private func assignEverySlot() async throws {
         // Only now a client: one made before the server listens waits out its reconnect backoff.
-        let client = RedisClient(endpoint: try RedisEndpoint(url: url), name: "cluster-setup")
+        let client = try nodeClient(port, name: "cluster-setup")
         defer { client.shutdown() }
         try await eventually(timeout: .seconds(30), "PING on \(port)") { (try? await client.call(["PING"])) != nil }
         _ = try await client.call(["CLUSTER", "ADDSLOTSRANGE", "0", "16383"])
@@ -74,13 +124,52 @@ final class ClusterRedis {
         }
     }
 
+    /// `redis-cli --cluster create` over every node, then waits until each node sees every slot
+    /// served and each master its replicas online.
+    private func create() async throws {
+        let cli = Process()
+        cli.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
+        cli.arguments = ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" }
+            + ["--cluster-replicas", String(replicasPerMaster), "--cluster-yes"]
+        let log = directory.appendingPathComponent("create.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        cli.standardOutput = try FileHandle(forWritingTo: log)
+        cli.standardError = cli.standardOutput
+        try cli.run()
+        try await eventually(timeout: .seconds(60), "redis-cli --cluster create") { !cli.isRunning }
+        guard cli.terminationStatus == 0 else {
+            Issue.record("redis-cli --cluster create failed: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            throw CancellationError()
+        }
+        try await waitUntilSettled()
+    }
+
+    /// Every node says cluster_state:ok and knows every node, and every master has its replicas online.
+    func waitUntilSettled() async throws {
+        try await eventually(timeout: .seconds(60), "the cluster settled") {
+            for port in ports {
+                let client = try nodeClient(port, name: "cluster-settle")
+                defer { client.shutdown() }
+                let info = RedisServerReport.parseInfo((try? await client.call(["CLUSTER", "INFO"]).string) ?? "")
+                guard info["cluster_state"] == "ok", info["cluster_slots_ok"] == "16384", info["cluster_known_nodes"] == String(ports.count) else { return false }
+                let replication = RedisServerReport.parseInfo((try? await client.call(["INFO", "replication"]).string) ?? "")
+                if replication["role"] == "master" {
+                    let online = (0..<replicasPerMaster).filter { replication["slave\($0)"]?.contains("state=online") == true }.count
+                    if online < replicasPerMaster { return false }
+                }
+            }
+            return true
+        }
+    }
+
     /// One monitored call: the client's command line (EVAL, EVALSHA, MULTI) and the commands it ran.
     struct Call {
         var head: [String]
         var commands: [[String]]
     }
 
-    /// Script calls and transactions whose keys are not all in one slot, described; and how many were checked.
+    /// Script calls and transactions whose keys are not all in one slot, described; and how many were checked
+    /// (the single node only: it alone is monitored).
     func crossSlotCalls() async throws -> (problems: [String], checked: Int) {
         let client = RedisClient(endpoint: try RedisEndpoint(url: url), name: "slot-check")
         defer { client.shutdown() }
@@ -178,10 +267,10 @@ final class ClusterRedis {
 
     func stop() async {
         if monitor.isRunning { kill(monitor.processIdentifier, SIGKILL) }
-        // A throwaway server holding nothing worth saving.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        // Throwaway servers holding nothing worth saving.
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         let deadline = ContinuousClock.now + .seconds(20)
-        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        while processes.contains(where: \.isRunning), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -291,7 +380,7 @@ struct HashSlotTests {
         }
     }
 
-    /// The real daemon on the cluster-mode server: derive, render, erase (lifecycle scripts),
+    /// The real daemon on the cluster-mode server, through its cluster client: derive, render, erase (lifecycle scripts),
     /// successes (the completion MULTI), retries and delayed moves, dead letters, a replay, the
     /// consumer lock, touches and trims. Any cross-slot call would fail a job or the worker.
     /// With 3 partitions per queue every partition's calls keep to its own slot too.
@@ -308,14 +397,14 @@ struct HashSlotTests {
             _ = try await store.putIfAbsent("uploads/a.jpg", data: try Data(contentsOf: Harness.fixtures.appendingPathComponent("exif/Landscape_6.jpg")),
                                             contentType: "image/jpeg")
             let policies = try TestPolicies.withSmallProduct(in: objects)
-            var env = [
+            // Through the cluster client (redis.cluster), as a cluster deployment runs.
+            var env = cluster.daemonEnvironment.merging([
                 "PRESSROOM_CONFIG": Harness.root.appendingPathComponent("config/pressroom.example.yaml").path,
-                "PRESSROOM_REDIS_URL": cluster.url,
                 "PRESSROOM_STORAGE_FILESYSTEM_ROOT": storeRoot.path,
                 "PRESSROOM_IMAGING_POLICIES": policies.path,
                 "PRESSROOM_IMAGING_PROFILES": Harness.root.appendingPathComponent("config/profiles").path,
                 "PRESSROOM_QUEUES_DERIVE_TRIM_MAX_LENGTH": "1",
-            ]
+            ]) { a, _ in a }
             for queue in ["DERIVE", "RENDER", "FULFILL", "MAINTENANCE"] { env["PRESSROOM_QUEUES_\(queue)_PARTITIONS"] = String(partitions) }
             let worker = try Harness.Daemon(namespace: namespace, consumer: "slots", extraEnv: env)
             daemon = worker
@@ -349,7 +438,7 @@ struct HashSlotTests {
             }
             // The CLI with the workers' partitions finds the dead letters on theirs.
             let replay = try await Harness().cli(["dlq", "replay", "--all", "--type", "sleep"], namespace: namespace,
-                                                 env: env.filter { $0.key.hasSuffix("_PARTITIONS") || $0.key == "PRESSROOM_REDIS_URL" })
+                                                 env: env.filter { $0.key.hasSuffix("_PARTITIONS") || $0.key.hasPrefix("PRESSROOM_REDIS_") })
             #expect(replay.status == 0, "\(replay.output)")
             // At least twice: dead letters are written at least once (a loaded CI run saw the
             // replayed entry dead-lettered twice); what this test checks is the slots of the calls.

@@ -31,7 +31,7 @@ struct StrictConfigurationTests {
     @Test func typosInTheDaemonConfigAreErrorsAtAnyDepth() throws {
         let cases: [(String, String)] = [
             ("queus: { derive: { concurrency: 2 } }", "config field 'queus': unknown key; did you mean 'queues'?"),
-            ("redis: { url: 'redis://127.0.0.1:6379', clustr: true }", "config field 'redis.clustr': unknown key (known in 'redis': namespace, password, sentinel, url)"),
+            ("redis: { url: 'redis://127.0.0.1:6379', clustr: true }", "config field 'redis.clustr': unknown key; did you mean 'cluster'?"),
             ("queues: { derive: { concurency: 2 } }", "config field 'queues.derive.concurency': unknown key; did you mean 'concurrency'?"),
             ("queues: { derive: { claimMinIdl: 5s } }", "config field 'queues.derive.claimMinIdl': unknown key; did you mean 'claimMinIdle'?"),
             ("queues: { derive: { trim: { maxlength: 5 } } }", "config field 'queues.derive.trim.maxlength': unknown key; did you mean 'maxLength'?"),

@@ -207,6 +207,15 @@ public struct ConfigurationLoader {
                 }
             }
         }
+        if let cluster = c.redis.cluster {
+            guard c.redis.url == nil, c.redis.sentinel == nil else {
+                throw Invalid(field: "redis.cluster", problem: "is an alternative to redis.url and redis.sentinel: set one of them")
+            }
+            guard !cluster.seeds.isEmpty else {
+                throw Invalid(field: "redis.cluster.seeds", problem: "list at least one host:port of the cluster")
+            }
+            _ = try c.redisTopology
+        }
         guard !c.redis.namespace.isEmpty, !c.redis.namespace.contains(where: { "{}: ".contains($0) }) else {
             throw Invalid(field: "redis.namespace", problem: "must be non-empty without '{', '}', ':' or spaces")
         }
@@ -330,6 +339,7 @@ public struct ConfigurationLoader {
         c.redis.password = "x"
         c.redis.url = "x"
         c.redis.sentinel = .init(masterName: "x", sentinels: ["x"], password: "x", sentinelPassword: "x")
+        c.redis.cluster = .init(seeds: ["x"], password: "x")
         var queue = PressroomConfiguration.Queue()
         queue.batchSize = 1
         queue.drainPartitions = 1

@@ -17,6 +17,8 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         public var password: String?
         /// A master found through Redis Sentinel, instead of `url`.
         public var sentinel: Sentinel?
+        /// A Redis Cluster instead of `url` (see docs/scaling.md).
+        public var cluster: Cluster?
 
         public static let defaultURL = "redis://127.0.0.1:6379/0"
 
@@ -37,6 +39,26 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
                 self.password = password
                 self.sentinelPassword = sentinelPassword
             }
+        }
+    }
+
+    /// `redis.cluster`: any few nodes of the cluster (the rest is read from
+    /// `CLUSTER SHARDS`) and the password all its nodes share.
+    public struct Cluster: Codable, Sendable, Equatable {
+        /// `host:port` of nodes to ask for the slot map, tried in order.
+        public var seeds: [String] = []
+        /// The cluster's password (secret; `credential:`/`file:`/`env:` sources).
+        public var password: String?
+
+        public init(seeds: [String] = [], password: String? = nil) {
+            self.seeds = seeds
+            self.password = password
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            seeds = try c.decodeIfPresent([String].self, forKey: .seeds) ?? []
+            password = try c.decodeIfPresent(String.self, forKey: .password)
         }
     }
 
@@ -191,6 +213,7 @@ extension PressroomConfiguration.Redis {
         namespace = try c.decodeIfPresent(String.self, forKey: .namespace) ?? "pressroom"
         password = try c.decodeIfPresent(String.self, forKey: .password)
         sentinel = try c.decodeIfPresent(Sentinel.self, forKey: .sentinel)
+        cluster = try c.decodeIfPresent(PressroomConfiguration.Cluster.self, forKey: .cluster)
     }
 }
 

@@ -14,6 +14,15 @@ extension PressroomConfiguration {
     /// How every client of this process reaches Redis (``RedisTopology``).
     public var redisTopology: RedisTopology {
         get throws {
+            if let cluster = redis.cluster {
+                let seeds = try cluster.seeds.map { seed in
+                    guard let node = RedisClusterNode(Substring(seed)) else {
+                        throw ConfigurationLoader.Invalid(field: "redis.cluster.seeds", problem: "'\(seed)' is not host:port")
+                    }
+                    return node
+                }
+                return .cluster(RedisClusterConfiguration(seeds: seeds, password: cluster.password ?? redis.password))
+            }
             guard let sentinel = redis.sentinel else { return .single(try endpoint) }
             return .sentinel(RedisSentinelConfiguration(
                 masterName: sentinel.masterName,

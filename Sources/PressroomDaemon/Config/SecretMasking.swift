@@ -28,6 +28,10 @@ extension PressroomConfiguration {
             try visit(&sentinel.sentinelPassword, "redis.sentinel.sentinelPassword")
             redis.sentinel = sentinel
         }
+        if var cluster = redis.cluster {
+            try visit(&cluster.password, "redis.cluster.password")
+            redis.cluster = cluster
+        }
         if var s3 = storage.s3 {
             try visit(&s3.accessKeyID, "storage.s3.accessKeyID")
             try visit(&s3.secretAccessKey, "storage.s3.secretAccessKey")

@@ -13,14 +13,14 @@ import Synchronization
 /// Blocking commands (`XREADGROUP BLOCK`) need a client of their own, or they
 /// would hold up everything queued behind them.
 public final class RedisClient: Sendable {
-    private enum Waiter: Sendable {
+    enum Waiter: Sendable {
         case one(CheckedContinuation<RedisValue, Error>)
         case all(CheckedContinuation<[RedisValue], Error>)
         case decoded(@Sendable (UnsafeMutablePointer<redisReply>) throws -> any Sendable, CheckedContinuation<any Sendable, Error>)
         case decodedAll(@Sendable (UnsafeMutablePointer<redisReply>) -> any Sendable, CheckedContinuation<[any Sendable], Error>)
     }
 
-    private struct Request: Sendable {
+    struct Request: Sendable {
         /// One or more encoded commands, written back to back.
         let bytes: [UInt8]
         let replies: Int
@@ -52,6 +52,8 @@ public final class RedisClient: Sendable {
     private let box = ConnectionBox()
     private let queue = Mutex<(requests: [Request], flushScheduled: Bool)>(([], false))
     private let health: RedisHealth?
+    /// Routes per hash slot when the topology is a cluster (RedisClusterRouter.swift).
+    private let cluster: RedisClusterRouter?
     /// Upper bound on commands per pipeline, to bound memory and latency.
     private let maxBatch = 512
 
@@ -83,6 +85,11 @@ public final class RedisClient: Sendable {
         self.commandTimeout = commandTimeout
         self.health = health
         self.thread = BlockingThreadPool(name: "redis-\(name)", threads: 1)
+        if case .cluster(let configuration) = topology {
+            cluster = RedisClusterRouter(configuration: configuration, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+        } else {
+            cluster = nil
+        }
     }
 
     deinit {
@@ -153,7 +160,10 @@ public final class RedisClient: Sendable {
 
     /// Closes the connection and stops the thread; pending commands fail.
     public func shutdown() {
-        _ = thread.execute { [box] in box.connection = nil }
+        _ = thread.execute { [box, cluster] in
+            box.connection = nil
+            cluster?.closeAll()
+        }
         thread.shutdown()
     }
 
@@ -187,6 +197,10 @@ public final class RedisClient: Sendable {
     }
 
     private func execute(_ batch: [Request]) {
+        if let cluster {
+            if let error = cluster.execute(batch.map(\.routed)) { health?.reportFailure(error) } else { health?.reportSuccess() }
+            return
+        }
         var answered = 0
         do {
             let connection = try connected()
@@ -244,6 +258,8 @@ public final class RedisClient: Sendable {
             let master = try sentinel!.connectMaster(connectTimeout: connectTimeout, commandTimeout: commandTimeout)
             connection = master.connection
             box.generation = master.generation
+        case .cluster:
+            preconditionFailure("a cluster client routes per node (RedisClusterRouter)")
         }
         box.connection = connection
         return connection

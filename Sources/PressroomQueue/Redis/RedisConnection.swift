@@ -100,7 +100,7 @@ final class RedisConnection {
         if let error = RedisError.wrongNode(text) { throw error }
     }
 
-    private static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
+    static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
         let r = reply.pointee
         switch r.type {
         case REDIS_REPLY_STRING:

@@ -4,6 +4,8 @@
 public enum RedisTopology: Sendable, Equatable, CustomStringConvertible {
     /// One redis-server (`redis.url`).
     case single(RedisEndpoint)
+    /// A Redis Cluster (`redis.cluster`): requests are routed per hash slot.
+    case cluster(RedisClusterConfiguration)
     /// A master found through Redis Sentinel (`redis.sentinel`), followed across failovers.
     case sentinel(RedisSentinelConfiguration)
 
@@ -11,6 +13,7 @@ public enum RedisTopology: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .single(let endpoint): return endpoint.description
+        case .cluster(let cluster): return cluster.description
         case .sentinel(let configuration): return configuration.description
         }
     }

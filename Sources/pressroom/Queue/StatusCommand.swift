@@ -22,17 +22,15 @@ struct StatusCommand: AsyncParsableCommand {
         for queue in configuration.queues.keys.sorted() {
             statuses.append(try await QueueAdmin.status(of: configuration.partitions(ofQueue: queue), client: client))
         }
-        let server = try await RedisServerReport.fetch(from: client)
+        let servers = try await RedisTopologyReport.fetch(topology: topology, client: client)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(statuses), as: UTF8.self))
             return
         }
-        print("redis \(server.version ?? "?") \(server.role ?? "?")"
-              + (server.replicas.isEmpty ? ", no replicas" : ", replicas " + server.replicas.joined(separator: " "))
-              + ", maxmemory-policy \(server.maxmemoryPolicy ?? "?"), aof \(server.aofEnabled ? "on" : "off")")
-        var warnings = [server.refusal, server.persistenceWarning]
+        servers.lines.forEach { print($0) }
+        var warnings = [servers.refusal] + servers.warnings
         if case .sentinel(let sentinel) = topology {
             let view = try await RedisSentinel.shared(for: sentinel).view()
             print(view.summary)

@@ -14,6 +14,10 @@ struct QueueBench {
         PressroomLogging.bootstrap(format: .logfmt, level: .error)
         _ = PressroomMetrics().bootstrap()
         let env = ProcessInfo.processInfo.environment
+        if let seeds = env["BENCH_CLUSTER_SEEDS"] {
+            try await ClusterBench.run(seeds: seeds, env: env)
+            return
+        }
         let endpoint = try RedisEndpoint(url: env["BENCH_REDIS_URL"] ?? "redis://127.0.0.1:6399")
         let jobs = Int(env["BENCH_JOBS"] ?? "100000") ?? 100_000
         let concurrencies = (env["BENCH_CONCURRENCY"] ?? "8,32,128,512").split(separator: ",").compactMap { Int($0) }
