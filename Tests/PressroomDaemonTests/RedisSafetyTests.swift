@@ -23,7 +23,8 @@ extension DaemonProcessTests {
         try await client.call(["CONFIG", "SET", "maxmemory-policy", "noeviction"])
         let warned = try Daemon(namespace: "safety", consumer: "volatile", extraEnv: env)
         try await eventually(timeout: .seconds(60), "started with a persistence warning") {
-            warned.output.contains("redis persistence is off")
+            // Ready, too: a SIGTERM before the signal handlers are installed would kill it outright.
+            warned.output.contains("redis persistence is off") && warned.output.contains("worker ready")
         }
         #expect(warned.process.isRunning)
         warned.signal(SIGTERM)

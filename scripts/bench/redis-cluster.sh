@@ -4,7 +4,8 @@
 # PRESSROOM_TEST_CLUSTER_REPLICAS replicas each (default 0) on consecutive
 # ports from PRESSROOM_TEST_CLUSTER_PORT (default 6420; bus ports + 10000),
 # and prints the seeds. The tests start clusters of their own
-# (Tests/PressroomDaemonTests/HashSlotTests.swift, ClusterRedis).
+# (Tests/PressroomDaemonTests/HashSlotTests.swift, ClusterRedis), so this
+# lives outside scripts/services, whose every script the test run starts.
 # Usage: redis-cluster.sh start|stop
 source "$(dirname "$0")/../lib.sh"
 BASE="${PRESSROOM_TEST_CLUSTER_PORT:-6420}"
