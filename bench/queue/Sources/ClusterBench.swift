@@ -54,35 +54,13 @@ enum ClusterBench {
                 layout = QueuePartitions(namespace: "bench-cl-\(UUID().uuidString.prefix(6))", queue: "q", count: partitions)
             } while Set(layout.all.map { owner(of: $0, shards).0.master }).count < min(partitions, shards.count)
             _ = try await QueueBench.fill(client, partitions: layout, count: jobs)
-            let done = Atomic<Int>(0)
-            var registry = JobRegistry()
-            registry.register(JobTypeOptions(type: "noop", queue: "q"), handler: ClosureJobHandler { _ in
-                done.add(1, ordering: .relaxed)
-                return nil
-            })
-            var logger = Logger(label: "bench")
-            logger.logLevel = .error
-            let worker = QueueWorker(
-                configuration: .init(topology: topology, namespace: layout.namespace, consumer: "bench",
-                                     queues: [QueueOptions(name: "q", concurrency: concurrency, partitions: partitions)]),
-                registry: registry, logger: logger)
-            let task = Task { try await worker.run() }
-            while worker.phase != .ready { try await Task.sleep(for: .milliseconds(5)) }
-            let t0 = ContinuousClock.now
-            let cpu0 = try await cpu(shards)
-            while done.load(ordering: .relaxed) < jobs { try await Task.sleep(for: .milliseconds(2)) }
-            for keys in layout.all {
-                while (try await client.call(["XPENDING", keys.stream, QueueKeys.group]).array?.first?.int ?? 1) > 0 {
-                    try await Task.sleep(for: .milliseconds(2))
-                }
+            let run = try await QueueBench.runNoops(topology: topology, layout: layout, jobs: jobs, concurrency: concurrency, client: client) {
+                try await cpu(shards)
             }
-            let rate = Double(jobs) / (ContinuousClock.now - t0).seconds
             let masters = Set(layout.all.map { owner(of: $0, shards).0.master.port }).sorted()
             print(String(format: "%-44@ %10.0f jobs/s   (redis CPU per job: %@)",
                          "pressroom no-op, concurrency \(concurrency), \(partitions) partition(s) on :\(masters.map(String.init).joined(separator: ",:"))" as NSString,
-                         rate, perShard(try await cpu(shards), cpu0, jobs: jobs, shards: shards) as NSString))
-            worker.stop()
-            _ = try await task.value
+                         run.rate, perShard(run.after, run.before, jobs: jobs, shards: shards) as NSString))
             for keys in layout.all { try await QueueBench.cleanup(owner(of: keys, shards).1, keys) }
         }
     }

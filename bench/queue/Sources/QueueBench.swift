@@ -109,45 +109,57 @@ struct QueueBench {
         var best = 0.0
         for (partitions, concurrency) in partitionCounts.flatMap({ p in concurrencies.map { (p, $0) } }) {
             let layout = QueuePartitions(namespace: "bench-pr-\(UUID().uuidString.prefix(6))", queue: "q", count: partitions)
-            let keys = layout.keys(0)
             _ = try await fill(client, partitions: layout, count: jobs)
-            let done = Atomic<Int>(0)
-            var registry = JobRegistry()
-            registry.register(JobTypeOptions(type: "noop", queue: "q"), handler: ClosureJobHandler { _ in
-                done.add(1, ordering: .relaxed)
-                return nil
-            })
-            var logger = Logger(label: "bench")
-            logger.logLevel = .error
-            let worker = QueueWorker(
-                configuration: .init(endpoint: endpoint, namespace: keys.namespace, consumer: "bench",
-                                     queues: [QueueOptions(name: "q", concurrency: concurrency, partitions: partitions)]),
-                registry: registry, logger: logger)
-            let task = Task { try await worker.run() }
-            while worker.phase != .ready { try await Task.sleep(for: .milliseconds(5)) }
-            let t0 = ContinuousClock.now
-            let cpu0 = ProcessCPUTime.now()
-            let redis0 = try await redisCPU(client)
-            while done.load(ordering: .relaxed) < jobs { try await Task.sleep(for: .milliseconds(2)) }
-            // Wait for the last acknowledgements too: the figure is for finished jobs.
-            for part in layout.all {
-                while (try await client.call(["XPENDING", part.stream, QueueKeys.group]).array?.first?.int ?? 1) > 0 {
-                    try await Task.sleep(for: .milliseconds(2))
-                }
+            let run = try await runNoops(topology: .single(endpoint), layout: layout, jobs: jobs, concurrency: concurrency, client: client) {
+                (ProcessCPUTime.now(), try await redisCPU(client))
             }
-            let rate = Double(jobs) / (ContinuousClock.now - t0).seconds
-            let cpuPerJob = (ProcessCPUTime.now() - cpu0).seconds / Double(jobs) * 1e6
-            let redisPerJob = (try await redisCPU(client) - redis0) / Double(jobs) * 1e6
+            let rate = run.rate
+            let cpuPerJob = (run.after.0 - run.before.0).seconds / Double(jobs) * 1e6
+            let redisPerJob = (run.after.1 - run.before.1) / Double(jobs) * 1e6
             best = max(best, rate)
             print(String(format: "%-44@ %10.0f jobs/s   (CPU per job: pressroom %.1f µs, redis-server %.1f µs)",
                          "pressroom no-op, concurrency \(concurrency)\(partitions > 1 ? ", \(partitions) partitions" : "")" as NSString,
                          rate, cpuPerJob, redisPerJob))
-            worker.stop()
-            _ = try await task.value
             for part in layout.all { try await cleanup(client, part) }
         }
         print(String(format: "pressroom/raw-consume ratio: %.2f", best / rawConsume))
         client.shutdown()
+    }
+
+    /// Runs a no-op worker over `layout` until all `jobs` are finished and
+    /// acknowledged; `sample` is taken once the worker is ready and again at
+    /// the end (CPU counters), before the worker stops. Shared by the single
+    /// server and the cluster runs.
+    static func runNoops<Sample: Sendable>(topology: RedisTopology, layout: QueuePartitions, jobs: Int, concurrency: Int, client: RedisClient,
+                                           sample: @Sendable () async throws -> Sample) async throws -> (rate: Double, before: Sample, after: Sample) {
+        let done = Atomic<Int>(0)
+        var registry = JobRegistry()
+        registry.register(JobTypeOptions(type: "noop", queue: "q"), handler: ClosureJobHandler { _ in
+            done.add(1, ordering: .relaxed)
+            return nil
+        })
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let worker = QueueWorker(
+            configuration: .init(topology: topology, namespace: layout.namespace, consumer: "bench",
+                                 queues: [QueueOptions(name: "q", concurrency: concurrency, partitions: layout.count)]),
+            registry: registry, logger: logger)
+        let task = Task { try await worker.run() }
+        while worker.phase != .ready { try await Task.sleep(for: .milliseconds(5)) }
+        let before = try await sample()
+        let t0 = ContinuousClock.now
+        while done.load(ordering: .relaxed) < jobs { try await Task.sleep(for: .milliseconds(2)) }
+        // Wait for the last acknowledgements too: the figure is for finished jobs.
+        for part in layout.all {
+            while (try await client.call(["XPENDING", part.stream, QueueKeys.group]).array?.first?.int ?? 1) > 0 {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        let rate = Double(jobs) / (ContinuousClock.now - t0).seconds
+        let after = try await sample()
+        worker.stop()
+        _ = try await task.value
+        return (rate, before, after)
     }
 
     /// Pipelined XADD of `count` no-op jobs in the documented wire format,
