@@ -306,7 +306,7 @@ final class ClusterRedis: @unchecked Sendable {
 
 /// Every Lua script and MULTI/EXEC touches keys of one hash slot: the queue's scripts and
 /// completion transactions, the dead-letter replay, the uploads' lifecycle scripts, the
-/// order-transition script and the vendor circuit breaker, all run against a real
+/// order-transitions script and the vendor circuit breaker, all run against a real
 /// cluster-mode server that refuses anything else.
 @Suite("one hash slot per script and transaction")
 struct HashSlotTests {

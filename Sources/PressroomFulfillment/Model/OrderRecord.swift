@@ -143,6 +143,15 @@ public struct OrderRecord: Sendable {
         payloadDigest = fields["payload_sha256"]
     }
 
+    /// The record `create` (an `.create` transition) writes at `now`: what a
+    /// read right after it would return, without that read.
+    init(creating create: OrderTransition, id: String, now: Int64) {
+        var fields = ["id": id, "state": (create.target ?? .received).rawValue, "version": "1", "created_at": String(now),
+                      "updated_at": String(now), "state_at:" + (create.target ?? .received).rawValue: String(now)]
+        for (key, value) in create.set { fields[key] = value }
+        self.init(fields: fields, timeline: [])
+    }
+
     static func decode<T: Decodable>(_ key: String, _ type: T.Type, from fields: [String: String]) -> T? {
         fields[key].flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }
     }

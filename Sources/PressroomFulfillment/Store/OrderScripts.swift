@@ -2,21 +2,27 @@ import PressroomQueue
 
 /// Lua for order records. Every key is passed in KEYS (one hash slot).
 enum OrderScripts {
-    /// The generic compare-and-set transition over a state machine table.
+    /// A chain of compare-and-set transitions of one order, applied in order
+    /// until one does not apply: a new order is created, routed and given its
+    /// first intent in one call (one round trip, one atomic step) instead of three.
     ///
     /// KEYS: order, timeline, events, refs, jobs, then one index key per state
     /// (in the order of the ARGV state table).
-    /// ARGV: now, order id, target state ('' = update fields only), expected
-    /// ('-' = create if missing, '' = any, else a comma list of states),
-    /// expected version ('' = any), queue name, events maxlen, timeline JSON
-    /// ('' = none), N, N × 'state:rank:terminal', then counted groups:
-    /// fields to set (pairs), fields to delete, refs to set (pairs), extra
-    /// event fields (pairs), job entry fields to XADD (pairs, 0 = none), and
-    /// last an optional '1' (reopen: the target may be lower than the current
-    /// state or leave a terminal one; only with explicit expected states).
-    /// Returns {status, state, version, created_at, previous state}; status
-    /// is created, exists, applied, same, stale, conflict or missing.
-    static let transition = RedisScript(name: "order-transition", source: #"""
+    /// ARGV: the number of transitions, then per transition its argument count
+    /// and its arguments: now, order id, target state ('' = update fields only),
+    /// expected ('-' = create if missing, '' = any, else a comma list of
+    /// states), expected version ('' = any), queue name, events maxlen,
+    /// timeline JSON ('' = none), N, N × 'state:rank:terminal', then counted
+    /// groups: fields to set (pairs), fields to delete, refs to set (pairs),
+    /// extra event fields (pairs), job entry fields to XADD (pairs, 0 = none),
+    /// and last an optional '1' (reopen: the target may be lower than the
+    /// current state or leave a terminal one; only with explicit expected states).
+    /// Returns one {status, state, version, created_at, previous state} per
+    /// transition run; status is created, exists, applied, same, stale,
+    /// conflict or missing, and the chain stops after the first that is
+    /// neither created nor applied.
+    static let transitions = RedisScript(name: "order-transitions", source: #"""
+        local function step(ARGV)
         local now, id, target, expected, expectedVersion = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
         local queue, maxlen, timeline = ARGV[6], ARGV[7], ARGV[8]
         local n = tonumber(ARGV[9])
@@ -93,5 +99,17 @@ enum OrderScripts {
         end
         if #job > 0 then redis.call('XADD', KEYS[5], '*', unpack(job)) end
         return {current and 'applied' or 'created', state, meta[1], meta[2], previous}
+        end
+
+        local results, pos = {}, 2
+        for i = 1, tonumber(ARGV[1]) do
+            local n = tonumber(ARGV[pos])
+            local result = step({unpack(ARGV, pos + 1, pos + n)})
+            if result.err then return result end
+            results[i] = result
+            pos = pos + n + 1
+            if result[1] ~= 'created' and result[1] ~= 'applied' then break end
+        end
+        return results
         """#)
 }

@@ -42,10 +42,46 @@ public struct OrderStore: Sendable {
 
     /// Applies one transition atomically.
     public func apply(_ t: OrderTransition, to id: String, now: Int64 = OrderStore.nowMs()) async throws -> TransitionOutcome {
+        try await apply(chain: [t], to: id, now: now)[0]
+    }
+
+    /// Applies transitions of one order in one atomic script call, in order,
+    /// stopping after the first that neither creates nor applies: its outcome
+    /// is the last one returned, and the ones after it were not tried. A new
+    /// order is created, routed and given its first intent this way, in one
+    /// round trip, with every step still a compare-and-set of its own.
+    public func apply(chain: [OrderTransition], to id: String, now: Int64 = OrderStore.nowMs()) async throws -> [TransitionOutcome] {
+        precondition(!chain.isEmpty, "an empty chain of order transitions")
         let keys = keys.of(order: id)
         let states = machine.entries
         var keyList = [keys.order(id), keys.timeline(id), keys.events, keys.refs, keys.jobs]
         keyList += states.map { keys.index($0.state) }
+        let stateTable = states.map { "\($0.state.rawValue):\($0.rank):\($0.terminal ? 1 : 0)" }
+        var args: [String] = [String(chain.count)]
+        for t in chain {
+            let mine = Self.arguments(t, id: id, now: now, queue: keys.queue.queue, eventsMaxLength: eventsMaxLength, stateTable: stateTable)
+            args.append(String(mine.count))
+            args += mine
+        }
+        let finalArgs = args
+        let finalKeys = keyList
+        let reply = try await retrying {
+            try await OrderScripts.transitions.run(on: client, keys: finalKeys, args: finalArgs)
+        }
+        let outcomes = (reply.array ?? []).compactMap { value -> TransitionOutcome? in
+            guard let values = value.array, values.count == 5, let status = values[0].string.flatMap(TransitionOutcome.Status.init(rawValue:)) else { return nil }
+            let previous = values[4].string ?? ""
+            return TransitionOutcome(status: status, state: OrderState(values[1].string ?? ""), version: Int(values[2].int ?? 0),
+                                     createdAt: values[3].int ?? 0, previous: previous.isEmpty ? nil : OrderState(previous))
+        }
+        guard !outcomes.isEmpty, outcomes.count == reply.array?.count, outcomes.count <= chain.count else {
+            throw RedisError.protocolViolation("order-transitions returned \(reply)")
+        }
+        return outcomes
+    }
+
+    /// One transition's script arguments (the layout OrderScripts.transitions documents).
+    static func arguments(_ t: OrderTransition, id: String, now: Int64, queue: String, eventsMaxLength: Int, stateTable: [String]) -> [String] {
         var args: [String] = [String(now), id, t.target?.rawValue ?? ""]
         switch t.expected {
         case .create: args.append("-")
@@ -53,7 +89,7 @@ public struct OrderStore: Sendable {
         case .states(let list): args.append(list.map(\.rawValue).joined(separator: ","))
         }
         args.append(t.expectedVersion.map(String.init) ?? "")
-        args.append(keys.queue.queue)
+        args.append(queue)
         args.append(String(eventsMaxLength))
         if let timeline = t.timeline {
             var entry = timeline
@@ -62,8 +98,8 @@ public struct OrderStore: Sendable {
         } else {
             args.append("")
         }
-        args.append(String(states.count))
-        args += states.map { "\($0.state.rawValue):\($0.rank):\($0.terminal ? 1 : 0)" }
+        args.append(String(stateTable.count))
+        args += stateTable
         func pairs(_ list: [(String, String)]) {
             args.append(String(list.count))
             for (k, v) in list { args.append(k); args.append(v) }
@@ -75,17 +111,7 @@ public struct OrderStore: Sendable {
         pairs(t.eventFields)
         pairs(t.job ?? [])
         if t.reopen { args.append("1") }
-        let finalArgs = args
-        let finalKeys = keyList
-        let reply = try await retrying {
-            try await OrderScripts.transition.run(on: client, keys: finalKeys, args: finalArgs)
-        }
-        guard let values = reply.array, values.count == 5, let status = values[0].string.flatMap(TransitionOutcome.Status.init(rawValue:)) else {
-            throw RedisError.protocolViolation("order-transition returned \(reply)")
-        }
-        let previous = values[4].string ?? ""
-        return TransitionOutcome(status: status, state: OrderState(values[1].string ?? ""), version: Int(values[2].int ?? 0),
-                                 createdAt: values[3].int ?? 0, previous: previous.isEmpty ? nil : OrderState(previous))
+        return args
     }
 
     /// The record and its timeline, or `nil` when there is no such order.

@@ -1,5 +1,5 @@
 /// One compare-and-set change of an order record, applied atomically by
-/// ``OrderStore/apply(_:to:)`` (the `order-transition` script). The order
+/// ``OrderStore/apply(_:to:)`` (the `order-transitions` script). The order
 /// workflow (issue 10) uses the same type: `job` enqueues its fan-in job in
 /// the same script, `timeline` adds per-line render entries.
 public struct OrderTransition: Sendable {

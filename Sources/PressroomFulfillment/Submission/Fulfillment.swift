@@ -103,18 +103,21 @@ public struct Fulfillment: Sendable {
         let payload = OrderStore.json(order)
         let digest = Self.digest(json: payload)
         var record = try await store.read(order.orderId, timeline: false)
+        // A new order: its record is created in the same script call that routes it and
+        // writes its first intent (``submit``), so until then `record` is what that create writes.
+        var creating: OrderTransition?
         if record == nil {
             _ = try router.candidates(for: order)
             let resolved = try await assets()
             guard resolved.count == order.items.count else { throw JobError.permanent("asset resolution returned \(resolved.count) assets for \(order.items.count) items") }
-            let created = try await store.apply(OrderTransition(
+            let create = OrderTransition(
                 target: .received, expected: .create,
                 set: [("payload", payload), ("payload_sha256", digest), ("assets", OrderStore.json(resolved)),
                       ("reference", order.reference), ("country", order.recipient.address.countryCode), ("items", String(order.items.count))],
                 eventFields: [("reference", order.reference)],
-                timeline: ["state": "received", "detail": "\(order.items.count) item(s) to \(order.recipient.address.countryCode)"]), to: order.orderId)
-            if created.status == .created { logger.info("order received", metadata: ["order_id": "\(order.orderId)"]) }
-            record = try await store.read(order.orderId, timeline: false)
+                timeline: ["state": "received", "detail": "\(order.items.count) item(s) to \(order.recipient.address.countryCode)"])
+            creating = create
+            record = OrderRecord(creating: create, id: order.orderId, now: Self.nowMs())
         }
         guard var current = record else { throw JobError.transient("order \(order.orderId) vanished while being created") }
         if let stored = current.payloadDigest, stored != digest {
@@ -129,8 +132,18 @@ public struct Fulfillment: Sendable {
         var excluded: [String: String] = [:]
         for _ in 0..<(vendors.count * 2 + 4) {
             if let done = try settled(current) { return done }
-            let step = try await nextStep(current, order: known, excluded: excluded, logger: logger)
-            switch try await submit(current, order: known, vendor: step.vendor, resume: step.resume, route: step.route, attempt: attempt, logger: logger) {
+            let step: Step
+            do {
+                step = try await nextStep(current, order: known, excluded: excluded, logger: logger)
+            } catch {
+                // No vendor now (open breakers): the order is still received, and retried.
+                if let create = creating { try await createAlone(create, order: order, logger: logger) }
+                throw error
+            }
+            let chainedCreate = creating
+            creating = nil
+            switch try await submit(current, order: known, vendor: step.vendor, resume: step.resume, route: step.route, attempt: attempt,
+                                    creating: chainedCreate, logger: logger) {
             case .done(let outcome):
                 return outcome
             case .reread(let reason):
@@ -140,6 +153,13 @@ public struct Fulfillment: Sendable {
             }
         }
         throw JobError.transient("order \(order.orderId): gave up this attempt after repeated concurrent changes")
+    }
+
+    /// Creates the record on its own (when no vendor can take the order yet).
+    func createAlone(_ create: OrderTransition, order: FulfillmentOrder, logger: Logger) async throws {
+        if try await store.apply(create, to: order.orderId).status == .created {
+            logger.info("order received", metadata: ["order_id": "\(order.orderId)"])
+        }
     }
 
     /// Marks records an `order` job created (the workflow, docs/orders.md).
@@ -241,8 +261,13 @@ public struct Fulfillment: Sendable {
         return PrintTicket(order: order, lines: lines, key: IdempotencyKey.derive(orderID: record.id, vendor: vendor))
     }
 
-    /// Records the intent, calls the vendor, records the result.
-    func submit(_ record: OrderRecord, order known: FulfillmentOrder? = nil, vendor: String, resume: Bool, route: RoutingDecision?, attempt: Int, logger: Logger) async throws -> StepResult {
+    /// Records the intent, calls the vendor, records the result. `creating`
+    /// (a new order, with `record` what it writes) goes first in the same
+    /// chain as the routing and the intent: one script call, in which a record
+    /// that someone else created meanwhile stops the chain before anything is
+    /// decided for it.
+    func submit(_ record: OrderRecord, order known: FulfillmentOrder? = nil, vendor: String, resume: Bool, route: RoutingDecision?, attempt: Int,
+                creating: OrderTransition? = nil, logger: Logger) async throws -> StepResult {
         guard let adapter = adapters[vendor] else { throw JobError.permanent("vendor \(vendor) is not configured") }
         let ticket = try self.ticket(record, order: known, vendor: vendor)
         let now = Self.nowMs()
@@ -255,23 +280,27 @@ public struct Fulfillment: Sendable {
             set.append(("route", OrderStore.json(route)))
             set.append(("route_reason", route.reason))
         }
+        // Each step expects the version the one before it leaves (every applied transition adds one).
+        var chain: [OrderTransition] = creating.map { [$0] } ?? []
         var expected = record.version
         if let route, record.state == .received || record.state == .mastersReady {
-            let routed = try await store.apply(OrderTransition(
+            chain.append(OrderTransition(
                 target: .routed, expected: .states([record.state]), expectedVersion: expected,
                 set: [("route", OrderStore.json(route)), ("route_reason", route.reason), ("vendor", vendor)],
                 eventFields: [("vendor", vendor), ("reason", route.reason)],
-                timeline: ["state": "routed", "vendor": vendor, "detail": route.reason]), to: record.id)
-            guard routed.status == .applied else { return .reread(nil) }
-            expected = routed.version
+                timeline: ["state": "routed", "vendor": vendor, "detail": route.reason]))
+            expected += 1
         }
         var timeline = ["step": "intent", "seq": String(seq), "vendor": vendor, "key": ticket.key, "operation": intent.operation, "attempt": String(attempt)]
         if record.state != .submitting { timeline["state"] = OrderState.submitting.rawValue }
-        let intended = try await store.apply(OrderTransition(
+        chain.append(OrderTransition(
             target: record.state == .submitting ? nil : .submitting, expected: .any, expectedVersion: expected, set: set,
-            eventFields: [("vendor", vendor), ("key", ticket.key)], timeline: timeline),
-            to: record.id)
-        guard intended.status == .applied else { return .reread(nil) }
+            eventFields: [("vendor", vendor), ("key", ticket.key)], timeline: timeline))
+        let outcomes = try await store.apply(chain: chain, to: record.id, now: now)
+        if creating != nil, outcomes.first?.status == .created {
+            logger.info("order received", metadata: ["order_id": "\(record.id)"])
+        }
+        guard outcomes.count == chain.count, outcomes.allSatisfy({ $0.status == .applied || $0.status == .created }) else { return .reread(nil) }
 
         let started = ContinuousClock.now
         let vendorOrder: VendorOrder
