@@ -83,6 +83,38 @@ struct OrderStoreTests {
         #expect(try await events(client, store).count == 1, "field updates publish nothing")
     }
 
+    /// A chain runs its transitions in order in one call and stops at the first that does not
+    /// apply: a record that exists already stops a create-route-intent chain before it routes.
+    @Test func aChainStopsAtTheFirstTransitionThatDoesNotApply() async throws {
+        let (store, client) = try await store()
+        defer { client.shutdown() }
+        func chain() -> [OrderTransition] {
+            [OrderTransition(target: .received, expected: .create, set: [("payload", "p")]),
+             OrderTransition(target: .routed, expected: .states([.received]), expectedVersion: 1, set: [("vendor", "lab")]),
+             OrderTransition(target: .submitting, expectedVersion: 2, set: [("intent:1", "{}"), ("pending_intent", "1")])]
+        }
+        let first = try await store.apply(chain: chain(), to: "C1")
+        #expect(first.map(\.status) == [.created, .applied, .applied])
+        #expect(first.map(\.version) == [1, 2, 3])
+        #expect(try await events(client, store).map { $0["event"] ?? "" } == ["order.received", "order.routed", "order.submitting"])
+        let again = try await store.apply(chain: chain(), to: "C1")
+        #expect(again.map(\.status) == [.exists], "the rest of the chain was not tried")
+        let record = try #require(try await store.read("C1"))
+        #expect(record.state == .submitting && record.version == 3 && record.pendingIntent == 1)
+        // A conflict in the middle leaves the steps before it applied and the ones after it untried.
+        let middle = try await store.apply(chain: [OrderTransition(target: nil, set: [("note", "a")]),
+                                                   OrderTransition(target: nil, expectedVersion: 1, set: [("note", "b")]),
+                                                   OrderTransition(target: nil, set: [("note", "c")])], to: "C1")
+        #expect(middle.map(\.status) == [.applied, .conflict])
+        #expect(try await store.read("C1")?.fields["note"] == "a")
+        // What a create writes, as the submission path assumes before reading it back.
+        let create = OrderTransition(target: .received, expected: .create, set: [("payload", "q"), ("payload_sha256", "d")])
+        _ = try await store.apply(create, to: "C2", now: 42)
+        let written = try #require(try await store.read("C2", timeline: false))
+        let assumed = OrderRecord(creating: create, id: "C2", now: 42)
+        #expect(assumed.fields == written.fields)
+    }
+
     @Test func workflowStatesSlotIntoTheTable() async throws {
         // Issue 10's workflow adds states between received and routed.
         let client = try await TestRedis.client()

@@ -311,8 +311,12 @@ public struct Fulfillment: Sendable {
             return try await failed(record, seq: seq, vendor: vendor, error: resume ? error.afterPossibleCreate : error, started: started, logger: logger)
         }
         afterVendorAnswer?(vendor)
-        _ = try? await breakers[vendor]?.recordSuccess()
-        return .done(try await accepted(record.id, seq: seq, vendor: vendor, key: ticket.key, order: vendorOrder, started: started, logger: logger))
+        // Beside the result, not before it: both go to Redis in one batch.
+        let breaker = breakers[vendor]
+        async let closed = try? breaker?.recordSuccess()
+        let outcome = try await accepted(record.id, seq: seq, vendor: vendor, key: ticket.key, order: vendorOrder, started: started, logger: logger)
+        _ = await closed
+        return .done(outcome)
     }
 
     func failed(_ record: OrderRecord, seq: Int, vendor: String, error: VendorCallError, started: ContinuousClock.Instant, logger: Logger) async throws -> StepResult {
