@@ -24,8 +24,16 @@ public final class BlockingThreadPool: Sendable {
         self.name = name
         self.threadCount = threads
         for index in 0..<threads {
-            let thread = Thread { [self] in self.workLoop() }
-            thread.name = "\(name)-\(index)"
+            // Linux keeps 15 bytes of a thread's name (a longer one is refused outright).
+            let suffix = "-\(index)"
+            let threadName = String(name.utf8.prefix(max(0, 15 - suffix.utf8.count))).map { $0 + suffix } ?? "pool" + suffix
+            let thread = Thread { [self] in
+                // Set from the thread itself: on Linux a name given before start never reaches the
+                // kernel, and the thread showed up in `top -H` and /proc under its creator's name.
+                Thread.current.name = threadName
+                self.workLoop()
+            }
+            thread.name = threadName
             thread.stackSize = 8 << 20
             thread.start()
         }

@@ -43,5 +43,10 @@ import Testing
         #expect((Int(named["bytes_written"] ?? "") ?? 0) > 0)
         #expect(CostRecorder.orderTag("{A1001}:fulfill") == "A1001")
         #expect(CostRecorder.orderTag("plain-id") == nil)
+        // Only payloads that may name a source or an order are decoded for them.
+        #expect(CostRecorder.mentionsAName(Data(#"{"order":"B7","x":1}"#.utf8)))
+        #expect(CostRecorder.mentionsAName(Data(#"{"source":"uploads/a.jpg"}"#.utf8)))
+        #expect(CostRecorder.mentionsAName(Data(#"{"\u006frder":"B7"}"#.utf8)), "an escaped key is decoded to find out")
+        #expect(!CostRecorder.mentionsAName(Data(#"{"orderId":"B7","items":[]}"#.utf8)))
     }
 }

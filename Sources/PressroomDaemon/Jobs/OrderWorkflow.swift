@@ -304,9 +304,10 @@ struct OrderWorkflow: Sendable {
         guard let ledger, [RenderJob.type, FulfillJob.type, OrderJob.type].contains(run.job.type),
               run.outcome != .deferred, let id = CostRecorder.orderTag(run.job.id) else { return }
         do {
-            guard let record = try await store.read(id), Self.settledStates.contains(record.state),
-                  record.fields["cost_cpu_seconds"] == nil,
-                  let cost = try await ledger.settle(order: id, vendorCalls: record.intents.count) else { return }
+            // Three fields, not the record: this runs after every job of every order.
+            let fields = try await store.fields(["state", "cost_cpu_seconds", "intent_seq"], of: id)
+            guard let state = fields["state"], Self.settledStates.contains(OrderState(state)), fields["cost_cpu_seconds"] == nil,
+                  let cost = try await ledger.settle(order: id, vendorCalls: Int(fields["intent_seq"] ?? "") ?? 0) else { return }
             let cpu = Double(cost["cpu_seconds"] ?? "0") ?? 0
             Recorder(label: "pressroom_order_cost_cpu_seconds", aggregate: true).record(cpu)
             _ = try await store.apply(OrderTransition(target: nil, set: [

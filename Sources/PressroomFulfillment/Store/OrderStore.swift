@@ -136,6 +136,16 @@ public struct OrderStore: Sendable {
         return OrderRecord(fields: fields, timeline: timeline)
     }
 
+    /// Some fields of an order's record (nil where missing, all nil for no
+    /// such order): for callers that need a few, not the parsed record.
+    public func fields(_ names: [String], of id: String) async throws -> [String: String] {
+        let key = keys.of(order: id).order(id)
+        let reply = try await retrying { try await client.call(["HMGET", key] + names) }
+        var found: [String: String] = [:]
+        for (name, value) in zip(names, reply.array ?? []) { if let text = value.string { found[name] = text } }
+        return found
+    }
+
     /// Order ids in `state` that entered it before `before` (ms), oldest
     /// first, over every partition.
     public func orders(in state: OrderState, enteredBefore before: Int64, limit: Int) async throws -> [String] {
