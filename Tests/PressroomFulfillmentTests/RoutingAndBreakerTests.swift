@@ -58,6 +58,28 @@ struct RoutingAndBreakerTests {
         #expect(try await a1.snapshot().state == .open)
     }
 
+    /// A success is sent only when there may be failures to reset: after an admission that saw
+    /// none it is skipped, and a failure another process recorded meanwhile is reset by the next
+    /// success whose admission saw it.
+    @Test func successesResetOnlyWhatTheirAdmissionSaw() async throws {
+        let client = try await TestRedis.client()
+        defer { client.shutdown() }
+        let ns = TestRedis.namespace()
+        let settings = VendorConfiguration.Breaker(failureThreshold: 3, coolDown: .seconds(30))
+        let mine = CircuitBreaker(vendor: "lab", namespace: ns, settings: settings, requestTimeout: .seconds(1), client: client)
+        let other = CircuitBreaker(vendor: "lab", namespace: ns, settings: settings, requestTimeout: .seconds(1), client: client)
+        #expect(try await mine.acquire() == .allowed)
+        _ = try await other.recordFailure()
+        #expect(try await mine.recordSuccess() == false)
+        #expect(try await mine.snapshot().failures == 1, "admitted before that failure: nothing was sent")
+        #expect(try await mine.acquire() == .allowed)
+        _ = try await mine.recordSuccess()
+        #expect(try await mine.snapshot().failures == 0, "admitted after it: reset")
+        _ = try await mine.recordFailure()
+        _ = try await mine.recordSuccess()
+        #expect(try await mine.snapshot().failures == 0, "its own failure is always reset by its next success")
+    }
+
     @Test func keysAreStableAndFitEveryVendor() {
         let key = IdempotencyKey.derive(orderID: "A1001", vendor: "printful-main")
         #expect(key == IdempotencyKey.derive(orderID: "A1001", vendor: "printful-main"))

@@ -1,5 +1,6 @@
 import Foundation
 import PressroomQueue
+import Synchronization
 
 /// A vendor's circuit breaker, kept in Redis (`{ns:vendor:<name>}:breaker`,
 /// a slot of its own) so every worker process sees an outage at once.
@@ -33,6 +34,16 @@ public struct CircuitBreaker: Sendable {
     public let settings: VendorConfiguration.Breaker
     let probeLease: Duration
     let client: RedisClient
+    /// Whether the last word this process had from Redis was "closed, no
+    /// failures" (and it recorded none since): then a success has nothing to
+    /// reset and is not sent, which saves every ticket a script call. A
+    /// failure recorded meanwhile by another process is reset by the next
+    /// success whose admission saw it.
+    private let clean = CleanFlag()
+
+    final class CleanFlag: Sendable {
+        let value = Atomic<Bool>(false)
+    }
 
     public init(vendor: String, namespace: String, settings: VendorConfiguration.Breaker, requestTimeout: Duration, client: RedisClient) {
         self.vendor = vendor
@@ -50,7 +61,7 @@ public struct CircuitBreaker: Sendable {
         local state, failures = h[1] or 'closed', tonumber(h[2] or '0')
         local openUntil, probeUntil = tonumber(h[3] or '0'), tonumber(h[4] or '0')
         if op == 'acquire' then
-            if state == 'closed' then return {'allowed', 0} end
+            if state == 'closed' then return {'allowed', 0, failures} end
             if state == 'open' and now < openUntil then return {'rejected', openUntil - now} end
             if state == 'half_open' and now < probeUntil then return {'rejected', probeUntil - now} end
             redis.call('HSET', KEYS[1], 'state', 'half_open', 'probe_until', now + tonumber(ARGV[3]))
@@ -83,8 +94,12 @@ public struct CircuitBreaker: Sendable {
         let reply = try await Self.script.run(on: client, keys: [key], args: ["acquire", String(now), String(probeLease.milliseconds)])
         let values = reply.array ?? []
         switch values.first?.string {
-        case "allowed": return .allowed
-        case "probe": return .probe
+        case "allowed":
+            clean.value.store(values.count > 2 && values[2].int == 0, ordering: .relaxed)
+            return .allowed
+        case "probe":
+            clean.value.store(false, ordering: .relaxed)
+            return .probe
         default: return .rejected(retryAfter: .milliseconds(max(1, values.last?.int ?? 1000)))
         }
     }
@@ -93,7 +108,9 @@ public struct CircuitBreaker: Sendable {
     /// Returns whether this changed the state.
     @discardableResult
     public func recordSuccess(now: Int64 = CircuitBreaker.nowMs()) async throws -> Bool {
+        if clean.value.load(ordering: .relaxed) { return false }
         let reply = try await Self.script.run(on: client, keys: [key], args: ["success", String(now)])
+        clean.value.store(true, ordering: .relaxed)
         return reply.array?.last?.int == 1
     }
 
@@ -101,6 +118,7 @@ public struct CircuitBreaker: Sendable {
     /// Returns whether this opened the breaker.
     @discardableResult
     public func recordFailure(now: Int64 = CircuitBreaker.nowMs()) async throws -> Bool {
+        clean.value.store(false, ordering: .relaxed)
         let reply = try await Self.script.run(on: client, keys: [key], args: [
             "failure", String(now), String(settings.failureThreshold), String(settings.coolDown.duration.milliseconds),
         ])
