@@ -3,10 +3,17 @@
 
 Usage: imaging_pyvips.py OPERATION IMAGE PROFILES_DIR ITERATIONS
 Prints `pyvips OPERATION median_ms=... min_ms=... peak_rss_kb=...`.
-Mirrors Sources/PressroomImaging step by step (probe, shrink-on-load thumbnail,
-watermark, strip, encode, report measurements, render geometry, ICC transform,
-masters encoded to a file and verified from it, as Pressroom streams them). Not mirrored: the lcms2 gamut check and SHA-256 (Python has no lcms2 here).
+The same outputs as Sources/PressroomImaging, written the plain pyvips way. derive: probe,
+SHA-256, one decode (vips_thumbnail, shrink-on-load, to the largest derivative) that the
+preview (watermarked), the thumbnail and the report's measurements (sharpness on 1024 px, the
+gamut share on a 256 px sample through lcms2, as Pressroom's GamutChecker) all come from; the
+report's DPI and crop figures are header arithmetic and left out. Where Pressroom's derive
+does less work for the same outputs, this stays plain (see derive()). render: probe, render
+geometry, shrink-on-load thumbnail, ICC transform, masters encoded to a file, hashed and
+verified from it, as Pressroom streams them.
 """
+import ctypes
+import ctypes.util
 import hashlib
 import math
 import os
@@ -63,6 +70,49 @@ def probe(data):
     return header.width, header.height
 
 
+class GamutChecker:
+    """lcms2 through ctypes, as PressroomColor's GamutChecker: a proofing transform sRGB → Lab16
+    with cmsFLAGS_GAMUTCHECK through the press profile, out-of-gamut pixels marked (0, 0, 0).
+    Built on first use and kept, as Pressroom keeps one per profile and intent."""
+    TYPE_RGB_8 = (4 << 16) | (3 << 3) | 1
+    TYPE_Lab_16 = (10 << 16) | (3 << 3) | 2
+    _checkers = {}
+
+    def __init__(self, press_path, intent):
+        lcms = ctypes.CDLL(ctypes.util.find_library("lcms2") or "liblcms2.so.2")
+        lcms.cmsOpenProfileFromFile.restype = ctypes.c_void_p
+        lcms.cmsCreate_sRGBProfile.restype = ctypes.c_void_p
+        lcms.cmsCreateLab4Profile.restype = ctypes.c_void_p
+        lcms.cmsCreateLab4Profile.argtypes = [ctypes.c_void_p]
+        lcms.cmsCreateProofingTransform.restype = ctypes.c_void_p
+        lcms.cmsCreateProofingTransform.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint32,
+                                                    ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32]
+        lcms.cmsDoTransform.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint32]
+        lcms.cmsSetAlarmCodes((ctypes.c_uint16 * 16)())
+        press = lcms.cmsOpenProfileFromFile(press_path.encode(), b"r")
+        # Relative colorimetric proofing; flags cmsFLAGS_GAMUTCHECK | cmsFLAGS_NOCACHE.
+        self.transform = lcms.cmsCreateProofingTransform(
+            lcms.cmsCreate_sRGBProfile(), self.TYPE_RGB_8, lcms.cmsCreateLab4Profile(None), self.TYPE_Lab_16,
+            press, intent, 1, 0x1000 | 0x0040)
+        self.lcms = lcms
+
+    @classmethod
+    def shared(cls, press_path, intent):
+        key = (press_path, intent)
+        if key not in cls._checkers:
+            cls._checkers[key] = cls(press_path, intent)
+        return cls._checkers[key]
+
+    def out_of_gamut_share(self, image):
+        """The share of an 8-bit sRGB image's pixels outside the press gamut."""
+        pixels = bytes(image.write_to_memory())
+        count = image.width * image.height
+        lab = ctypes.create_string_buffer(count * 6)
+        self.lcms.cmsDoTransform(self.transform, pixels, lab, count)
+        marked = pyvips.Image.new_from_memory(lab.raw, image.width, image.height, 3, "ushort")
+        return (marked == 0).bandand().avg() / 255
+
+
 def laplacian_variance(image):
     grey = image.colourspace("b-w")[0]
     mask = pyvips.Image.new_from_array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]])
@@ -70,10 +120,17 @@ def laplacian_variance(image):
 
 
 def derive():
+    """Pressroom's derive makes the same outputs with less work, which this leaves plain: it
+    decodes a JPEG at the smallest libjpeg scale covering 1600 px (vips_thumbnail keeps one
+    scale more, so here the 12 MP photo is decoded whole), tags untagged pixels as sRGB rather
+    than transforming sRGB to sRGB, resamples the thumbnail and the gamut sample from the
+    1024 px analysis image, and blends the watermark only in the text's box."""
     probe(source)
     hashlib.sha256(source).hexdigest()
-    base = pyvips.Image.thumbnail_buffer(source, 1600, height=1600, size="down", export_profile="srgb",
-                                         intent="relative", fail_on="truncated").copy_memory()
+    # import_profile: the fallback for untagged pixels. Without it libvips 8.14 exports them
+    # through XYZ and tints them (white becomes 250, 253, 253); Pressroom keeps them as sRGB.
+    base = pyvips.Image.thumbnail_buffer(source, 1600, height=1600, size="down", import_profile="srgb",
+                                         export_profile="srgb", intent="relative", fail_on="truncated").copy_memory()
     total = 0
     preview = watermark(fit(base, 1600, 1600), "PRESSROOM PROOF", 0.3, 0.6)
     preview = strip(preview.copy(xres=72 / 25.4, yres=72 / 25.4))
@@ -81,7 +138,8 @@ def derive():
     thumb = strip(fit(base, 320, 320).copy(xres=72 / 25.4, yres=72 / 25.4))
     total += len(thumb.jpegsave_buffer(Q=80, optimize_coding=True, subsample_mode="auto"))
     laplacian_variance(fit(base, 1024, 1024))
-    fit(base, 256, 256).write_to_memory()
+    # The photobook page's press profile and intent (perceptual): the catalog's one CMYK product.
+    GamutChecker.shared(os.path.join(profiles, "xcmyk-2017.icc"), 0).out_of_gamut_share(fit(base, 256, 256))
     return total
 
 
@@ -146,7 +204,7 @@ def save_to(saver, suffix, **options):
 
 
 def preview_bytes():
-    base = pyvips.Image.thumbnail_buffer(source, 1600, height=1600, size="down", export_profile="srgb")
+    base = pyvips.Image.thumbnail_buffer(source, 1600, height=1600, size="down", import_profile="srgb", export_profile="srgb")
     return strip(watermark(base, "PRESSROOM PROOF", 0.3, 0.6)).jpegsave_buffer(Q=85)
 
 

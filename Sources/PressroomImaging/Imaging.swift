@@ -21,7 +21,11 @@ public final class Imaging: Sendable {
     }
 
     /// Bumped when the pipeline's output for the same input and policy changes; part of every key.
-    public static let pipelineVersion = 1
+    /// 2 since derivatives decode JPEGs at the smallest scale covering the largest derivative,
+    /// keep untagged sRGB pixels as they are (version 1 tinted them, see `decodeRGB`) and make
+    /// the thumbnail from the report's analysis image: other bytes, so stored version-1
+    /// derivatives are never taken for conflicting ones.
+    public static let pipelineVersion = 2
     /// The same for print masters alone (part of their keys): 2 since masters are resampled once,
     /// not twice, so a master stored by version 1 is never mistaken for a conflicting one.
     public static let masterVersion = 2

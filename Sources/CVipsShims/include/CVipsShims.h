@@ -22,6 +22,18 @@ int pressroom_vips_thumbnail_buffer(const void *buffer, size_t length, VipsImage
                                     const char *import_profile, const char *export_profile,
                                     VipsIntent intent, int fail_on_truncated);
 
+/** Opens JPEG bytes decoded at 1/shrink scale (2, 4 or 8: libjpeg's scaled IDCT), sequentially and
+ *  failing on truncation. The buffer is not copied: it must outlive the image. Returns NULL on error. */
+VipsImage *pressroom_vips_jpegload_buffer_shrunk(const void *buffer, size_t length, int shrink);
+
+/** vips_thumbnail of an image already open (e.g. shrunk on load): fit, auto-rotation, colour handling.
+ *  `export_profile` may be NULL (the output stays in the processing space, sRGB or B_W). */
+int pressroom_vips_thumbnail_image(VipsImage *in, VipsImage **out, int width, int height, VipsSize size,
+                                   const char *export_profile, VipsIntent intent);
+
+/** A copy of `in` carrying libvips' built-in sRGB profile, the one an export to "srgb" attaches. */
+int pressroom_vips_tag_srgb(VipsImage *in, VipsImage **out);
+
 int pressroom_vips_autorot(VipsImage *in, VipsImage **out);
 int pressroom_vips_rot(VipsImage *in, VipsImage **out, VipsAngle angle);
 int pressroom_vips_flip(VipsImage *in, VipsImage **out, VipsDirection direction);
@@ -119,5 +131,8 @@ void pressroom_foreground_leave(void);
  *  every sink computing any of them ticks an "eval" on it; once the flag is fired, the tick calls
  *  vips_image_set_kill() on the root and the next region prepared from it fails, ending the sink. */
 void pressroom_vips_watch(VipsImage *image, pressroom_kill_flag *flag);
+
+/** The last occurrence of `byte` in the first `length` bytes, or NULL (glibc's vectorised memrchr). */
+const void *pressroom_memrchr(const void *bytes, int byte, size_t length);
 
 #endif

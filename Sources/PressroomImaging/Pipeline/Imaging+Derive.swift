@@ -34,7 +34,7 @@ extension Imaging {
     /// The one decode every derivative is made from: shrink-on-load to the catalog's largest
     /// derivative (or the analysis size). Derive and `policyOutput` both start here, so a
     /// preview is the same pixels whoever asks for it.
-    func derivativeBase(_ source: VipsImage.SourceBytes, catalog: PolicyCatalog) throws(ImagingError) -> VipsImage {
+    func derivativeBase(_ source: VipsImage.SourceBytes, catalog: PolicyCatalog) throws(ImagingError) -> DerivativeBase {
         var boxWidth = Imaging.analysisSize
         var boxHeight = Imaging.analysisSize
         for derivative in catalog.derivatives {
@@ -42,15 +42,15 @@ extension Imaging {
             boxWidth = max(boxWidth, size.width)
             boxHeight = max(boxHeight, size.height)
         }
-        return try decodeRGB(source, width: boxWidth, height: boxHeight).materialized()
+        return DerivativeBase(try decodeRGB(source, width: boxWidth, height: boxHeight).materialized())
     }
 
     /// A thumbnail or preview from the base decode: fitted into the policy's box, watermarked,
     /// colour-finished and encoded. The only code that makes a derivative.
-    func makeDerivative(of base: VipsImage, policy derivative: ResolvedPolicy, sourceSHA256 sha: String) throws(ImagingError) -> (output: ImageOutput, width: Int, height: Int) {
+    func makeDerivative(of base: DerivativeBase, policy derivative: ResolvedPolicy, sourceSHA256 sha: String) throws(ImagingError) -> (output: ImageOutput, width: Int, height: Int) {
         let policy = derivative.policy
         let (width, height) = policy.pixelSize
-        var image = try base.fitting(width: width, height: height)
+        var image = try base.fitted(width: width, height: height)
         if let watermark = policy.watermark {
             if let text = watermark.text {
                 image = try image.watermarked(
@@ -76,7 +76,7 @@ extension Imaging {
 
     func inspectSync(source: Data, catalog: PolicyCatalog) throws(ImagingError) -> QualityReport {
         let (probe, _, bytes) = try probeImage(source)
-        let base = try decodeRGB(bytes, width: Imaging.analysisSize, height: Imaging.analysisSize).materialized()
+        let base = DerivativeBase(try decodeRGB(bytes, width: Imaging.analysisSize, height: Imaging.analysisSize).materialized())
         return try assess(base: base, probe: probe, sha: Imaging.sha256(source), catalog: catalog)
     }
 
@@ -84,10 +84,44 @@ extension Imaging {
         try decodeRGB(VipsImage.SourceBytes(data), width: width, height: height)
     }
 
-    /// Shrink-on-load decode, auto-rotated, converted to 8-bit sRGB without alpha.
+    /// Shrink-on-load decode fitted into the box, auto-rotated, converted to 8-bit sRGB without alpha.
+    ///
+    /// Two things `vips_thumbnail` alone gets slower or wrong:
+    /// - A JPEG is decoded at the smallest libjpeg scale that still covers the box (see
+    ///   `jpegShrink`); libvips keeps one scale more, so a 12 MP photo for a 1600 px preview
+    ///   would be decoded whole, four times the pixels.
+    /// - Untagged RGB or grey is sRGB by convention, so its pixels are kept and tagged with the
+    ///   sRGB profile. Exporting it to "srgb" without an input profile goes through libvips' XYZ
+    ///   (D65) into lcms2's PCS (D50) and tints it: white comes out 250, 253, 253 in 8.14.
     func decodeRGB(_ source: VipsImage.SourceBytes, width: Int, height: Int) throws(ImagingError) -> VipsImage {
-        let image = try VipsImage.thumbnail(source, width: width, height: height, exportProfile: "srgb", intent: VIPS_INTENT_RELATIVE)
-        return try image.normalizedRGB(background: [255, 255, 255])
+        let header = try VipsImage.open(source, sequential: true)
+        let untagged = !header.hasICCProfile && [
+            VIPS_INTERPRETATION_sRGB, VIPS_INTERPRETATION_RGB16, VIPS_INTERPRETATION_B_W, VIPS_INTERPRETATION_GREY16,
+        ].contains(header.interpretation)
+        let exportProfile: String? = untagged ? nil : "srgb"
+        var image: VipsImage
+        let shrink = header.loader?.hasPrefix("jpegload") == true
+            ? Imaging.jpegShrink(width: header.width, height: header.height, orientation: header.orientation, boxWidth: width, boxHeight: height)
+            : 1
+        if shrink > 1 {
+            image = try VipsImage.openJPEG(source, shrink: shrink)
+                .thumbnail(width: width, height: height, exportProfile: exportProfile, intent: VIPS_INTENT_RELATIVE)
+        } else {
+            image = try VipsImage.thumbnail(source, width: width, height: height, exportProfile: exportProfile, intent: VIPS_INTENT_RELATIVE)
+        }
+        image = try image.normalizedRGB(background: [255, 255, 255])
+        return untagged ? try image.taggedSRGB() : image
+    }
+
+    /// The largest JPEG shrink-on-load factor (8, 4 or 2) whose decode still covers the box the
+    /// image is fitted into (libjpeg's scaled IDCT rounds sizes up), or 1. `vips_thumbnail` stops
+    /// one factor short, leaving its resize at least 2×; here the final resize (lanczos3) makes
+    /// up the rest from at least the fitted size, so nothing is upsampled.
+    static func jpegShrink(width: Int, height: Int, orientation: Int, boxWidth: Int, boxHeight: Int) -> Int {
+        let turned = orientation >= 5 && orientation <= 8
+        let (uprightWidth, uprightHeight) = turned ? (height, width) : (width, height)
+        let factor = max(Double(uprightWidth) / Double(boxWidth), Double(uprightHeight) / Double(boxHeight))
+        return [8, 4, 2].first { Double($0) <= factor } ?? 1
     }
 
     /// Colour-converts to the policy's profile when it is not sRGB, sets DPI, strips metadata.
@@ -109,11 +143,15 @@ extension Imaging {
 extension VipsImage {
     /// Scales down (never up) to fit a box.
     func fitting(width: Int, height: Int) throws(ImagingError) -> VipsImage {
+        let size = fittedSize(width: width, height: height)
+        return try resized(width: size.width, height: size.height)
+    }
+
+    /// This image's size scaled down (never up) to fit a box.
+    func fittedSize(width: Int, height: Int) -> (width: Int, height: Int) {
         let scale = min(Double(width) / Double(self.width), Double(height) / Double(self.height), 1)
-        guard scale < 1 else { return self }
-        return try resized(
-            width: max(1, Int((Double(self.width) * scale).rounded())),
-            height: max(1, Int((Double(self.height) * scale).rounded())))
+        guard scale < 1 else { return (self.width, self.height) }
+        return (max(1, Int((Double(self.width) * scale).rounded())), max(1, Int((Double(self.height) * scale).rounded())))
     }
 
     /// 8-bit, 3-band sRGB-ready pixels: alpha flattened, grey expanded, 16-bit reduced.

@@ -1,3 +1,4 @@
+import CVipsShims
 import Foundation
 
 /// Structural checks on JPEG bytes that libvips 8.14 does not make itself:
@@ -9,24 +10,19 @@ enum JPEGStructure {
     /// neither pair can appear by accident; an EXIF thumbnail's markers come earlier.
     static func isComplete(_ data: Data) -> Bool {
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Bool in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            guard bytes.count >= 4 else { return false }
-            var lastScan = -1
-            var index = bytes.count - 2
-            // Walk backwards: the EOI is near the end, the last SOS before it.
+            guard raw.count >= 4, let start = raw.baseAddress else { return false }
+            // Walk backwards from one FF to the one before (memrchr: a baseline photo's only SOS
+            // is megabytes before its end): the EOI is near the end, the last SOS before it.
             var sawEnd = false
-            while index >= 0 {
-                if bytes[index] == 0xFF {
-                    let marker = bytes[index + 1]
-                    if marker == 0xD9 { sawEnd = true }
-                    if marker == 0xDA {
-                        lastScan = index
-                        break
-                    }
-                }
-                index -= 1
+            var end = raw.count - 1
+            while end > 0, let found = pressroom_memrchr(start, 0xFF, end) {
+                let index = start.distance(to: found)
+                let marker = raw[index + 1]
+                if marker == 0xD9 { sawEnd = true }
+                if marker == 0xDA { return sawEnd }
+                end = index
             }
-            return lastScan >= 0 && sawEnd
+            return false
         }
     }
 }

@@ -3,8 +3,8 @@ import PressroomColor
 
 extension Imaging {
     /// Builds the quality report from an upright 8-bit sRGB decode of the source.
-    func assess(base: VipsImage, probe: ImageProbe, sha: String, catalog: PolicyCatalog) throws(ImagingError) -> QualityReport {
-        let analysis = try base.fitting(width: Imaging.analysisSize, height: Imaging.analysisSize)
+    func assess(base: DerivativeBase, probe: ImageProbe, sha: String, catalog: PolicyCatalog) throws(ImagingError) -> QualityReport {
+        let analysis = try base.analysis()
         let sharpness = (try analysis.laplacianVariance() * 10).rounded() / 10
         let blurry = sharpness < QualityReport.blurThreshold
         // Gamut sample: interleaved sRGB bytes, converted per CMYK profile (cached per profile).
@@ -34,7 +34,7 @@ extension Imaging {
                     gamut = cached
                 } else {
                     if gamutSample == nil {
-                        gamutSample = try base.fitting(width: Imaging.gamutSampleSize, height: Imaging.gamutSampleSize).pixelBytes()
+                        gamutSample = try base.fitted(width: Imaging.gamutSampleSize, height: Imaging.gamutSampleSize).pixelBytes()
                     }
                     let checker = try gamutChecker(for: resolved.profile, intent: policy.output.intent)
                     let share = (checker.outOfGamutShare(rgb: gamutSample ?? []) * 1000).rounded() / 10

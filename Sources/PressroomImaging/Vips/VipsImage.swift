@@ -79,6 +79,31 @@ public final class VipsImage: @unchecked Sendable {
         return .root(out, source: bytes)
     }
 
+    /// Opens JPEG bytes decoded by libjpeg at 1/`shrink` scale (2, 4 or 8), lazily and sequentially.
+    static func openJPEG(_ bytes: SourceBytes, shrink: Int) throws(ImagingError) -> VipsImage {
+        guard let image = pressroom_vips_jpegload_buffer_shrunk(bytes.pointer.baseAddress, bytes.length, Int32(shrink)) else {
+            throw VipsError.take(.corrupt, "cannot read image header")
+        }
+        return .root(image, source: bytes)
+    }
+
+    /// The thumbnail of an image already open (shrunk on load by the caller): fitted into the
+    /// box, auto-rotated, `exportProfile` converting colour, as `thumbnail(_:…)` does from bytes.
+    func thumbnail(width: Int, height: Int, exportProfile: String?, intent: VipsIntent) throws(ImagingError) -> VipsImage {
+        var out: UnsafeMutablePointer<CVips.VipsImage>?
+        let result = pressroom_vips_thumbnail_image(pointer, &out, Int32(width), Int32(height), VIPS_SIZE_DOWN, exportProfile, intent)
+        guard result == 0, let out else { throw VipsError.take(.corrupt, "cannot decode image") }
+        return .root(out, source: source)
+    }
+
+    /// Whether an ICC profile is attached (without copying it out).
+    var hasICCProfile: Bool { vips_image_get_typeof(pointer, "icc-profile-data") != 0 }
+
+    /// A copy tagged with libvips' sRGB profile, the profile an export to "srgb" embeds.
+    func taggedSRGB() throws(ImagingError) -> VipsImage {
+        try derive("copy", code: .internal) { pressroom_vips_tag_srgb(pointer, &$0) }
+    }
+
     /// An 8-bit sRGB (3 bands) or grey (1 band) image from interleaved pixels, for synthetic inputs.
     public static func fromPixels(_ pixels: [UInt8], width: Int, height: Int, bands: Int) throws(ImagingError) -> VipsImage {
         guard pixels.count == width * height * bands else {
