@@ -103,7 +103,9 @@ public struct OrderRecord: Sendable {
     /// SHA-256 of the order payload it was created with.
     public var payloadDigest: String?
     public var order: FulfillmentOrder? { Self.decode("payload", FulfillmentOrder.self, from: fields) }
-    public var assets: [Asset]? { Self.decode("assets", [Asset].self, from: fields) }
+    public var assets: [Asset]? { knownAssets ?? Self.decode("assets", [Asset].self, from: fields) }
+    /// The assets a record built by ``init(creating:id:now:assets:)`` was made from (not decoded again).
+    private var knownAssets: [Asset]?
     /// Every field, for tools (`pressroom order show --json`).
     public var fields: [String: String]
     public var timeline: [[String: String]]
@@ -145,11 +147,12 @@ public struct OrderRecord: Sendable {
 
     /// The record `create` (an `.create` transition) writes at `now`: what a
     /// read right after it would return, without that read.
-    init(creating create: OrderTransition, id: String, now: Int64) {
+    init(creating create: OrderTransition, id: String, now: Int64, assets: [Asset]? = nil) {
         var fields = ["id": id, "state": (create.target ?? .received).rawValue, "version": "1", "created_at": String(now),
                       "updated_at": String(now), "state_at:" + (create.target ?? .received).rawValue: String(now)]
         for (key, value) in create.set { fields[key] = value }
         self.init(fields: fields, timeline: [])
+        knownAssets = assets
     }
 
     static func decode<T: Decodable>(_ key: String, _ type: T.Type, from fields: [String: String]) -> T? {

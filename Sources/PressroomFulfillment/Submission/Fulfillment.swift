@@ -117,7 +117,7 @@ public struct Fulfillment: Sendable {
                 eventFields: [("reference", order.reference)],
                 timeline: ["state": "received", "detail": "\(order.items.count) item(s) to \(order.recipient.address.countryCode)"])
             creating = create
-            record = OrderRecord(creating: create, id: order.orderId, now: Self.nowMs())
+            record = OrderRecord(creating: create, id: order.orderId, now: Self.nowMs(), assets: resolved)
         }
         guard var current = record else { throw JobError.transient("order \(order.orderId) vanished while being created") }
         if let stored = current.payloadDigest, stored != digest {
