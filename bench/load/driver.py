@@ -141,4 +141,6 @@ print("load: %d jobs (derive %d, render %s %d) in %.0f s (%.1f jobs/min), %d ret
 print("load rss: peak (VmHWM) %.0f MB; VmRSS sampled every 1 s while feeding (%d samples, %.0f s): "
       "first 10%% median %.0f MB, last 10%% median %.0f MB, max %.0f MB"
       % (mb(hwm), len(fed), window, mb(first), mb(last), mb(max(fed))))
+tenths = [statistics.median(fed[i * len(fed) // 10:max(i * len(fed) // 10 + 1, (i + 1) * len(fed) // 10)]) for i in range(10)]
+print("load rss by tenth of the feeding window (median VmRSS, MB): %s" % " ".join("%.0f" % mb(v) for v in tenths))
 print("RESULT %d %.4f" % (hwm, last / first))
