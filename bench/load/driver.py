@@ -3,7 +3,7 @@
 
 Usage:
   driver.py URL NS KEYS_FILE PID one derive|render POLICY
-      one job alone; prints `<kind> <VmHWM kB> <duration ms>`.
+      one job alone; prints `<kind> <VmHWM kB> <duration ms> <VmRSS kB before it>`.
   driver.py URL NS KEYS_FILE PID load JOBS POLICY DERIVE_LANE RENDER_LANE
       keeps both lanes full until JOBS jobs have completed; prints the figures
       (kB values are VmRSS/VmHWM of the worker).
@@ -74,13 +74,14 @@ events = Events()
 
 if mode == "one":
     kind, policy = sys.argv[6], sys.argv[7]
+    idle = status_kb("VmRSS")
     enqueue(kind, "ref-%s" % kind, payload(kind, 0, policy))
     deadline = time.time() + 600
     while "ref-%s" % kind not in events.done:
         if time.time() > deadline:
             raise SystemExit("timed out waiting for the %s job" % kind)
         events.poll(block=200)
-    print(kind, status_kb("VmHWM"), events.done["ref-%s" % kind])
+    print(kind, status_kb("VmHWM"), events.done["ref-%s" % kind], idle)
     sys.exit(0)
 
 jobs, policy, lanes = int(sys.argv[6]), sys.argv[7], {"derive": int(sys.argv[8]), "render": int(sys.argv[9])}
