@@ -54,6 +54,8 @@ let package = Package(
         // Fixed-arity wrappers for variadic C APIs Swift cannot call.
         .target(name: "CVipsShims", dependencies: ["CVips"]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
+        /// glibc's malloc tuning (arena cap), which Swift's Glibc module does not export.
+        .target(name: "CMallocShims"),
 
         // MARK: Libraries
         /// Small pieces shared by the library targets (a thread pool for blocking C calls).
@@ -151,6 +153,7 @@ let package = Package(
         .target(
             name: "PressroomDaemon",
             dependencies: [
+                "CMallocShims",
                 "PressroomAdmin",
                 "PressroomConsole",
                 "PressroomQueue",

@@ -1,0 +1,14 @@
+#include "CMallocShims.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+int pressroom_malloc_arena_max(int arenas) {
+#if defined(__GLIBC__) && defined(M_ARENA_MAX)
+    return mallopt(M_ARENA_MAX, arenas);
+#else
+    (void)arenas;
+    return 0;
+#endif
+}
