@@ -144,24 +144,27 @@ public final class S3ObjectStore: ObjectStore {
     public func putIfAbsent(_ key: String, data: Data, contentType: String) async throws -> PutOutcome {
         try ObjectKey.validate(key)
         let source = S3PartSource.data(data)
-        let whole = (offset: Int64(0), length: Int64(data.count))
-        // Small bodies are hashed in place; a large one off the cooperative pool.
-        let digest = data.count < 1 << 20 ? Data(try source.digest(whole)) : try await ioPool.run { Data(try source.digest(whole)) }
-        if Int64(data.count) >= configuration.multipartThresholdBytes {
+        let size = Int64(data.count)
+        let whole = (offset: Int64(0), length: size)
+        if size >= configuration.multipartThresholdBytes {
+            async let existing = head(key)
+            let digests = try await hashWholeAndParts(source, size: size)
             return try await multipartPut(
-                key, source: source, size: Int64(data.count), digest: digest, checkDigest: false, contentType: contentType,
-                existing: try await head(key)
+                key, source: source, size: size, digest: digests.whole, partDigests: digests.parts, verifyDigest: false,
+                contentType: contentType, existing: try await existing
             )
         }
+        // Small bodies are hashed in place; a large one off the cooperative pool.
+        let digest = data.count < 1 << 20 ? Data(try source.digest(whole)) : try await ioPool.run { Data(try source.digest(whole)) }
         return try await singlePut(key, body: source.body(whole), digest: digest, contentType: contentType)
     }
 
-    /// Without `sha256`, one pass over the file computes it first: S3 takes
-    /// metadata only when a multipart upload is created, and the
-    /// whole-object SHA-256 is that metadata. With it, parts start at once and
-    /// the digest is checked during the same pass that reads and hashes the
-    /// parts, before the upload is completed. A single PUT sends a given
-    /// digest as `x-amz-checksum-sha256`, which S3 checks against the body.
+    /// Without `sha256`, a multipart put hashes the file before its first
+    /// request: S3 takes metadata only when a multipart upload is created,
+    /// and the whole-object SHA-256 is that metadata. With it, parts start at
+    /// once and the file is checked against the digest while they upload,
+    /// before the upload is completed. A single PUT sends a given digest as
+    /// `x-amz-checksum-sha256`, which S3 checks against the body.
     public func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome {
         try ObjectKey.validate(key)
         let given = try sha256.map(KnownSHA256.digest(hex:))
@@ -174,22 +177,29 @@ public final class S3ObjectStore: ObjectStore {
                 throw ObjectStoreError(.io, "cannot read \(path): \(error.localizedDescription)")
             }
         }
-        let whole = (offset: Int64(0), length: size)
-        let ioPool = self.ioPool
-        @Sendable func digest() async throws -> Data {
-            if let given { return given }
-            return try await ioPool.run { Data(try source.digest(whole)) }
-        }
         if size >= configuration.multipartThresholdBytes {
             // The HEAD of the cheap check is in flight while the file is hashed.
             async let existing = head(key)
-            let digest = try await digest()
+            if let given {
+                return try await multipartPut(
+                    key, source: source, size: size, digest: given, partDigests: nil, verifyDigest: true,
+                    contentType: contentType, existing: try await existing
+                )
+            }
+            let digests = try await hashWholeAndParts(source, size: size)
             return try await multipartPut(
-                key, source: source, size: size, digest: digest, checkDigest: given != nil, contentType: contentType,
-                existing: try await existing
+                key, source: source, size: size, digest: digests.whole, partDigests: digests.parts, verifyDigest: false,
+                contentType: contentType, existing: try await existing
             )
         }
-        return try await singlePut(key, body: source.body(whole), digest: try await digest(), contentType: contentType)
+        let whole = (offset: Int64(0), length: size)
+        let digest: Data
+        if let given {
+            digest = given
+        } else {
+            digest = try await ioPool.run { Data(try source.digest(whole)) }
+        }
+        return try await singlePut(key, body: source.body(whole), digest: digest, contentType: contentType)
     }
 
     public func delete(_ key: String) async throws {
@@ -361,16 +371,28 @@ public final class S3ObjectStore: ObjectStore {
         return ranges
     }
 
-    /// Up to `multipartConcurrency` parts in flight. Parts are read and hashed
-    /// in order on the I/O pool while earlier ones upload (the next part is
-    /// hashed before waiting for a free slot), and sent by offset from the
+    /// The whole object's SHA-256 (metadata of CreateMultipartUpload, so
+    /// needed before the first request) and every part's, as two passes on
+    /// the two I/O threads at once: the parts then go out back to back once
+    /// the upload exists, with no hashing competing with them.
+    private func hashWholeAndParts(_ source: S3PartSource, size: Int64) async throws -> (whole: Data, parts: [Data]) {
+        let ranges = partRanges(size: size)
+        let ioPool = self.ioPool
+        async let parts = ioPool.run { try ranges.map { Data(try source.digest($0)) } }
+        let whole = try await ioPool.run { Data(try source.digest((offset: 0, length: size))) }
+        return (whole, try await parts)
+    }
+
+    /// Up to `multipartConcurrency` parts in flight, sent by offset from the
     /// source, so nothing holds more than one read buffer of the object.
-    /// `checkDigest` also hashes the whole object in that pass and refuses to
-    /// complete an upload whose bytes do not match `digest`. Any failure
-    /// aborts the upload, so no parts are left behind.
+    /// Each part carries its SHA-256 (`partDigests`, or hashed on the I/O pool
+    /// in order while earlier parts upload). `verifyDigest` hashes the whole
+    /// source on the other I/O thread meanwhile and refuses to complete an
+    /// upload whose bytes do not match `digest`. Any failure aborts the
+    /// upload, so no parts are left behind.
     private func multipartPut(
-        _ key: String, source: S3PartSource, size: Int64, digest: Data, checkDigest: Bool, contentType: String,
-        existing: ObjectMetadata?
+        _ key: String, source: S3PartSource, size: Int64, digest: Data, partDigests: [Data]?, verifyDigest: Bool,
+        contentType: String, existing: ObjectMetadata?
     ) async throws -> PutOutcome {
         let checksum = digest.base64EncodedString()
         // Cheap check first (the caller's HEAD): an identical object needs no upload at all.
@@ -380,7 +402,14 @@ public final class S3ObjectStore: ObjectStore {
         }
         let created = try await send(
             "POST", key: key, query: [("uploads", "")],
-            headers: [("Content-Type", contentType), (Self.checksumMetadataHeader, checksum)]
+            headers: [
+                ("Content-Type", contentType), (Self.checksumMetadataHeader, checksum),
+                // Parts carry their SHA-256 (checked by S3 per part) and the
+                // object gets S3's composite checksum. Without an algorithm,
+                // moto computes a full-object CRC of its own at completion
+                // (two more copies of the object).
+                ("x-amz-checksum-algorithm", "SHA256"),
+            ]
         )
         guard let uploadID = S3XMLNode.parse(created.body)?.value("UploadId") else {
             throw ObjectStoreError(.transient, "CreateMultipartUpload \(key): no UploadId in the response", httpStatus: created.status)
@@ -388,20 +417,30 @@ public final class S3ObjectStore: ObjectStore {
         let ranges = partRanges(size: size)
         logger.debug("multipart upload started", metadata: ["key": "\(key)", "parts": "\(ranges.count)", "uploadId": "\(uploadID)"])
         do {
-            let running = checkDigest ? S3RunningDigest() : nil
+            let ioPool = self.ioPool
+            async let actual: Data? = verifyDigest ? ioPool.run { Data(try source.digest((offset: 0, length: size))) } : nil
             var etags = [String](repeating: "", count: ranges.count)
+            var partChecksums = [String](repeating: "", count: ranges.count)
             try await withThrowingTaskGroup(of: (Int, String).self) { group in
                 var inFlight = 0
                 for (index, range) in ranges.enumerated() {
-                    let partHash = try await ioPool.run { try source.digest(range, alsoInto: running).hexString }
+                    let partDigest: Data
+                    if let partDigests {
+                        partDigest = partDigests[index]
+                    } else {
+                        partDigest = try await ioPool.run { Data(try source.digest(range)) }
+                    }
+                    partChecksums[index] = partDigest.base64EncodedString()
                     if inFlight == configuration.multipartConcurrency, let (done, etag) = try await group.next() {
                         etags[done] = etag
                         inFlight -= 1
                     }
+                    let partChecksum = partChecksums[index]
                     group.addTask {
                         let response = try await self.send(
                             "PUT", key: key, query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
-                            body: source.body(range), payloadHash: partHash
+                            headers: [("x-amz-checksum-sha256", partChecksum)],
+                            body: source.body(range), payloadHash: partDigest.hexString
                         )
                         return (index, response.headers["etag"] ?? "")
                     }
@@ -409,11 +448,13 @@ public final class S3ObjectStore: ObjectStore {
                 }
                 while let (index, etag) = try await group.next() { etags[index] = etag }
             }
-            if let actual = running?.finalize(), actual != digest {
+            if let actual = try await actual, actual != digest {
                 throw KnownSHA256.mismatch(key, actual: actual.base64EncodedString(), given: checksum)
             }
             let xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element.xmlEscaped)</ETag></Part>" }.joined()
+                + etags.indices.map {
+                    "<Part><PartNumber>\($0 + 1)</PartNumber><ETag>\(etags[$0].xmlEscaped)</ETag><ChecksumSHA256>\(partChecksums[$0])</ChecksumSHA256></Part>"
+                }.joined()
                 + "</CompleteMultipartUpload>"
             do {
                 let response = try await send(

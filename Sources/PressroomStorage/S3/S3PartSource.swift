@@ -8,8 +8,8 @@ import Glibc
 
 /// Where an object's bytes sit while they are uploaded: data already in
 /// memory, or a file read by offset (`pread`) and never loaded whole. Parts
-/// are hashed from here as they are read for upload, so hashing overlaps the
-/// transfer of earlier parts.
+/// are hashed from here by range and each upload reads its own range, so
+/// nothing holds a copy of the object or of a whole part.
 enum S3PartSource: Sendable {
     typealias Range = (offset: Int64, length: Int64)
 
@@ -28,22 +28,18 @@ enum S3PartSource: Sendable {
         }
     }
 
-    /// SHA-256 of `range`, whose bytes are also fed to `whole` when given
-    /// (the whole-object digest, built across parts read in order).
-    /// Blocking: call it on a ``BlockingThreadPool``.
-    func digest(_ range: Range, alsoInto whole: S3RunningDigest? = nil) throws -> SHA256Digest {
+    /// SHA-256 of `range`. Blocking: call it on a ``BlockingThreadPool``.
+    func digest(_ range: Range) throws -> SHA256Digest {
         var hasher = SHA256()
         switch self {
         case .data(let data):
             let start = data.startIndex + Int(range.offset)
             data[start..<(start + Int(range.length))].withUnsafeBytes { bytes in
                 hasher.update(bufferPointer: bytes)
-                whole?.update(bytes)
             }
         case .file(let path):
             try Self.read(path: path, range: range) { bytes in
                 hasher.update(bufferPointer: bytes)
-                whole?.update(bytes)
             }
         }
         return hasher.finalize()
@@ -67,14 +63,4 @@ enum S3PartSource: Sendable {
             done += Int64(n)
         }
     }
-}
-
-/// A SHA-256 fed by several blocking calls made strictly one after another
-/// (each awaited before the next starts), so it needs no lock.
-final class S3RunningDigest: @unchecked Sendable {
-    private var hasher = SHA256()
-
-    func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
-
-    func finalize() -> Data { Data(hasher.finalize()) }
 }
