@@ -148,10 +148,10 @@ public final class S3ObjectStore: ObjectStore {
         let whole = (offset: Int64(0), length: size)
         if size >= configuration.multipartThresholdBytes {
             async let existing = head(key)
-            let digests = try await hashWholeAndParts(source, size: size)
+            let digest = try await ioPool.run { Data(try source.digest(whole)) }
             return try await multipartPut(
-                key, source: source, size: size, digest: digests.whole, partDigests: digests.parts, verifyDigest: false,
-                contentType: contentType, existing: try await existing
+                key, source: source, size: size, digest: digest, verifyDigest: false, contentType: contentType,
+                existing: try await existing
             )
         }
         // Small bodies are hashed in place; a large one off the cooperative pool.
@@ -177,29 +177,22 @@ public final class S3ObjectStore: ObjectStore {
                 throw ObjectStoreError(.io, "cannot read \(path): \(error.localizedDescription)")
             }
         }
+        let whole = (offset: Int64(0), length: size)
+        let ioPool = self.ioPool
+        @Sendable func digest() async throws -> Data {
+            if let given { return given }
+            return try await ioPool.run { Data(try source.digest(whole)) }
+        }
         if size >= configuration.multipartThresholdBytes {
             // The HEAD of the cheap check is in flight while the file is hashed.
             async let existing = head(key)
-            if let given {
-                return try await multipartPut(
-                    key, source: source, size: size, digest: given, partDigests: nil, verifyDigest: true,
-                    contentType: contentType, existing: try await existing
-                )
-            }
-            let digests = try await hashWholeAndParts(source, size: size)
+            let digest = try await digest()
             return try await multipartPut(
-                key, source: source, size: size, digest: digests.whole, partDigests: digests.parts, verifyDigest: false,
-                contentType: contentType, existing: try await existing
+                key, source: source, size: size, digest: digest, verifyDigest: given != nil, contentType: contentType,
+                existing: try await existing
             )
         }
-        let whole = (offset: Int64(0), length: size)
-        let digest: Data
-        if let given {
-            digest = given
-        } else {
-            digest = try await ioPool.run { Data(try source.digest(whole)) }
-        }
-        return try await singlePut(key, body: source.body(whole), digest: digest, contentType: contentType)
+        return try await singlePut(key, body: source.body(whole), digest: try await digest(), contentType: contentType)
     }
 
     public func delete(_ key: String) async throws {
@@ -371,28 +364,16 @@ public final class S3ObjectStore: ObjectStore {
         return ranges
     }
 
-    /// The whole object's SHA-256 (metadata of CreateMultipartUpload, so
-    /// needed before the first request) and every part's, as two passes on
-    /// the two I/O threads at once: the parts then go out back to back once
-    /// the upload exists, with no hashing competing with them.
-    private func hashWholeAndParts(_ source: S3PartSource, size: Int64) async throws -> (whole: Data, parts: [Data]) {
-        let ranges = partRanges(size: size)
-        let ioPool = self.ioPool
-        async let parts = ioPool.run { try ranges.map { Data(try source.digest($0)) } }
-        let whole = try await ioPool.run { Data(try source.digest((offset: 0, length: size))) }
-        return (whole, try await parts)
-    }
-
     /// Up to `multipartConcurrency` parts in flight, sent by offset from the
     /// source, so nothing holds more than one read buffer of the object.
-    /// Each part carries its SHA-256 (`partDigests`, or hashed on the I/O pool
-    /// in order while earlier parts upload). `verifyDigest` hashes the whole
-    /// source on the other I/O thread meanwhile and refuses to complete an
-    /// upload whose bytes do not match `digest`. Any failure aborts the
-    /// upload, so no parts are left behind.
+    /// Each part is checksummed in one read on the I/O pool, in order, while
+    /// earlier parts upload (the next part before waiting for a free slot).
+    /// `verifyDigest` hashes the whole source on the other I/O thread
+    /// meanwhile and refuses to complete an upload whose bytes do not match
+    /// `digest`. Any failure aborts the upload, so no parts are left behind.
     private func multipartPut(
-        _ key: String, source: S3PartSource, size: Int64, digest: Data, partDigests: [Data]?, verifyDigest: Bool,
-        contentType: String, existing: ObjectMetadata?
+        _ key: String, source: S3PartSource, size: Int64, digest: Data, verifyDigest: Bool, contentType: String,
+        existing: ObjectMetadata?
     ) async throws -> PutOutcome {
         let checksum = digest.base64EncodedString()
         // Cheap check first (the caller's HEAD): an identical object needs no upload at all.
@@ -404,11 +385,11 @@ public final class S3ObjectStore: ObjectStore {
             "POST", key: key, query: [("uploads", "")],
             headers: [
                 ("Content-Type", contentType), (Self.checksumMetadataHeader, checksum),
-                // Parts carry their SHA-256 (checked by S3 per part) and the
-                // object gets S3's composite checksum. Without an algorithm,
-                // moto computes a full-object CRC of its own at completion
-                // (two more copies of the object).
-                ("x-amz-checksum-algorithm", "SHA256"),
+                // Parts carry a CRC-32 (``S3PartChecksums``). Without an
+                // algorithm moto computes a full-object CRC of its own at
+                // completion (two more copies of the object); with SHA256,
+                // SHA-256 composites, at twice CRC-32's cost.
+                ("x-amz-checksum-algorithm", "CRC32"),
             ]
         )
         guard let uploadID = S3XMLNode.parse(created.body)?.value("UploadId") else {
@@ -420,27 +401,22 @@ public final class S3ObjectStore: ObjectStore {
             let ioPool = self.ioPool
             async let actual: Data? = verifyDigest ? ioPool.run { Data(try source.digest((offset: 0, length: size))) } : nil
             var etags = [String](repeating: "", count: ranges.count)
-            var partChecksums = [String](repeating: "", count: ranges.count)
+            var partCRCs = [String](repeating: "", count: ranges.count)
             try await withThrowingTaskGroup(of: (Int, String).self) { group in
                 var inFlight = 0
                 for (index, range) in ranges.enumerated() {
-                    let partDigest: Data
-                    if let partDigests {
-                        partDigest = partDigests[index]
-                    } else {
-                        partDigest = try await ioPool.run { Data(try source.digest(range)) }
-                    }
-                    partChecksums[index] = partDigest.base64EncodedString()
+                    let checksums = try await ioPool.run { try source.checksums(range) }
+                    let crc32 = checksums.crc32Base64
+                    partCRCs[index] = crc32
                     if inFlight == configuration.multipartConcurrency, let (done, etag) = try await group.next() {
                         etags[done] = etag
                         inFlight -= 1
                     }
-                    let partChecksum = partChecksums[index]
                     group.addTask {
                         let response = try await self.send(
                             "PUT", key: key, query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
-                            headers: [("x-amz-checksum-sha256", partChecksum)],
-                            body: source.body(range), payloadHash: partDigest.hexString
+                            headers: [("x-amz-checksum-crc32", crc32)],
+                            body: source.body(range), payloadHash: checksums.sha256.hexString
                         )
                         return (index, response.headers["etag"] ?? "")
                     }
@@ -453,7 +429,7 @@ public final class S3ObjectStore: ObjectStore {
             }
             let xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                 + etags.indices.map {
-                    "<Part><PartNumber>\($0 + 1)</PartNumber><ETag>\(etags[$0].xmlEscaped)</ETag><ChecksumSHA256>\(partChecksums[$0])</ChecksumSHA256></Part>"
+                    "<Part><PartNumber>\($0 + 1)</PartNumber><ETag>\(etags[$0].xmlEscaped)</ETag><ChecksumCRC32>\(partCRCs[$0])</ChecksumCRC32></Part>"
                 }.joined()
                 + "</CompleteMultipartUpload>"
             do {

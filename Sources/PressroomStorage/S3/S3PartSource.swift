@@ -1,3 +1,4 @@
+import CZlib
 import Crypto
 import Foundation
 import PressroomHTTP
@@ -28,21 +29,45 @@ enum S3PartSource: Sendable {
         }
     }
 
-    /// SHA-256 of `range`. Blocking: call it on a ``BlockingThreadPool``.
+    /// SHA-256 of `range`. Blocking, like every pass here: call it on a
+    /// ``BlockingThreadPool``.
     func digest(_ range: Range) throws -> SHA256Digest {
         var hasher = SHA256()
+        try scan(range) { hasher.update(bufferPointer: $0) }
+        return hasher.finalize()
+    }
+
+    /// Both checksums of a part, from one read of it.
+    func checksums(_ range: Range) throws -> S3PartChecksums {
+        var hasher = SHA256()
+        var crc = CZlib.crc32(0, nil, 0)
+        try scan(range) { bytes in
+            hasher.update(bufferPointer: bytes)
+            crc = Self.crc32(crc, bytes)
+        }
+        return S3PartChecksums(sha256: Data(hasher.finalize()), crc32: UInt32(crc))
+    }
+
+    private static func crc32(_ crc: uLong, _ bytes: UnsafeRawBufferPointer) -> uLong {
+        CZlib.crc32(crc, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(bytes.count))
+    }
+
+    /// Feeds `range` to `sink` in pieces of at most 1 MiB (zlib takes 32-bit lengths).
+    private func scan(_ range: Range, _ sink: (UnsafeRawBufferPointer) -> Void) throws {
         switch self {
         case .data(let data):
             let start = data.startIndex + Int(range.offset)
             data[start..<(start + Int(range.length))].withUnsafeBytes { bytes in
-                hasher.update(bufferPointer: bytes)
+                var offset = 0
+                while offset < bytes.count {
+                    let end = min(offset + (1 << 20), bytes.count)
+                    sink(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+                    offset = end
+                }
             }
         case .file(let path):
-            try Self.read(path: path, range: range) { bytes in
-                hasher.update(bufferPointer: bytes)
-            }
+            try Self.read(path: path, range: range, sink)
         }
-        return hasher.finalize()
     }
 
     /// Reads `range` of `path` through one reusable buffer.
@@ -63,4 +88,14 @@ enum S3PartSource: Sendable {
             done += Int64(n)
         }
     }
+}
+
+/// What a part is sent with: its SHA-256 signs the payload, and its CRC-32
+/// is S3's part checksum (`x-amz-checksum-crc32`, as boto3 sends), checked
+/// by S3 and combined into the object's composite checksum.
+struct S3PartChecksums: Sendable {
+    var sha256: Data
+    var crc32: UInt32
+
+    var crc32Base64: String { withUnsafeBytes(of: crc32.bigEndian) { Data($0) }.base64EncodedString() }
 }
