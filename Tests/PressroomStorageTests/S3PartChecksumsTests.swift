@@ -13,7 +13,7 @@ struct S3PartChecksumsTests {
         #expect(checksums.crc32Base64 == "y/Q5Jg==")
     }
 
-    /// Longer than one 1 MiB read, with an offset: memory and file sources agree with the reference.
+    /// Longer than several reads, with an offset: memory and file sources agree with the reference.
     @Test func rangesOfDataAndFileAcrossReads() throws {
         let bytes = Data(repeating: 0x62, count: 7) + Data(repeating: 0x61, count: (3 << 20) + 5) + Data(repeating: 0x62, count: 3)
         let range = (offset: Int64(7), length: Int64((3 << 20) + 5))

@@ -52,7 +52,12 @@ enum S3PartSource: Sendable {
         CZlib.crc32(crc, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(bytes.count))
     }
 
-    /// Feeds `range` to `sink` in pieces of at most 1 MiB (zlib takes 32-bit lengths).
+    /// Bytes per read and per checksum update: small enough to stay in L2
+    /// between `pread` and the hash (1 MiB made the pass about a quarter
+    /// slower), and within zlib's 32-bit lengths.
+    private static let chunk = 256 << 10
+
+    /// Feeds `range` to `sink` in pieces of at most ``chunk`` bytes.
     private func scan(_ range: Range, _ sink: (UnsafeRawBufferPointer) -> Void) throws {
         switch self {
         case .data(let data):
@@ -60,7 +65,7 @@ enum S3PartSource: Sendable {
             data[start..<(start + Int(range.length))].withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
-                    let end = min(offset + (1 << 20), bytes.count)
+                    let end = min(offset + Self.chunk, bytes.count)
                     sink(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
                     offset = end
                 }
@@ -75,7 +80,7 @@ enum S3PartSource: Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw ObjectStoreError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(max(range.length, 1), 1 << 20)), alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(max(range.length, 1), Int64(chunk))), alignment: 16)
         defer { buffer.deallocate() }
         var done: Int64 = 0
         while done < range.length {
