@@ -366,9 +366,8 @@ public final class S3ObjectStore: ObjectStore {
 
     /// Up to `multipartConcurrency` parts in flight, sent by offset from the
     /// source, so nothing holds more than one read buffer of the object.
-    /// Each part is checksummed in one read on the I/O pool, in order, while
-    /// earlier parts upload (the next part before waiting for a free slot).
-    /// `verifyDigest` hashes the whole source on the other I/O thread
+    /// Each part is checksummed in one read on the I/O pool when its slot
+    /// frees. `verifyDigest` hashes the whole source on an I/O thread
     /// meanwhile and refuses to complete an upload whose bytes do not match
     /// `digest`. Any failure aborts the upload, so no parts are left behind.
     private func multipartPut(
@@ -402,27 +401,28 @@ public final class S3ObjectStore: ObjectStore {
             async let actual: Data? = verifyDigest ? ioPool.run { Data(try source.digest((offset: 0, length: size))) } : nil
             var etags = [String](repeating: "", count: ranges.count)
             var partCRCs = [String](repeating: "", count: ranges.count)
-            try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            try await withThrowingTaskGroup(of: (index: Int, etag: String, crc32: String).self) { group in
                 var inFlight = 0
                 for (index, range) in ranges.enumerated() {
-                    let checksums = try await ioPool.run { try source.checksums(range) }
-                    let crc32 = checksums.crc32Base64
-                    partCRCs[index] = crc32
-                    if inFlight == configuration.multipartConcurrency, let (done, etag) = try await group.next() {
-                        etags[done] = etag
+                    if inFlight == configuration.multipartConcurrency, let done = try await group.next() {
+                        (etags[done.index], partCRCs[done.index]) = (done.etag, done.crc32)
                         inFlight -= 1
                     }
                     group.addTask {
+                        // Checksummed in its own task, so parts are read and
+                        // hashed on both I/O threads at once, each as its
+                        // upload starts (and once, whatever the retries).
+                        let checksums = try await ioPool.run { try source.checksums(range) }
                         let response = try await self.send(
                             "PUT", key: key, query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
-                            headers: [("x-amz-checksum-crc32", crc32)],
+                            headers: [("x-amz-checksum-crc32", checksums.crc32Base64)],
                             body: source.body(range), payloadHash: checksums.sha256.hexString
                         )
-                        return (index, response.headers["etag"] ?? "")
+                        return (index, response.headers["etag"] ?? "", checksums.crc32Base64)
                     }
                     inFlight += 1
                 }
-                while let (index, etag) = try await group.next() { etags[index] = etag }
+                while let done = try await group.next() { (etags[done.index], partCRCs[done.index]) = (done.etag, done.crc32) }
             }
             if let actual = try await actual, actual != digest {
                 throw KnownSHA256.mismatch(key, actual: actual.base64EncodedString(), given: checksum)
