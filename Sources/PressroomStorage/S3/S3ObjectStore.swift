@@ -10,7 +10,8 @@ import PressroomSupport
 /// Writes are create-only and verified: `If-None-Match: *` with the SHA-256
 /// in `x-amz-checksum-sha256` (checked by the server) and in
 /// `x-amz-meta-pressroom-sha256` (kept for multipart objects too, whose S3
-/// checksum is a checksum of part checksums). A 412 is resolved by comparing
+/// checksum is a composite of the parts' CRC-32s, each part also signed
+/// with its SHA-256). A 412 is resolved by comparing
 /// checksums, so a retried write of the same bytes succeeds.
 public final class S3ObjectStore: ObjectStore {
     public let configuration: S3Configuration
