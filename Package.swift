@@ -51,6 +51,12 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        /// zlib's CRC-32 (the part checksum boto3 sends; libcurl links zlib anyway).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // Fixed-arity wrappers for variadic C APIs Swift cannot call.
         .target(name: "CVipsShims", dependencies: ["CVips"]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
@@ -99,6 +105,7 @@ let package = Package(
         .target(
             name: "PressroomStorage",
             dependencies: [
+                "CZlib",
                 "PressroomHTTP",
                 "PressroomSupport",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -25,7 +25,7 @@ ensure_apt() {
 # The packages Pressroom builds and runs with.
 # redis-sentinel: the Sentinel failover test runs three sentinels of its own.
 # fonts-dejavu-core: the preview watermark is rendered with DejaVu Sans (libvips text via fontconfig).
-PRESSROOM_BUILD_PACKAGES=(pkg-config libhiredis-dev libvips-dev liblcms2-dev libcurl4-openssl-dev redis-server redis-sentinel redis-tools fonts-dejavu-core)
+PRESSROOM_BUILD_PACKAGES=(pkg-config libhiredis-dev libvips-dev liblcms2-dev libcurl4-openssl-dev zlib1g-dev redis-server redis-sentinel redis-tools fonts-dejavu-core)
 
 # Waits until TCP host:port accepts connections (seconds as $3, default 20).
 wait_for_port() {

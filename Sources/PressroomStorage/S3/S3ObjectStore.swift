@@ -10,7 +10,8 @@ import PressroomSupport
 /// Writes are create-only and verified: `If-None-Match: *` with the SHA-256
 /// in `x-amz-checksum-sha256` (checked by the server) and in
 /// `x-amz-meta-pressroom-sha256` (kept for multipart objects too, whose S3
-/// checksum is a checksum of part checksums). A 412 is resolved by comparing
+/// checksum is a composite of the parts' CRC-32s, each part also signed
+/// with its SHA-256). A 412 is resolved by comparing
 /// checksums, so a retried write of the same bytes succeeds.
 public final class S3ObjectStore: ObjectStore {
     public let configuration: S3Configuration
@@ -144,24 +145,27 @@ public final class S3ObjectStore: ObjectStore {
     public func putIfAbsent(_ key: String, data: Data, contentType: String) async throws -> PutOutcome {
         try ObjectKey.validate(key)
         let source = S3PartSource.data(data)
-        let whole = (offset: Int64(0), length: Int64(data.count))
-        // Small bodies are hashed in place; a large one off the cooperative pool.
-        let digest = data.count < 1 << 20 ? Data(try source.digest(whole)) : try await ioPool.run { Data(try source.digest(whole)) }
-        if Int64(data.count) >= configuration.multipartThresholdBytes {
+        let size = Int64(data.count)
+        let whole = (offset: Int64(0), length: size)
+        if size >= configuration.multipartThresholdBytes {
+            async let existing = head(key)
+            let digest = try await ioPool.run { Data(try source.digest(whole)) }
             return try await multipartPut(
-                key, source: source, size: Int64(data.count), digest: digest, checkDigest: false, contentType: contentType,
-                existing: try await head(key)
+                key, source: source, size: size, digest: digest, verifyDigest: false, contentType: contentType,
+                existing: try await existing
             )
         }
+        // Small bodies are hashed in place; a large one off the cooperative pool.
+        let digest = data.count < 1 << 20 ? Data(try source.digest(whole)) : try await ioPool.run { Data(try source.digest(whole)) }
         return try await singlePut(key, body: source.body(whole), digest: digest, contentType: contentType)
     }
 
-    /// Without `sha256`, one pass over the file computes it first: S3 takes
-    /// metadata only when a multipart upload is created, and the
-    /// whole-object SHA-256 is that metadata. With it, parts start at once and
-    /// the digest is checked during the same pass that reads and hashes the
-    /// parts, before the upload is completed. A single PUT sends a given
-    /// digest as `x-amz-checksum-sha256`, which S3 checks against the body.
+    /// Without `sha256`, a multipart put hashes the file before its first
+    /// request: S3 takes metadata only when a multipart upload is created,
+    /// and the whole-object SHA-256 is that metadata. With it, parts start at
+    /// once and the file is checked against the digest while they upload,
+    /// before the upload is completed. A single PUT sends a given digest as
+    /// `x-amz-checksum-sha256`, which S3 checks against the body.
     public func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome {
         try ObjectKey.validate(key)
         let given = try sha256.map(KnownSHA256.digest(hex:))
@@ -185,7 +189,7 @@ public final class S3ObjectStore: ObjectStore {
             async let existing = head(key)
             let digest = try await digest()
             return try await multipartPut(
-                key, source: source, size: size, digest: digest, checkDigest: given != nil, contentType: contentType,
+                key, source: source, size: size, digest: digest, verifyDigest: given != nil, contentType: contentType,
                 existing: try await existing
             )
         }
@@ -361,15 +365,14 @@ public final class S3ObjectStore: ObjectStore {
         return ranges
     }
 
-    /// Up to `multipartConcurrency` parts in flight. Parts are read and hashed
-    /// in order on the I/O pool while earlier ones upload (the next part is
-    /// hashed before waiting for a free slot), and sent by offset from the
+    /// Up to `multipartConcurrency` parts in flight, sent by offset from the
     /// source, so nothing holds more than one read buffer of the object.
-    /// `checkDigest` also hashes the whole object in that pass and refuses to
-    /// complete an upload whose bytes do not match `digest`. Any failure
-    /// aborts the upload, so no parts are left behind.
+    /// Each part is checksummed in one read on the I/O pool when its slot
+    /// frees. `verifyDigest` hashes the whole source on an I/O thread
+    /// meanwhile and refuses to complete an upload whose bytes do not match
+    /// `digest`. Any failure aborts the upload, so no parts are left behind.
     private func multipartPut(
-        _ key: String, source: S3PartSource, size: Int64, digest: Data, checkDigest: Bool, contentType: String,
+        _ key: String, source: S3PartSource, size: Int64, digest: Data, verifyDigest: Bool, contentType: String,
         existing: ObjectMetadata?
     ) async throws -> PutOutcome {
         let checksum = digest.base64EncodedString()
@@ -380,7 +383,14 @@ public final class S3ObjectStore: ObjectStore {
         }
         let created = try await send(
             "POST", key: key, query: [("uploads", "")],
-            headers: [("Content-Type", contentType), (Self.checksumMetadataHeader, checksum)]
+            headers: [
+                ("Content-Type", contentType), (Self.checksumMetadataHeader, checksum),
+                // Parts carry a CRC-32 (``S3PartChecksums``). Without an
+                // algorithm moto computes a full-object CRC of its own at
+                // completion (two more copies of the object); with SHA256,
+                // SHA-256 composites, at twice CRC-32's cost.
+                ("x-amz-checksum-algorithm", "CRC32"),
+            ]
         )
         guard let uploadID = S3XMLNode.parse(created.body)?.value("UploadId") else {
             throw ObjectStoreError(.transient, "CreateMultipartUpload \(key): no UploadId in the response", httpStatus: created.status)
@@ -388,32 +398,40 @@ public final class S3ObjectStore: ObjectStore {
         let ranges = partRanges(size: size)
         logger.debug("multipart upload started", metadata: ["key": "\(key)", "parts": "\(ranges.count)", "uploadId": "\(uploadID)"])
         do {
-            let running = checkDigest ? S3RunningDigest() : nil
+            let ioPool = self.ioPool
+            async let actual: Data? = verifyDigest ? ioPool.run { Data(try source.digest((offset: 0, length: size))) } : nil
             var etags = [String](repeating: "", count: ranges.count)
-            try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            var partCRCs = [String](repeating: "", count: ranges.count)
+            try await withThrowingTaskGroup(of: (index: Int, etag: String, crc32: String).self) { group in
                 var inFlight = 0
                 for (index, range) in ranges.enumerated() {
-                    let partHash = try await ioPool.run { try source.digest(range, alsoInto: running).hexString }
-                    if inFlight == configuration.multipartConcurrency, let (done, etag) = try await group.next() {
-                        etags[done] = etag
+                    if inFlight == configuration.multipartConcurrency, let done = try await group.next() {
+                        (etags[done.index], partCRCs[done.index]) = (done.etag, done.crc32)
                         inFlight -= 1
                     }
                     group.addTask {
+                        // Checksummed in its own task, so parts are read and
+                        // hashed on both I/O threads at once, each as its
+                        // upload starts (and once, whatever the retries).
+                        let checksums = try await ioPool.run { try source.checksums(range) }
                         let response = try await self.send(
                             "PUT", key: key, query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
-                            body: source.body(range), payloadHash: partHash
+                            headers: [("x-amz-checksum-crc32", checksums.crc32Base64)],
+                            body: source.body(range), payloadHash: checksums.sha256.hexString
                         )
-                        return (index, response.headers["etag"] ?? "")
+                        return (index, response.headers["etag"] ?? "", checksums.crc32Base64)
                     }
                     inFlight += 1
                 }
-                while let (index, etag) = try await group.next() { etags[index] = etag }
+                while let done = try await group.next() { (etags[done.index], partCRCs[done.index]) = (done.etag, done.crc32) }
             }
-            if let actual = running?.finalize(), actual != digest {
+            if let actual = try await actual, actual != digest {
                 throw KnownSHA256.mismatch(key, actual: actual.base64EncodedString(), given: checksum)
             }
             let xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element.xmlEscaped)</ETag></Part>" }.joined()
+                + etags.indices.map {
+                    "<Part><PartNumber>\($0 + 1)</PartNumber><ETag>\(etags[$0].xmlEscaped)</ETag><ChecksumCRC32>\(partCRCs[$0])</ChecksumCRC32></Part>"
+                }.joined()
                 + "</CompleteMultipartUpload>"
             do {
                 let response = try await send(
