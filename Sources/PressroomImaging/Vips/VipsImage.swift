@@ -300,8 +300,11 @@ public final class VipsImage: @unchecked Sendable {
     /// rendering it to memory whole.
     func cachingRecentRows(_ rows: Int) throws(ImagingError) -> VipsImage {
         let stripHeight = 16
-        // Strips in flight: the sink's two buffers per worker, each up to 128 rows tall.
-        let tiles = (rows + stripHeight - 1) / stripHeight + 2 * max(2, Int(vips_concurrency_get())) * (128 / stripHeight)
+        // A sequential cache recycles its topmost free tile, so the last `rows` rows stay while
+        // later ones are computed; beyond them (one more for alignment) only the strips in
+        // flight: each worker's request spans at most two tiles, twice that for slack. Each
+        // tile spans the whole width, so this, not the image's height, is what it costs.
+        let tiles = (rows + stripHeight - 1) / stripHeight + 1 + 4 * max(2, Int(vips_concurrency_get()))
         return try derive("tilecache") { pressroom_vips_sequential_cache(pointer, &$0, Int32(stripHeight), Int32(tiles)) }
     }
 
