@@ -60,8 +60,6 @@ let package = Package(
         // Fixed-arity wrappers for variadic C APIs Swift cannot call.
         .target(name: "CVipsShims", dependencies: ["CVips"]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
-        /// glibc's malloc tuning (arena cap), which Swift's Glibc module does not export.
-        .target(name: "CMallocShims"),
 
         // MARK: Libraries
         /// Small pieces shared by the library targets (a thread pool for blocking C calls).
@@ -160,7 +158,6 @@ let package = Package(
         .target(
             name: "PressroomDaemon",
             dependencies: [
-                "CMallocShims",
                 "PressroomAdmin",
                 "PressroomConsole",
                 "PressroomQueue",

@@ -23,7 +23,6 @@ public struct PressroomDaemon: Sendable {
     /// Installs logging and metrics backends. Must run before any engine
     /// object exists: metric handles made earlier stay on the no-op backend.
     public static func bootstrap(_ configuration: PressroomConfiguration) -> PressroomMetrics {
-        MallocArenas.apply()
         PressroomLogging.bootstrap(format: LogFormat(rawValue: configuration.log.format) ?? .logfmt,
                                    level: Logger.Level(rawValue: configuration.log.level) ?? .info)
         let metrics = PressroomMetrics()

@@ -7,6 +7,11 @@
 #include <vips/vips.h>
 
 /** Initialises libvips once; returns 0 on success (wraps the VIPS_INIT macro). */
+/// glibc malloc settings for image work, applied by pressroom_vips_init: a fixed mmap
+/// threshold (128 KiB) and at most 2 arenas, each unless the environment set it
+/// (MALLOC_MMAP_THRESHOLD_, MALLOC_ARENA_MAX: init passes whether they are set).
+/// Returns a bitmask of what it applied (1 threshold, 2 arenas); 0 off glibc.
+int pressroom_malloc_tuning(int threshold_from_environment, int arenas_from_environment);
 int pressroom_vips_init(const char *argv0);
 
 /** Applies process-wide limits: worker threads, operation cache bounds, and blocks untrusted loaders. */
