@@ -38,15 +38,17 @@ public struct HTTPRequest: Sendable {
     public var maxResponseBytes: Int?
     /// libcurl silently sends a request again on a fresh connection when a
     /// reused one dies before any response byte arrives. That is harmless for
-    /// S3 PUTs under a create-only key, but a vendor create sent twice is two
-    /// printed orders: `false` makes that case fail with a connection error
-    /// (`requestSent: true`) so the caller decides, knowing it is ambiguous.
-    public var allowsResend = true
+    /// an idempotent method (RFC 9110 §9.2.2), an S3 PUT under a create-only
+    /// key or a create the server dedupes by its key, but a vendor create
+    /// without a key sent twice is two printed orders. `false` (the default
+    /// for POST and PATCH) gives the request a connection of its own and
+    /// refuses the body's rewind, so that case fails with a connection error
+    /// (`requestSent: true`) and the caller decides, knowing it is ambiguous.
+    public var allowsResend: Bool
 
-    /// Whether sending this request twice has the effect of sending it once
-    /// (RFC 9110 §9.2.2). Non-idempotent requests (POST, PATCH) are never
-    /// sent over a reused connection, so libcurl cannot repeat them unasked.
-    public var isIdempotent: Bool {
+    /// Whether sending a request twice has the effect of sending it once by
+    /// its method alone (RFC 9110 §9.2.2): the default of ``allowsResend``.
+    public static func isIdempotent(_ method: String) -> Bool {
         !["POST", "PATCH"].contains(method.uppercased())
     }
 
@@ -60,5 +62,6 @@ public struct HTTPRequest: Sendable {
         self.hashResponse = hashResponse
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
+        self.allowsResend = Self.isIdempotent(method)
     }
 }

@@ -115,14 +115,45 @@ struct FailoverAndEventTests {
         #expect(record.state == .shipped && record.shipment?.trackingNumber == "1Z999", "\(report.orders)")
 
         // A create whose answer was lost: reconcile finds (or re-sends) it, never twice.
-        try await vendor.fault(account, ["operation": "create", "action": "drop-after-accept", "count": 1])
+        // A create the vendor dedupes by key may go over a kept-alive connection, and
+        // libcurl re-sends it at once when that connection drops without an answer
+        // (`aDroppedAnswerOnAKeptAliveConnectionIsResentWithTheSameKey`), so its answer
+        // is lost by holding it past the client's timeout instead.
+        let resendable = adapter == .idempotencyKey || adapter == .prodigi
+        try await vendor.fault(account, resendable ? ["operation": "create", "action": "hang-after-accept", "count": 1, "holdMs": 60_000]
+                                                   : ["operation": "create", "action": "drop-after-accept", "count": 1])
         let dangling = Fixtures.order("rc2-\(UUID().uuidString.prefix(6))")
         #expect(await h.attempt(dangling).error?.errorClass == .transient)
         // Vendors without dedupe get one request timeout to finish a create that went unanswered.
         if adapter == .printful || adapter == .gelato { try await Task.sleep(for: .milliseconds(6100)) }
+        // A held create stays in flight (409) until the vendor sees that we hung up.
+        if resendable { try await Task.sleep(for: .seconds(1)) }
         report = try await h.fulfillment.reconcile(olderThan: .zero, limit: 100, logger: Fixtures.logger)
         #expect(report.resolved == 1, "\(report.orders)")
         #expect(try await h.record(dangling.orderId).state == .accepted)
         #expect(try await vendor.ordersCreated(account, key: IdempotencyKey.derive(orderID: dangling.orderId, vendor: "lab")) == 1)
+    }
+
+    /// A create the vendor dedupes by key travels over a kept-alive connection;
+    /// when the vendor takes it and drops that connection unanswered, libcurl
+    /// sends it again on a fresh one and the same key returns the same order.
+    /// A vendor without dedupe (Gelato) gets a fresh connection per create, so
+    /// the same drop is an unknown outcome left to reconcile (above).
+    @Test(arguments: [VendorConfiguration.Adapter.idempotencyKey, .prodigi])
+    func aDroppedAnswerOnAKeptAliveConnectionIsResentWithTheSameKey(adapter: VendorConfiguration.Adapter) async throws {
+        let vendor = try TestVendor.running()
+        let account = try await vendor.account()
+        // One connection: the second order's create reuses the first one's connection.
+        let h = try await Harness(vendors: ["lab": vendor.vendor(adapter, account, maxInFlight: 1)])
+        defer { h.client.shutdown() }
+        let first = Fixtures.order("ka1-\(UUID().uuidString.prefix(6))")
+        _ = try #require(await h.retried(first, from: 1).value)
+        try await vendor.fault(account, ["operation": "create", "action": "drop-after-accept", "count": 1])
+        let second = Fixtures.order("ka2-\(UUID().uuidString.prefix(6))")
+        let outcome = try await h.attempt(second).get()
+        #expect(outcome.state == .accepted)
+        #expect(try await vendor.ordersCreated(account, key: IdempotencyKey.derive(orderID: second.orderId, vendor: "lab")) == 1)
+        let stats = try await vendor.stats(account)
+        #expect((stats["faultsApplied"] as? [String: Any])?["drop-after-accept"] as? Int == 1, "\(stats)")
     }
 }

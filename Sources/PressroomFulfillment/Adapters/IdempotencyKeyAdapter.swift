@@ -46,7 +46,8 @@ public struct IdempotencyKeyAdapter: VendorAdapter {
     public func submit(_ ticket: PrintTicket, resume: Bool, logger: Logger) async throws -> VendorOrder {
         let redact = http.secrets.adding(ticket.personalData)
         let response = try await http.send("POST", "/orders", json: body(ticket),
-                                           headers: [("Idempotency-Key", Self.structuredString(ticket.key))], redact: redact, logger: logger)
+                                           headers: [("Idempotency-Key", Self.structuredString(ticket.key))], resendable: createIsIdempotent,
+                                           redact: redact, logger: logger)
         let json = response.json
         switch response.status {
         case 200..<300:

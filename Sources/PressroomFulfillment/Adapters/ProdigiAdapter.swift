@@ -48,7 +48,8 @@ public struct ProdigiAdapter: VendorAdapter {
 
     public func submit(_ ticket: PrintTicket, resume: Bool, logger: Logger) async throws -> VendorOrder {
         let redact = http.secrets.adding(ticket.personalData)
-        let response = try await http.send("POST", "/v4.0/Orders", json: body(ticket), redact: redact, logger: logger)
+        let response = try await http.send("POST", "/v4.0/Orders", json: body(ticket), resendable: createIsIdempotent,
+                                           redact: redact, logger: logger)
         let json = response.json
         let outcome = JSONPick.string(json?["outcome"]) ?? ""
         if (200..<300).contains(response.status), Self.successOutcomes.contains(outcome) {

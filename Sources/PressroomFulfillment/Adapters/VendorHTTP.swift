@@ -46,8 +46,11 @@ public struct VendorHTTP: Sendable {
 
     /// Sends one request. Throws ``VendorCallError`` for everything that is
     /// not the vendor's own answer about the order; returns 2xx and other 4xx.
+    /// `resendable` says a second copy of this request is the same order (the
+    /// vendor dedupes it by its key): it may then travel over a kept-alive
+    /// connection, which libcurl may re-send on if that connection died.
     public func send(_ method: String, _ path: String, json body: Data? = nil, headers: [(name: String, value: String)] = [],
-                     redact: Redactor, logger: Logger) async throws -> Response {
+                     resendable: Bool = false, redact: Redactor, logger: Logger) async throws -> Response {
         var refreshed = false
         while true {
             var all: [(name: String, value: String)] = [("Accept", "application/json")] + extraHeaders + headers
@@ -55,8 +58,9 @@ public struct VendorHTTP: Sendable {
             all += try await auth.headers()
             var request = HTTPRequest(method: method, url: baseURL + path, headers: all, body: body.map { .data($0) } ?? .none,
                                       timeout: timeout, maxResponseBytes: Self.maxResponseBytes)
-            // Never let libcurl resend a create behind our back (see HTTPRequest.allowsResend).
-            request.allowsResend = body == nil
+            // Never let libcurl resend a create behind our back unless the
+            // key makes the copy harmless (see HTTPRequest.allowsResend).
+            request.allowsResend = body == nil || resendable
             let response: HTTPResponse
             do {
                 response = try await timed(request)

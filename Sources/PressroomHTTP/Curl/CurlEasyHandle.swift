@@ -61,11 +61,11 @@ final class CurlEasyHandle {
         try check(pressroom_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0), "FOLLOWLOCATION")
         try check(pressroom_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "PROTOCOLS_STR")
         // libcurl silently re-sends a request when a *reused* keep-alive
-        // connection closes before any response byte, POST included. For a
-        // request that is not idempotent that second copy may be a second
-        // print order, so it gets a connection of its own: a failure then
-        // surfaces to the caller, who knows how to reconcile.
-        if !request.isIdempotent {
+        // connection closes before any response byte, POST included. When
+        // that second copy may be a second print order, the request gets a
+        // connection of its own: a failure then surfaces to the caller, who
+        // knows how to reconcile.
+        if !request.allowsResend {
             try check(pressroom_curl_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1), "FRESH_CONNECT")
         }
         if let timeout = request.timeout {
