@@ -74,6 +74,7 @@ struct PressroomTestVendorCommand: AsyncParsableCommand {
         let server = HTTPServer(
             config: HTTPServer.Configuration(
                 address: address, timeout: TimeInterval(Fault.maxWaitMilliseconds / 1000 * 2 + 60),
+                pool: NoDelaySocketPool(base: HTTPServer.defaultPool()),
                 logger: QuietFlyingFoxLogger(logger: logger)),
             handler: VendorHandler(services: services, logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
