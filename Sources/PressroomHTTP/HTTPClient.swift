@@ -52,9 +52,16 @@ public final class HTTPClient: Sendable {
 
     /// Runs one exchange. Any HTTP status is a response; only a failure to
     /// get one throws ``HTTPClientError``.
-    public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+    ///
+    /// The client is its own in-flight limit: a request waits in the pool's
+    /// FIFO queue until one of its `connections` threads is free, and a thread
+    /// that finishes one request takes the next at once, without waiting for
+    /// the caller's task to run again. `onStart` is called on that thread as it
+    /// takes the request (to time the wait for a connection).
+    public func perform(_ request: HTTPRequest, onStart: (@Sendable () -> Void)? = nil) async throws -> HTTPResponse {
         let options = self.options
         return try await pool.run { [self] in
+            onStart?()
             // As many handles as threads: a running job always finds one.
             let handle = self.idle.withLock { $0.popLast() }!
             defer { self.idle.withLock { $0.append(handle) } }

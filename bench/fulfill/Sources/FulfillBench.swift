@@ -176,7 +176,6 @@ struct FulfillBench {
     static func runRaw(tickets: Int, workers: Int, vendorConcurrency: Int, vendorURL: String, apiKey: String, masters: [String],
                        store: S3ObjectStore, headFirst: Bool = false) async throws -> Run {
         let client = try HTTPClient(options: .init(connections: vendorConcurrency, name: "bench-raw"))
-        let limiter = AsyncSemaphore(permits: vendorConcurrency)
         var assets: [[String: String]] = []
         for key in masters {
             let head = try await store.head(key)!
@@ -210,7 +209,8 @@ struct FulfillBench {
                             ("Content-Type", "application/json"), ("Accept", "application/json"), ("X-API-Key", apiKey), ("Idempotency-Key", "\"\(id)\""),
                         ], body: .data(data), timeout: .seconds(30))
                         create.allowsResend = true
-                        let response = try await limiter.run { [create] in try await client.perform(create) }
+                        // The client's `vendorConcurrency` connections are the in-flight limit, as in Pressroom.
+                        let response = try await client.perform(create)
                         guard response.status == 201 else { fatalError("raw create answered \(response.status): \(String(decoding: response.body, as: UTF8.self))") }
                         let took = ContinuousClock.now - sent
                         mine.append(Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15)
