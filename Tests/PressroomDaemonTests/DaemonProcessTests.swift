@@ -216,7 +216,7 @@ extension DaemonProcessTests {
     @Test func metricsAndReadinessAreServedOnTheAdminPort() async throws {
         let namespace = "admin-\(UUID().uuidString.prefix(8))"
         let keys = QueueKeys(namespace: namespace, queue: "derive")
-        let port = Int.random(in: 30000...39999)
+        let port = try ClusterRedis.freePort()
         let redis = try await client()
         defer { redis.shutdown() }
         let a = try Daemon(namespace: namespace, consumer: "metered", extraEnv: [
@@ -252,7 +252,9 @@ extension DaemonProcessTests {
 extension DaemonProcessTests {
     /// A redis-server of this test's own, so it can be taken away.
     final class OwnRedis {
-        let port = Int.random(in: 40000...49999)
+        /// The kernel's pick: a random port could be another test's, or an
+        /// outgoing connection's (Linux hands those out from 32768 up).
+        let port = (try? ClusterRedis.freePort()) ?? Int.random(in: 40000...49999)
         private var process: Process?
         /// With a directory, data survives restarts: AOF with an fsync per write.
         let aofDirectory: URL?
@@ -285,7 +287,7 @@ extension DaemonProcessTests {
     @Test func readinessFollowsRedisAndTheDrain() async throws {
         let redis = OwnRedis()
         try await redis.start()
-        let port = Int.random(in: 30000...39999)
+        let port = try ClusterRedis.freePort()
         let a = try Daemon(namespace: "ready", consumer: "r", extraEnv: [
             "PRESSROOM_REDIS_URL": "redis://127.0.0.1:\(redis.port)", "PRESSROOM_ADMIN_ENABLED": "true",
             "PRESSROOM_ADMIN_PORT": String(port), "PRESSROOM_DRAIN_TIMEOUT": "10s",

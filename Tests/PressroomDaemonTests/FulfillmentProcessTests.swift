@@ -116,22 +116,6 @@ struct FulfillmentProcessTests {
         }
     }
 
-    /// A port nothing listens on now (the kernel's pick), so parallel tests never collide.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound, "no free port")
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     func eventsOf(_ client: RedisClient, _ keys: QueueKeys) async throws -> [[String: String]] {
         StreamEntry.parseEntries(try await client.call(["XRANGE", keys.events, "-", "+"])).map { Dictionary($0.fields ?? [], uniquingKeysWith: { a, _ in a }) }
     }
@@ -241,7 +225,7 @@ struct FulfillmentProcessTests {
         let setup = try await Setup(adapter: "idempotency-key")
         let redis = RedisClient(endpoint: try RedisEndpoint(url: DaemonProcessTests.redisURL), name: "fleak")
         defer { redis.shutdown() }
-        let adminPort = try Self.freePort()
+        let adminPort = try ClusterRedis.freePort()
         var env = setup.env
         env["PRESSROOM_ADMIN_ENABLED"] = "true"
         env["PRESSROOM_ADMIN_PORT"] = String(adminPort)

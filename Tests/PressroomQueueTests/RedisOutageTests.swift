@@ -12,7 +12,8 @@ final class PrivateRedis {
     let directory: URL
 
     init() throws {
-        port = Int.random(in: 20000...40000)
+        // Below Linux's ephemeral range (32768 up), where outgoing connections take their ports.
+        port = Int.random(in: 20000...32000)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pressroom-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
