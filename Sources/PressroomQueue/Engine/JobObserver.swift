@@ -12,8 +12,11 @@ public struct JobRun: Sendable {
     public let duration: Duration
 }
 
-/// Called after every handler run, before its outcome is recorded; keep it
-/// short (it holds the job's slot) and never throw.
+/// Called after every handler run: for a success once its completion has
+/// gone to the recorder (the slot may already be free), so the observer's
+/// work neither holds the slot nor delays the success; for a failure or a
+/// deferral before its retry, deferral or dead letter is recorded (it holds
+/// the slot then). Keep it short and never throw.
 public typealias JobObserver = @Sendable (JobRun) async -> Void
 
 /// A job the engine dead-lettered, whatever the reason (a handler's permanent

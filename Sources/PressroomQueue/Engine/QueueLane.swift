@@ -524,13 +524,8 @@ final class QueueLane: Sendable {
         // weight: exact for a job running alone, an estimate otherwise (docs/metrics.md).
         let jobCPU = cpu.end(cpuToken)
         typeMetrics.cpu.increment(by: jobCPU.seconds)
-        if let observer {
-            let result: JobRun.Outcome
-            switch outcome {
-            case .success: result = .succeeded
-            case .failure(let error): result = error is JobDeferral ? .deferred : .failed
-            }
-            await observer(JobRun(job: job, outcome: result, cpu: jobCPU, duration: elapsed))
+        func observe(_ result: JobRun.Outcome) async {
+            await observer?(JobRun(job: job, outcome: result, cpu: jobCPU, duration: elapsed))
         }
 
         switch outcome {
@@ -538,8 +533,12 @@ final class QueueLane: Sendable {
             let resultText = result.map { String(decoding: $0, as: UTF8.self) } ?? "null"
             claimHeld = false
             completions.submit(.init(job: job, result: resultText, durationMs: elapsed.milliseconds))
+            // Once the completion is handed over: the observer's Redis calls (a fulfil
+            // ticket's cost and settle, four round trips) neither hold the slot nor delay the success.
+            await observe(.succeeded)
             return true
         case .failure(let error):
+            await observe(error is JobDeferral ? .deferred : .failed)
             if Task.isCancelled || (error is CancellationError && stopSignal.isStopped) {
                 jobLogger.warning("job interrupted by shutdown; left pending for another consumer")
                 return false
