@@ -56,4 +56,25 @@ struct SigV4S3ExampleTests {
         #expect(!"\(credentials)".contains("very-secret"))
         #expect(!"\(credentials)".contains("token-secret"))
     }
+
+    /// The day's signing key is kept, so one signer must still sign a later
+    /// day, and rotated credentials, exactly as a fresh signer does.
+    @Test func aKeptSigningKeyFollowsTheDayAndTheCredentials() {
+        let request = SigV4Request(method: "GET", path: "/test.txt", headers: [host, ("Range", "bytes=0-9")])
+        var reused = signer
+        let first = reused.signHeaders(request, payloadHash: SigV4Signer.emptyPayloadHash, date: date)
+        #expect(first.signature == "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
+        let nextDay = date.addingTimeInterval(86_400)
+        let fresh = SigV4Signer(credentials: signer.credentials, region: "us-east-1", service: "s3")
+        #expect(reused.signHeaders(request, payloadHash: SigV4Signer.emptyPayloadHash, date: nextDay).signature
+                == fresh.signHeaders(request, payloadHash: SigV4Signer.emptyPayloadHash, date: nextDay).signature)
+        reused.credentials = SigV4Credentials(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "rotated")
+        let rotated = SigV4Signer(credentials: reused.credentials, region: "us-east-1", service: "s3")
+        let afterRotation = reused.signHeaders(request, payloadHash: SigV4Signer.emptyPayloadHash, date: date)
+        #expect(afterRotation.signature == rotated.signHeaders(request, payloadHash: SigV4Signer.emptyPayloadHash, date: date).signature)
+        #expect(afterRotation.signature != first.signature)
+        // And back: the first key is derived again, not mixed up with the rotated one.
+        reused.credentials = signer.credentials
+        #expect(reused.signHeaders(request, payloadHash: SigV4Signer.emptyPayloadHash, date: date).signature == first.signature)
+    }
 }

@@ -1,5 +1,9 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
 
 /// AWS Signature Version 4 (header and presigned-query authorisation).
 ///
@@ -35,6 +39,9 @@ public struct SigV4Signer: Sendable {
     public var region: String
     public var service: String
     public var options: Options
+
+    /// The signing key of the day last used (shared by copies of this signer).
+    private let signingKeys = SigningKeyCache()
 
     public init(credentials: SigV4Credentials, region: String, service: String = "s3", options: Options = .s3) {
         self.credentials = credentials
@@ -121,13 +128,7 @@ public struct SigV4Signer: Sendable {
     }
 
     private func sign(_ stringToSign: String, day: String) -> String {
-        func hmac(_ key: SymmetricKey, _ message: String) -> SymmetricKey {
-            SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key))
-        }
-        var key = SymmetricKey(data: Data("AWS4\(credentials.secretAccessKey)".utf8))
-        for part in [day, region, service, "aws4_request"] {
-            key = hmac(key, part)
-        }
+        let key = signingKeys.key(secret: credentials.secretAccessKey, day: day, region: region, service: service)
         return HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key).hexString
     }
 
@@ -149,16 +150,51 @@ public struct SigV4Signer: Sendable {
         return (canonical, names.joined(separator: ";"))
     }
 
-    /// `20150830T123600Z` and `20150830`, always in UTC and the POSIX locale.
+    /// `20150830T123600Z` and `20150830`, always in UTC. `gmtime_r`, not
+    /// `Calendar`: a Gregorian calendar and its time zone were built for every
+    /// signature (ICU on Linux).
     static func timestamps(_ date: Date) -> (amzDate: String, day: String) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func pad(_ value: Int?, _ width: Int) -> String {
-            let s = String(value ?? 0)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var c = tm()
+        gmtime_r(&seconds, &c)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let s = String(value)
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
-        let day = pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2)
-        return (day + "T" + pad(c.hour, 2) + pad(c.minute, 2) + pad(c.second, 2) + "Z", day)
+        let day = pad(c.tm_year + 1900, 4) + pad(c.tm_mon + 1, 2) + pad(c.tm_mday, 2)
+        return (day + "T" + pad(c.tm_hour, 2) + pad(c.tm_min, 2) + pad(c.tm_sec, 2) + "Z", day)
+    }
+}
+
+/// SigV4's signing key is four HMACs of the secret, the day, the region and
+/// the service: the same for every request of a day. One entry (the day in
+/// use), checked against all four, so a new day or rotated credentials derive
+/// a fresh key.
+final class SigningKeyCache: Sendable {
+    private struct Entry {
+        var secret: String
+        var day: String
+        var region: String
+        var service: String
+        /// The key's bytes: `SymmetricKey` is not `Sendable`.
+        var key: [UInt8]
+    }
+
+    private let entry = Mutex<Entry?>(nil)
+
+    func key(secret: String, day: String, region: String, service: String) -> SymmetricKey {
+        if let hit = entry.withLock({ e -> [UInt8]? in
+            guard let e, e.day == day, e.secret == secret, e.region == region, e.service == service else { return nil }
+            return e.key
+        }) {
+            return SymmetricKey(data: hit)
+        }
+        var key = SymmetricKey(data: Data("AWS4\(secret)".utf8))
+        for part in [day, region, service, "aws4_request"] {
+            key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key))
+        }
+        let bytes = key.withUnsafeBytes { Array($0) }
+        entry.withLock { $0 = Entry(secret: secret, day: day, region: region, service: service, key: bytes) }
+        return key
     }
 }
