@@ -26,7 +26,7 @@ public final class FulfillmentMetrics: Sendable {
         timer.recordNanoseconds((ContinuousClock.now - started).nanosecondsClamped)
     }
 
-    /// Time a request waited for one of the vendor's `maxInFlight` permits.
+    /// Time a request waited for one of the vendor's `maxInFlight` connections.
     func waited(vendor: String, since queued: ContinuousClock.Instant) {
         let timer = timers.get("wait|\(vendor)") { Metrics.Timer(label: Self.vendorWait, dimensions: [("vendor", vendor)]) }
         timer.recordNanoseconds((ContinuousClock.now - queued).nanosecondsClamped)
