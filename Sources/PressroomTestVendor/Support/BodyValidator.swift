@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Walks a JSON request body and collects every problem at once (strict
 /// vendors report all failing fields, not just the first).
@@ -14,6 +15,21 @@ struct BodyValidator {
 
     mutating func fail(_ path: String, _ code: FieldProblem.Code, _ message: String, providedValue: JSONValue? = nil) {
         problems.append(FieldProblem(path, code, message, providedValue: providedValue))
+    }
+
+    /// Compiled patterns: the dialects use a handful of constant ones, and
+    /// `range(of:options: .regularExpression)` compiled one (ICU) per field.
+    private static let compiled = Mutex<[String: NSRegularExpression]>([:])
+
+    static func matches(_ text: String, _ pattern: String) -> Bool {
+        let regex = compiled.withLock { cache -> NSRegularExpression? in
+            if let hit = cache[pattern] { return hit }
+            guard let made = try? NSRegularExpression(pattern: pattern) else { return nil }
+            cache[pattern] = made
+            return made
+        }
+        guard let regex else { return false }
+        return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
     static func join(_ base: String, _ key: String) -> String {
@@ -51,7 +67,9 @@ struct BodyValidator {
             fail(path, .invalid, "must be a string", providedValue: value)
             return nil
         }
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        // `Character.isWhitespace` (Unicode White_Space) is the set that
+        // `.whitespacesAndNewlines` names, without building a CharacterSet (ICU).
+        if text.allSatisfy(\.isWhitespace) {
             if required { fail(path, .required, "must not be empty", providedValue: value) }
             return required ? nil : text
         }
@@ -63,7 +81,7 @@ struct BodyValidator {
             fail(path, .invalid, "must be one of \(oneOf.joined(separator: ", "))", providedValue: value)
             return nil
         }
-        if let pattern, text.range(of: pattern, options: .regularExpression) == nil {
+        if let pattern, !Self.matches(text, pattern) {
             fail(path, .invalid, "has an invalid format", providedValue: value)
             return nil
         }
