@@ -122,10 +122,13 @@ extension Imaging {
             .cachingRecentRows(bleed)
         let top = try firstRows().extractArea(left: 0, top: 0, width: content.width, height: bleed)
             .embed(x: bleed, y: 0, width: width, height: bleed, extend: VIPS_EXTEND_MIRROR)
-            .flipped(horizontally: false)
-            // Not a watched root: the join would report the sink's progress to it, not to the
-            // decode, and cancelling the job would then stop nothing.
+            // Rendered top-down, then flipped in memory: a flip of the sequential decode would
+            // read its rows bottom-up, which only worked while libvips' line cache held the
+            // whole bleed (see `pressroom_vips_init`). Not a watched root: the join would
+            // report the sink's progress to it, not to the decode, and cancelling the job
+            // would then stop nothing.
             .materialized(watched: false)
+            .flipped(horizontally: false)
         let bottom = try middle.extractArea(left: 0, top: height - bleed, width: width, height: bleed).flipped(horizontally: false)
         return try top.joined(below: middle).joined(below: bottom)
     }
