@@ -12,13 +12,16 @@ extension Imaging {
             // A master of a preview would be a padded, unwatermarked square no customer sees.
             throw ImagingError(.policyInvalid, "\(policy.name) is a \(policy.kind.rawValue) policy, which derive makes; render takes product policies")
         }
-        let (probe, _, bytes) = try probeImage(source)
-        let plan = try RenderPlan(imageWidth: probe.uprightWidth, imageHeight: probe.uprightHeight, policy: policy, crop: crop)
-        let canvas = try masterPipeline(bytes, probe: probe, plan: plan, policy: resolved)
         let format = policy.output.encoder
+        // The source's bytes are libvips' own while the master is encoded, not a copy of them.
+        let (plan, spooled) = try VipsImage.SourceBytes.borrowing(source) { bytes throws(ImagingError) in
+            let probe = try probeImage(source, bytes: bytes).probe
+            let plan = try RenderPlan(imageWidth: probe.uprightWidth, imageHeight: probe.uprightHeight, policy: policy, crop: crop)
+            let canvas = try masterPipeline(bytes, probe: probe, plan: plan, policy: resolved)
+            return (plan, try SpoolWriter.write(canvas, as: format, into: configuration.spoolDirectory))
+        }
         let cropKey = SHA256Hex.digest(Data((crop.map { $0.description } ?? "auto").utf8)).prefix(8)
         let key = "masters/\(Imaging.sha256(source))/\(policy.name)-\(resolved.shortDigest)-\(cropKey)-v\(Imaging.masterVersion).\(format.fileExtension)"
-        let spooled = try SpoolWriter.write(canvas, as: format, into: configuration.spoolDirectory)
         let verification: VerificationResult
         do {
             verification = try verifySync(master: spooled.file, policy: resolved, plan: plan, preview: preview)
