@@ -276,6 +276,12 @@ public final class VipsImage: @unchecked Sendable {
         }
     }
 
+    /// Averages `factor`×`factor` blocks (a box filter): cheap, for measurements, not outputs.
+    func boxShrunk(by factor: Int) throws(ImagingError) -> VipsImage {
+        if factor <= 1 { return self }
+        return try derive("shrink") { pressroom_vips_shrink(pointer, &$0, Double(factor), Double(factor)) }
+    }
+
     func blurred(sigma: Double) throws(ImagingError) -> VipsImage {
         try derive("gaussblur") { pressroom_vips_gaussblur(pointer, &$0, sigma) }
     }
