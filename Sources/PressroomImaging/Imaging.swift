@@ -27,8 +27,9 @@ public final class Imaging: Sendable {
     /// derivatives are never taken for conflicting ones.
     public static let pipelineVersion = 2
     /// The same for print masters alone (part of their keys): 2 since masters are resampled once,
-    /// not twice, so a master stored by version 1 is never mistaken for a conflicting one.
-    public static let masterVersion = 2
+    /// not twice, so a master stored by version 1 is never mistaken for a conflicting one; 3
+    /// since TIFF masters are written in 16-row strips (same pixels, other bytes).
+    public static let masterVersion = 3
 
     public let configuration: ImagingConfiguration
     let pool: BlockingThreadPool

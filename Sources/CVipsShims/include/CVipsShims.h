@@ -13,6 +13,9 @@
 /// Returns a bitmask of what it applied (1 threshold, 2 arenas); 0 off glibc.
 int pressroom_malloc_tuning(int threshold_from_environment, int arenas_from_environment);
 int pressroom_vips_init(const char *argv0);
+/** Sets libvips' tile height (its hidden --vips-tile-height option), which also sizes the
+ *  rows of its sink buffers and sequential line caches; pressroom_vips_init sets 32. */
+int pressroom_vips_tile_height(int rows);
 
 /** Applies process-wide limits: worker threads, operation cache bounds, and blocks untrusted loaders. */
 void pressroom_vips_configure(int concurrency, int cache_max_operations, size_t cache_max_memory, int cache_max_files);

@@ -9,9 +9,10 @@ extension Imaging {
     static let gamutSampleSize = 256
 
     func deriveSync(source: Data, catalog: PolicyCatalog) throws(ImagingError) -> DeriveResult {
-        let (probe, _, bytes) = try probeImage(source)
+        let (probe, base) = try VipsImage.SourceBytes.borrowing(source) { bytes throws(ImagingError) in
+            (try probeImage(source, bytes: bytes).probe, try derivativeBase(bytes, catalog: catalog))
+        }
         let sha = Imaging.sha256(source)
-        let base = try derivativeBase(bytes, catalog: catalog)
         var outputs: [ImageOutput] = []
         for policy in catalog.derivatives {
             outputs.append(try makeDerivative(of: base, policy: policy, sourceSHA256: sha).output)
@@ -75,8 +76,10 @@ extension Imaging {
     }
 
     func inspectSync(source: Data, catalog: PolicyCatalog) throws(ImagingError) -> QualityReport {
-        let (probe, _, bytes) = try probeImage(source)
-        let base = DerivativeBase(try decodeRGB(bytes, width: Imaging.analysisSize, height: Imaging.analysisSize).materialized())
+        let (probe, base) = try VipsImage.SourceBytes.borrowing(source) { bytes throws(ImagingError) in
+            (try probeImage(source, bytes: bytes).probe,
+             DerivativeBase(try decodeRGB(bytes, width: Imaging.analysisSize, height: Imaging.analysisSize).materialized()))
+        }
         return try assess(base: base, probe: probe, sha: Imaging.sha256(source), catalog: catalog)
     }
 

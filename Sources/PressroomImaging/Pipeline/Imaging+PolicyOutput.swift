@@ -9,19 +9,27 @@ extension Imaging {
     }
 
     func policyOutputSync(source: Data, policy: ResolvedPolicy, catalog: PolicyCatalog, crop: CropRect?) throws(ImagingError) -> PolicyResult {
-        let bytes = try probeImage(source).bytes
         let sha = Imaging.sha256(source)
-        guard policy.policy.kind == .product else {
-            if crop != nil {
+        let isProduct = policy.policy.kind == .product
+        // What the customer saw: the render job verifies against the preview derive stored.
+        let previewPolicy = catalog.derivatives.first(where: { $0.policy.kind == .preview })
+        // The decode derivatives are made from, if any is (a render opens the source again itself).
+        let base = try VipsImage.SourceBytes.borrowing(source) { bytes throws(ImagingError) -> DerivativeBase? in
+            _ = try probeImage(source, bytes: bytes)
+            if !isProduct, crop != nil {
                 throw ImagingError(.invalidCrop, "\(policy.name) is a \(policy.policy.kind.rawValue) policy: it shows the whole photo, a crop applies to products")
             }
-            let made = try makeDerivative(of: try derivativeBase(bytes, catalog: catalog), policy: policy, sourceSHA256: sha)
+            guard !isProduct || previewPolicy != nil else { return nil }
+            return try derivativeBase(bytes, catalog: catalog)
+        }
+        guard isProduct else {
+            guard let base else { throw ImagingError(.internal, "no decode for \(policy.name)") }
+            let made = try makeDerivative(of: base, policy: policy, sourceSHA256: sha)
             return PolicyResult(key: made.output.key, output: made.output, width: made.width, height: made.height, render: nil)
         }
-        // What the customer saw: the render job verifies against the preview derive stored.
         var preview: Data?
-        if let previewPolicy = catalog.derivatives.first(where: { $0.policy.kind == .preview }) {
-            preview = try makeDerivative(of: try derivativeBase(bytes, catalog: catalog), policy: previewPolicy, sourceSHA256: sha).output.data
+        if let previewPolicy, let base {
+            preview = try makeDerivative(of: base, policy: previewPolicy, sourceSHA256: sha).output.data
         }
         let result = try renderSync(source: source, policy: policy, crop: crop, preview: preview)
         return PolicyResult(key: result.master.key, output: nil, width: result.verification.width, height: result.verification.height, render: result)

@@ -12,13 +12,16 @@ extension Imaging {
             // A master of a preview would be a padded, unwatermarked square no customer sees.
             throw ImagingError(.policyInvalid, "\(policy.name) is a \(policy.kind.rawValue) policy, which derive makes; render takes product policies")
         }
-        let (probe, _, bytes) = try probeImage(source)
-        let plan = try RenderPlan(imageWidth: probe.uprightWidth, imageHeight: probe.uprightHeight, policy: policy, crop: crop)
-        let canvas = try masterPipeline(bytes, probe: probe, plan: plan, policy: resolved)
         let format = policy.output.encoder
+        // The source's bytes are libvips' own while the master is encoded, not a copy of them.
+        let (plan, spooled) = try VipsImage.SourceBytes.borrowing(source) { bytes throws(ImagingError) in
+            let probe = try probeImage(source, bytes: bytes).probe
+            let plan = try RenderPlan(imageWidth: probe.uprightWidth, imageHeight: probe.uprightHeight, policy: policy, crop: crop)
+            let canvas = try masterPipeline(bytes, probe: probe, plan: plan, policy: resolved)
+            return (plan, try SpoolWriter.write(canvas, as: format, into: configuration.spoolDirectory))
+        }
         let cropKey = SHA256Hex.digest(Data((crop.map { $0.description } ?? "auto").utf8)).prefix(8)
         let key = "masters/\(Imaging.sha256(source))/\(policy.name)-\(resolved.shortDigest)-\(cropKey)-v\(Imaging.masterVersion).\(format.fileExtension)"
-        let spooled = try SpoolWriter.write(canvas, as: format, into: configuration.spoolDirectory)
         let verification: VerificationResult
         do {
             verification = try verifySync(master: spooled.file, policy: resolved, plan: plan, preview: preview)
@@ -122,10 +125,13 @@ extension Imaging {
             .cachingRecentRows(bleed)
         let top = try firstRows().extractArea(left: 0, top: 0, width: content.width, height: bleed)
             .embed(x: bleed, y: 0, width: width, height: bleed, extend: VIPS_EXTEND_MIRROR)
-            .flipped(horizontally: false)
-            // Not a watched root: the join would report the sink's progress to it, not to the
-            // decode, and cancelling the job would then stop nothing.
+            // Rendered top-down, then flipped in memory: a flip of the sequential decode would
+            // read its rows bottom-up, which only worked while libvips' line cache held the
+            // whole bleed (see `pressroom_vips_init`). Not a watched root: the join would
+            // report the sink's progress to it, not to the decode, and cancelling the job
+            // would then stop nothing.
             .materialized(watched: false)
+            .flipped(horizontally: false)
         let bottom = try middle.extractArea(left: 0, top: height - bleed, width: width, height: bleed).flipped(horizontally: false)
         return try top.joined(below: middle).joined(below: bottom)
     }

@@ -5,12 +5,12 @@ import PressroomColor
 
 extension Imaging {
     func probeSync(_ data: Data) throws(ImagingError) -> ImageProbe {
-        try probeImage(data).probe
+        try VipsImage.SourceBytes.borrowing(data) { bytes throws(ImagingError) in try probeImage(data, bytes: bytes).probe }
     }
 
-    /// Probes and returns the lazily opened header image too, and the bytes it was opened from:
-    /// later decodes of the same source share them instead of copying the upload again.
-    func probeImage(_ data: Data) throws(ImagingError) -> (probe: ImageProbe, image: VipsImage, bytes: VipsImage.SourceBytes) {
+    /// Probes `data` and returns the lazily opened header image too. `bytes` are `data`'s for
+    /// libvips (see `SourceBytes.borrowing`): later decodes of the same source share them.
+    func probeImage(_ data: Data, bytes: VipsImage.SourceBytes) throws(ImagingError) -> (probe: ImageProbe, image: VipsImage) {
         guard data.count <= configuration.maxBytes else {
             throw ImagingError(.tooLarge, "\(data.count) bytes exceeds the \(configuration.maxBytes)-byte cap")
         }
@@ -29,7 +29,6 @@ extension Imaging {
         guard let loader, loader.lowercased().contains(format.loaderKeyword) else {
             throw ImagingError(.unsupportedFormat, "libvips has no \(format.rawValue) loader for this content (found \(loader ?? "none"))")
         }
-        let bytes = VipsImage.SourceBytes(data)
         let image: VipsImage
         do {
             image = try VipsImage.open(bytes, sequential: true)
@@ -71,7 +70,7 @@ extension Imaging {
             orientation: min(8, max(1, image.orientation)), bands: image.bands, bitsPerSample: bits,
             hasAlpha: image.hasAlpha, interpretation: interpretationName,
             pageCount: max(1, image.pageCount), embeddedProfile: embedded)
-        return (probe, image, bytes)
+        return (probe, image)
     }
 
     /// Refuses strips and slivers from the header alone: no product prints them, and their cost

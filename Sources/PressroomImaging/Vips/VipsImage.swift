@@ -13,17 +13,53 @@ public final class VipsImage: @unchecked Sendable {
     /// Other images this one reads from (a join's second input), kept alive with their bytes.
     private let inputs: [VipsImage]
 
-    /// Heap storage for encoded bytes whose address libvips keeps.
+    /// Encoded bytes whose address libvips keeps: images opened from them read them lazily,
+    /// so every image derived from them holds this too.
     final class SourceBytes: @unchecked Sendable {
-        let pointer: UnsafeMutableRawBufferPointer
-        /// The encoded length (the allocation is at least one byte).
+        let pointer: UnsafeRawBufferPointer
+        /// The encoded length (an owned allocation is at least one byte).
         let length: Int
+        /// Whether `pointer` is this object's allocation rather than a borrowed caller's buffer.
+        private let owned: Bool
+
+        /// A copy of `data`, for images that may outlive the caller's bytes.
         init(_ data: Data) {
             length = data.count
-            pointer = .allocate(byteCount: max(data.count, 1), alignment: 16)
-            _ = data.copyBytes(to: pointer.bindMemory(to: UInt8.self))
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
+            _ = data.copyBytes(to: copy.bindMemory(to: UInt8.self))
+            pointer = UnsafeRawBufferPointer(copy)
+            owned = true
         }
-        deinit { pointer.deallocate() }
+
+        private init(borrowing bytes: UnsafeRawBufferPointer) {
+            pointer = bytes
+            length = bytes.count
+            owned = false
+        }
+
+        deinit {
+            if owned { pointer.deallocate() }
+        }
+
+        /// Runs `body` over `data`'s own bytes rather than a copy: a master's source is tens of
+        /// megabytes, and a copy of it was part of every render's peak memory. Every image
+        /// opened from the bytes must be gone when `body` returns (pixels it needs later are
+        /// `materialized()`, which holds no reference to the source); debug builds check it.
+        static func borrowing<T>(_ data: Data, _ body: (SourceBytes) throws(ImagingError) -> T) throws(ImagingError) -> T {
+            guard !data.isEmpty else { return try body(SourceBytes(data)) }
+            let result: Result<T, ImagingError> = data.withUnsafeBytes { raw in
+                var bytes = SourceBytes(borrowing: raw)
+                let result: Result<T, ImagingError>
+                do throws(ImagingError) {
+                    result = .success(try body(bytes))
+                } catch {
+                    result = .failure(error)
+                }
+                assert(isKnownUniquelyReferenced(&bytes), "an image outlived the borrowed bytes it reads")
+                return result
+            }
+            return try result.get()
+        }
     }
 
     init(_ pointer: UnsafeMutablePointer<CVips.VipsImage>, source: SourceBytes?, inputs: [VipsImage] = []) {
@@ -238,6 +274,12 @@ public final class VipsImage: @unchecked Sendable {
         try derive("flatten") { out in
             background.withUnsafeBufferPointer { pressroom_vips_flatten(pointer, &out, $0.baseAddress, Int32($0.count)) }
         }
+    }
+
+    /// Averages `factor`×`factor` blocks (a box filter): cheap, for measurements, not outputs.
+    func boxShrunk(by factor: Int) throws(ImagingError) -> VipsImage {
+        if factor <= 1 { return self }
+        return try derive("shrink") { pressroom_vips_shrink(pointer, &$0, Double(factor), Double(factor)) }
     }
 
     func blurred(sigma: Double) throws(ImagingError) -> VipsImage {
