@@ -73,6 +73,12 @@ struct S3MultipartTests {
         #expect(proxy.requests.filter { $0.contains("partNumber=") }.count == 6)
         #expect(try await direct.head(key)?.checksumSHA256 == Data(SHA256.hash(data: data)).base64EncodedString())
         #expect(try await direct.get(key) == data)
+        // The cheap check, with and without a given digest: the same bytes
+        // again send no part, and the create that went out beside the HEAD
+        // leaves no upload behind.
+        #expect(try await store.putIfAbsent(key, file: file, contentType: "image/tiff", sha256: KnownSHA256Contract.hex(data)) == .alreadyExists)
+        #expect(try await store.putIfAbsent(key, file: file, contentType: "image/tiff") == .alreadyExists)
+        #expect(proxy.requests.filter { $0.contains("partNumber=") }.count == 6)
         #expect(try await direct.listMultipartUploads(prefix: prefix).isEmpty)
     }
 

@@ -148,24 +148,19 @@ public final class S3ObjectStore: ObjectStore {
         let size = Int64(data.count)
         let whole = (offset: Int64(0), length: size)
         if size >= configuration.multipartThresholdBytes {
-            async let existing = head(key)
-            let digest = try await ioPool.run { Data(try source.digest(whole)) }
-            return try await multipartPut(
-                key, source: source, size: size, digest: digest, verifyDigest: false, contentType: contentType,
-                existing: try await existing
-            )
+            return try await multipartPut(key, source: source, size: size, given: nil, contentType: contentType)
         }
         // Small bodies are hashed in place; a large one off the cooperative pool.
         let digest = data.count < 1 << 20 ? Data(try source.digest(whole)) : try await ioPool.run { Data(try source.digest(whole)) }
         return try await singlePut(key, body: source.body(whole), digest: digest, contentType: contentType)
     }
 
-    /// Without `sha256`, a multipart put hashes the file before its first
-    /// request: S3 takes metadata only when a multipart upload is created,
-    /// and the whole-object SHA-256 is that metadata. With it, parts start at
-    /// once and the file is checked against the digest while they upload,
-    /// before the upload is completed. A single PUT sends a given digest as
-    /// `x-amz-checksum-sha256`, which S3 checks against the body.
+    /// Without `sha256`, a multipart upload is created only once the file is
+    /// hashed: S3 takes metadata only then, and the whole-object SHA-256 is
+    /// that metadata. With it, parts start at once and the file is checked
+    /// against the digest while they upload, before the upload is completed.
+    /// A single PUT sends a given digest as `x-amz-checksum-sha256`, which
+    /// S3 checks against the body.
     public func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome {
         try ObjectKey.validate(key)
         let given = try sha256.map(KnownSHA256.digest(hex:))
@@ -185,13 +180,7 @@ public final class S3ObjectStore: ObjectStore {
             return try await ioPool.run { Data(try source.digest(whole)) }
         }
         if size >= configuration.multipartThresholdBytes {
-            // The HEAD of the cheap check is in flight while the file is hashed.
-            async let existing = head(key)
-            let digest = try await digest()
-            return try await multipartPut(
-                key, source: source, size: size, digest: digest, verifyDigest: given != nil, contentType: contentType,
-                existing: try await existing
-            )
+            return try await multipartPut(key, source: source, size: size, given: given, contentType: contentType)
         }
         return try await singlePut(key, body: source.body(whole), digest: try await digest(), contentType: contentType)
     }
@@ -367,21 +356,57 @@ public final class S3ObjectStore: ObjectStore {
 
     /// Up to `multipartConcurrency` parts in flight, sent by offset from the
     /// source, so nothing holds more than one read buffer of the object.
-    /// Each part is checksummed in one read on the I/O pool when its slot
-    /// frees. `verifyDigest` hashes the whole source on an I/O thread
-    /// meanwhile and refuses to complete an upload whose bytes do not match
-    /// `digest`. Any failure aborts the upload, so no parts are left behind.
+    ///
+    /// Both I/O threads start at once, before the first request is answered.
+    /// Without a `given` digest one hashes the whole source (the upload's
+    /// metadata, so nothing can be created before it) while the other
+    /// checksums the first parts in one read each, so they all leave the
+    /// moment the upload exists instead of one checksum after another. With
+    /// one, the first parts come first and the whole-source hash that checks
+    /// the digest runs behind them, beside the uploads: an upload whose bytes
+    /// do not match is never completed. Each later part is checksummed while
+    /// the parts before it upload. The cheap check's HEAD is in flight
+    /// meanwhile, beside the create when the digest is given. Any failure
+    /// aborts the upload, so no parts are left behind.
     private func multipartPut(
-        _ key: String, source: S3PartSource, size: Int64, digest: Data, verifyDigest: Bool, contentType: String,
-        existing: ObjectMetadata?
+        _ key: String, source: S3PartSource, size: Int64, given: Data?, contentType: String
     ) async throws -> PutOutcome {
-        let checksum = digest.base64EncodedString()
-        // Cheap check first (the caller's HEAD): an identical object needs no upload at all.
-        if let existing {
-            if existing.checksumSHA256 == checksum { return .alreadyExists }
-            throw ObjectStoreError(.conflict, "object \(key) already exists with different content (sha256 \(existing.checksumSHA256 ?? "unknown"), new \(checksum))")
+        let ranges = partRanges(size: size)
+        let ioPool = self.ioPool
+        // Cancelled on the way out: work still queued is dropped, not run for
+        // an upload that failed.
+        @Sendable func onPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> Task<T, Error> {
+            Task { try await ioPool.runCancellable(body, onCancel: {}) }
         }
-        let created = try await send(
+        let hashSource = { onPool { Data(try source.digest((offset: 0, length: size))) } }
+        // Part i's checksums, queued once part i - lookahead is sent: ready
+        // when its slot frees, and nothing is read far ahead of the uploads.
+        let lookahead = configuration.multipartConcurrency
+        var checksums: [Task<S3PartChecksums, Error>] = []
+        func queueChecksums(before end: Int) {
+            while checksums.count < min(end, ranges.count) {
+                let range = ranges[checksums.count]
+                checksums.append(onPool { try source.checksums(range) })
+            }
+        }
+        // The pool is FIFO: what is queued first runs first.
+        let whole: Task<Data, Error>
+        if given == nil {
+            whole = hashSource()
+            queueChecksums(before: lookahead)
+        } else {
+            queueChecksums(before: lookahead)
+            whole = hashSource()
+        }
+        defer {
+            whole.cancel()
+            for task in checksums { task.cancel() }
+        }
+        async let existing = head(key)
+        let digest: Data
+        if let given { digest = given } else { digest = try await whole.value }
+        let checksum = digest.base64EncodedString()
+        async let created = send(
             "POST", key: key, query: [("uploads", "")],
             headers: [
                 ("Content-Type", contentType), (Self.checksumMetadataHeader, checksum),
@@ -392,14 +417,31 @@ public final class S3ObjectStore: ObjectStore {
                 ("x-amz-checksum-algorithm", "CRC32"),
             ]
         )
-        guard let uploadID = S3XMLNode.parse(created.body)?.value("UploadId") else {
-            throw ObjectStoreError(.transient, "CreateMultipartUpload \(key): no UploadId in the response", httpStatus: created.status)
+        // Both answers are waited for: the create went out beside the HEAD,
+        // so whatever the HEAD says, an upload it made is not left behind.
+        let headResult: Result<ObjectMetadata?, any Error>
+        do { headResult = .success(try await existing) } catch { headResult = .failure(error) }
+        let createResult: Result<HTTPResponse, any Error>
+        do { createResult = .success(try await created) } catch { createResult = .failure(error) }
+        let createdID = (try? createResult.get()).flatMap { S3XMLNode.parse($0.body)?.value("UploadId") }
+        switch headResult {
+        case .failure(let error):
+            if let createdID { await abandon(key: key, uploadID: createdID) }
+            throw error
+        case .success(let found?):
+            // Cheap check: an identical object needs no upload at all.
+            if let createdID { await abandon(key: key, uploadID: createdID) }
+            if found.checksumSHA256 == checksum { return .alreadyExists }
+            throw ObjectStoreError(.conflict, "object \(key) already exists with different content (sha256 \(found.checksumSHA256 ?? "unknown"), new \(checksum))")
+        case .success(nil):
+            break
         }
-        let ranges = partRanges(size: size)
+        let response = try createResult.get()
+        guard let uploadID = createdID else {
+            throw ObjectStoreError(.transient, "CreateMultipartUpload \(key): no UploadId in the response", httpStatus: response.status)
+        }
         logger.debug("multipart upload started", metadata: ["key": "\(key)", "parts": "\(ranges.count)", "uploadId": "\(uploadID)"])
         do {
-            let ioPool = self.ioPool
-            async let actual: Data? = verifyDigest ? ioPool.run { Data(try source.digest((offset: 0, length: size))) } : nil
             var etags = [String](repeating: "", count: ranges.count)
             var partCRCs = [String](repeating: "", count: ranges.count)
             try await withThrowingTaskGroup(of: (index: Int, etag: String, crc32: String).self) { group in
@@ -409,11 +451,11 @@ public final class S3ObjectStore: ObjectStore {
                         (etags[done.index], partCRCs[done.index]) = (done.etag, done.crc32)
                         inFlight -= 1
                     }
+                    queueChecksums(before: index + 1 + lookahead)
+                    let checksum = checksums[index]
                     group.addTask {
-                        // Checksummed in its own task, so parts are read and
-                        // hashed on both I/O threads at once, each as its
-                        // upload starts (and once, whatever the retries).
-                        let checksums = try await ioPool.run { try source.checksums(range) }
+                        // Taken once, whatever the retries.
+                        let checksums = try await withTaskCancellationHandler { try await checksum.value } onCancel: { checksum.cancel() }
                         let response = try await self.send(
                             "PUT", key: key, query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
                             headers: [("x-amz-checksum-crc32", checksums.crc32Base64)],
@@ -425,8 +467,9 @@ public final class S3ObjectStore: ObjectStore {
                 }
                 while let done = try await group.next() { (etags[done.index], partCRCs[done.index]) = (done.etag, done.crc32) }
             }
-            if let actual = try await actual, actual != digest {
-                throw KnownSHA256.mismatch(key, actual: actual.base64EncodedString(), given: checksum)
+            if given != nil {
+                let actual = try await whole.value
+                if actual != digest { throw KnownSHA256.mismatch(key, actual: actual.base64EncodedString(), given: checksum) }
             }
             let xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                 + etags.indices.map {
@@ -453,13 +496,18 @@ public final class S3ObjectStore: ObjectStore {
             return .created
         } catch {
             logger.warning("multipart upload failed; aborting it", metadata: ["key": "\(key)", "uploadId": "\(uploadID)", "error": "\(error)"])
-            do {
-                try await abortMultipartUpload(key: key, uploadID: uploadID)
-            } catch let abortError {
-                logger.error("abort of failed multipart upload failed; parts remain until a lifecycle rule removes them",
-                             metadata: ["key": "\(key)", "uploadId": "\(uploadID)", "error": "\(abortError)"])
-            }
+            await abandon(key: key, uploadID: uploadID)
             throw error
+        }
+    }
+
+    /// Aborts an upload that will not be completed; a failure is logged, not thrown.
+    private func abandon(key: String, uploadID: String) async {
+        do {
+            try await abortMultipartUpload(key: key, uploadID: uploadID)
+        } catch {
+            logger.error("abort of failed multipart upload failed; parts remain until a lifecycle rule removes them",
+                         metadata: ["key": "\(key)", "uploadId": "\(uploadID)", "error": "\(error)"])
         }
     }
 
