@@ -85,6 +85,10 @@ struct RoutingAndBreakerTests {
         #expect(key == IdempotencyKey.derive(orderID: "A1001", vendor: "printful-main"))
         #expect(key != IdempotencyKey.derive(orderID: "A1001", vendor: "gelato"))
         #expect(key.hasPrefix("A1001-"))
+        // Pinned: a key that changed between versions would let a retry create a second vendor order
+        // (values from the derivation's definition, computed with Python's hashlib and base64).
+        #expect(key == "A1001-YTygxON5r24")
+        #expect(IdempotencyKey.derive(orderID: "{ord}ér #7/x", vendor: "lab") == "ordr7x-hPuD0pDic2W")
         for id in ["A1001", String(repeating: "x", count: 90), "#1001/é{x}", "ä"] {
             let k = IdempotencyKey.derive(orderID: id, vendor: "v")
             #expect(k.count <= 32)

@@ -183,3 +183,17 @@ struct S3ObjectStoreTests {
         #expect(try await store.putIfAbsent(key, data: Data(), contentType: "application/octet-stream") == .alreadyExists)
     }
 }
+
+/// A single-part object's ETag is its MD5 (what vendors' APIs take as a checksum); other forms are not.
+@Suite("S3 ETag as MD5")
+struct S3ETagTests {
+    @Test func plainMD5ReadsQuotedAndWeakETagsOnly() {
+        let md5 = "9e107d9d372bb6826bd81d3542a419d6"
+        #expect(S3ObjectStore.plainMD5(etag: "\"\(md5)\"") == md5)
+        #expect(S3ObjectStore.plainMD5(etag: "W/\"\(md5.uppercased())\"") == md5)
+        #expect(S3ObjectStore.plainMD5(etag: " \(md5) ") == md5)
+        #expect(S3ObjectStore.plainMD5(etag: "\"\(md5)-3\"") == nil, "a multipart ETag is not an MD5")
+        #expect(S3ObjectStore.plainMD5(etag: "\"\"") == nil)
+        #expect(S3ObjectStore.plainMD5(etag: nil) == nil)
+    }
+}

@@ -15,9 +15,14 @@ public enum IdempotencyKey {
         // (ICU on Linux) was a sixtieth of a fulfil ticket's CPU.
         let readable = String(decoding: orderID.utf8.lazy.filter(Self.isKeyByte).prefix(20), as: UTF8.self)
         let digest = SHA256.hash(data: Data("pressroom\u{0}\(vendor)\u{0}\(orderID)".utf8))
-        let hash = Data(digest).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let tail = String(hash.prefix(11))
+        // base64url: the first 11 of 44 base64 characters (never padding), `+` and `/` mapped.
+        let tail = String(decoding: Data(digest).base64EncodedString().utf8.prefix(11).map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "+"): return UInt8(ascii: "-")
+            case UInt8(ascii: "/"): return UInt8(ascii: "_")
+            default: return byte
+            }
+        }, as: UTF8.self)
         return readable.isEmpty ? "pr-" + tail : readable + "-" + tail
     }
 

@@ -648,8 +648,12 @@ public final class S3ObjectStore: ObjectStore {
     /// one (`…-N`) or an encrypted one is not, and gives `nil`.
     static func plainMD5(etag: String?) -> String? {
         guard let etag else { return nil }
-        let hex = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"W/ ")).lowercased()
-        guard hex.count == 32, hex.allSatisfy({ $0.isHexDigit }) else { return nil }
+        // `"…"` or `W/"…"`: the quotes, a weak prefix and spaces around go (by bytes, not a CharacterSet).
+        let strip: Set<UInt8> = [UInt8(ascii: "\""), UInt8(ascii: "W"), UInt8(ascii: "/"), UInt8(ascii: " ")]
+        let bytes = Array(etag.utf8)
+        guard let start = bytes.firstIndex(where: { !strip.contains($0) }), let end = bytes.lastIndex(where: { !strip.contains($0) }) else { return nil }
+        let hex = String(decoding: bytes[start...end], as: UTF8.self).lowercased()
+        guard hex.utf8.count == 32, hex.allSatisfy({ $0.isHexDigit }) else { return nil }
         return hex
     }
 
