@@ -104,6 +104,11 @@ public struct CircuitBreaker: Sendable {
         }
     }
 
+    /// Whether a success has something to clear: failures this process saw
+    /// since its last admission found the breaker clean (``recordSuccess``
+    /// returns at once otherwise).
+    public var hasFailuresToClear: Bool { !clean.value.load(ordering: .relaxed) }
+
     /// A call worked (or the vendor answered, even with a rejection): closes it.
     /// Returns whether this changed the state.
     @discardableResult

@@ -311,9 +311,12 @@ public struct Fulfillment: Sendable {
             return try await failed(record, seq: seq, vendor: vendor, error: resume ? error.afterPossibleCreate : error, started: started, logger: logger)
         }
         afterVendorAnswer?(vendor)
+        // A clean breaker (the usual case) has nothing to record: no call, and no child task for one.
+        guard let breaker = breakers[vendor], breaker.hasFailuresToClear else {
+            return .done(try await accepted(record.id, seq: seq, vendor: vendor, key: ticket.key, order: vendorOrder, started: started, logger: logger))
+        }
         // Beside the result, not before it: both go to Redis in one batch.
-        let breaker = breakers[vendor]
-        async let closed = try? breaker?.recordSuccess()
+        async let closed = try? breaker.recordSuccess()
         let outcome = try await accepted(record.id, seq: seq, vendor: vendor, key: ticket.key, order: vendorOrder, started: started, logger: logger)
         _ = await closed
         return .done(outcome)
