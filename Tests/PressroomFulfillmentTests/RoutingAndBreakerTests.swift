@@ -23,14 +23,19 @@ struct RoutingAndBreakerTests {
         }
     }
 
+    /// Two "processes": two breaker values on one vendor's key.
+    static func twoProcesses(_ vendor: String, _ ns: String, _ settings: VendorConfiguration.Breaker, requestTimeout: Duration,
+                             client: RedisClient) -> (CircuitBreaker, CircuitBreaker) {
+        let make = { CircuitBreaker(vendor: vendor, namespace: ns, settings: settings, requestTimeout: requestTimeout, client: client) }
+        return (make(), make())
+    }
+
     @Test func openBreakerFailsOverWithAReasonAndABreakerOpensFleetWide() async throws {
         let client = try await TestRedis.client()
         defer { client.shutdown() }
         let ns = TestRedis.namespace()
         let settings = VendorConfiguration.Breaker(failureThreshold: 2, coolDown: .seconds(3))
-        // Two "processes": two breaker values on one key.
-        let a1 = CircuitBreaker(vendor: "printlab-eu", namespace: ns, settings: settings, requestTimeout: .milliseconds(300), client: client)
-        let a2 = CircuitBreaker(vendor: "printlab-eu", namespace: ns, settings: settings, requestTimeout: .milliseconds(300), client: client)
+        let (a1, a2) = Self.twoProcesses("printlab-eu", ns, settings, requestTimeout: .milliseconds(300), client: client)
         let b = CircuitBreaker(vendor: "printlab-us", namespace: ns, settings: settings, requestTimeout: .seconds(1), client: client)
         #expect(a1.key == "{\(ns):vendor:printlab-eu}:breaker")
         let router = Router(vendors: ["printlab-eu": Fixtures.vendor(["GB": 1]), "printlab-us": Fixtures.vendor(["GB": 2])])
@@ -66,8 +71,7 @@ struct RoutingAndBreakerTests {
         defer { client.shutdown() }
         let ns = TestRedis.namespace()
         let settings = VendorConfiguration.Breaker(failureThreshold: 3, coolDown: .seconds(30))
-        let mine = CircuitBreaker(vendor: "lab", namespace: ns, settings: settings, requestTimeout: .seconds(1), client: client)
-        let other = CircuitBreaker(vendor: "lab", namespace: ns, settings: settings, requestTimeout: .seconds(1), client: client)
+        let (mine, other) = Self.twoProcesses("lab", ns, settings, requestTimeout: .seconds(1), client: client)
         #expect(try await mine.acquire() == .allowed)
         _ = try await other.recordFailure()
         #expect(try await mine.recordSuccess() == false)
