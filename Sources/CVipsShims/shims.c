@@ -54,6 +54,9 @@ int pressroom_vips_init(const char *argv0) {
     (void)pressroom_malloc_tuning(getenv("MALLOC_MMAP_THRESHOLD_") != NULL, getenv("MALLOC_ARENA_MAX") != NULL);
     if (VIPS_INIT(argv0))
         return -1;
+    /* Once, here, while no other thread uses libvips: it walks every operation class, and a
+     * loader blocked before the first decode can never run. */
+    vips_block_untrusted_set(TRUE);
     /* libvips sizes a sink's two write buffers and a sequential decode's line cache (3×) by
      * n_lines rows of the image's full width, and n_lines is the tile height, 128, for any
      * image wider than 256 px: at 9070 px CMYK that is 36 KB a row, about 14 MB per cache
@@ -65,7 +68,6 @@ int pressroom_vips_init(const char *argv0) {
 }
 
 void pressroom_vips_configure(int concurrency, int cache_max_operations, size_t cache_max_memory, int cache_max_files) {
-    vips_block_untrusted_set(TRUE);
     if (concurrency > 0)
         vips_concurrency_set(concurrency);
     vips_cache_set_max(cache_max_operations);

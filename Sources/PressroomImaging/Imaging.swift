@@ -60,6 +60,9 @@ public final class Imaging: Sendable {
 
     /// Starts libvips without touching the limits, for loading a catalog (watermark images are
     /// decoded then) before or without a pipeline; `bootstrap` still applies the limits later.
+    /// Every `VipsImage` root calls it first: libvips' own lazy start (`vips_check_init`) is not
+    /// thread-safe, and a second thread finds it "started" while types are still being
+    /// registered (a CI run aborted in `vips_block_untrusted_set` that way).
     static func startVips() throws(ImagingError) {
         try started.withLock { start(&$0) }.get()
     }

@@ -6,18 +6,18 @@
  * caller must g_object_unref exactly once. */
 #include <vips/vips.h>
 
-/** Initialises libvips once; returns 0 on success (wraps the VIPS_INIT macro). */
 /// glibc malloc settings for image work, applied by pressroom_vips_init: a fixed mmap
 /// threshold (128 KiB) and at most 2 arenas, each unless the environment set it
 /// (MALLOC_MMAP_THRESHOLD_, MALLOC_ARENA_MAX: init passes whether they are set).
 /// Returns a bitmask of what it applied (1 threshold, 2 arenas); 0 off glibc.
 int pressroom_malloc_tuning(int threshold_from_environment, int arenas_from_environment);
+/** Initialises libvips once and blocks its untrusted loaders; returns 0 on success (wraps the VIPS_INIT macro). */
 int pressroom_vips_init(const char *argv0);
 /** Sets libvips' tile height (its hidden --vips-tile-height option), which also sizes the
  *  rows of its sink buffers and sequential line caches; pressroom_vips_init sets 32. */
 int pressroom_vips_tile_height(int rows);
 
-/** Applies process-wide limits: worker threads, operation cache bounds, and blocks untrusted loaders. */
+/** Applies process-wide limits: worker threads and operation cache bounds. */
 void pressroom_vips_configure(int concurrency, int cache_max_operations, size_t cache_max_memory, int cache_max_files);
 
 /** Opens an image lazily from memory (header only until pixels are needed).

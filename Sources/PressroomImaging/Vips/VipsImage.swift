@@ -89,6 +89,7 @@ public final class VipsImage: @unchecked Sendable {
 
     /// The same over bytes already copied for libvips (shared by several decodes of one source).
     static func open(_ bytes: SourceBytes, sequential: Bool) throws(ImagingError) -> VipsImage {
+        try Imaging.startVips()
         guard let image = pressroom_vips_new_from_buffer(bytes.pointer.baseAddress, bytes.length, sequential ? 1 : 0, 1) else {
             throw VipsError.take(.corrupt, "cannot read image header")
         }
@@ -97,6 +98,7 @@ public final class VipsImage: @unchecked Sendable {
 
     /// Opens a file lazily; `shrink` > 1 asks the JPEG loader to decode at 1/shrink scale.
     static func open(file: URL, sequential: Bool, shrink: Int = 1) throws(ImagingError) -> VipsImage {
+        try Imaging.startVips()
         guard let image = pressroom_vips_new_from_file(file.path, sequential ? 1 : 0, Int32(shrink)) else {
             throw VipsError.take(.corrupt, "cannot read image header")
         }
@@ -107,6 +109,7 @@ public final class VipsImage: @unchecked Sendable {
     static func thumbnail(
         _ bytes: SourceBytes, width: Int, height: Int, exportProfile: String?, intent: VipsIntent
     ) throws(ImagingError) -> VipsImage {
+        try Imaging.startVips()
         var out: UnsafeMutablePointer<CVips.VipsImage>?
         let result = pressroom_vips_thumbnail_buffer(
             bytes.pointer.baseAddress, bytes.length, &out, Int32(width), Int32(height), VIPS_SIZE_DOWN,
@@ -117,6 +120,7 @@ public final class VipsImage: @unchecked Sendable {
 
     /// Opens JPEG bytes decoded by libjpeg at 1/`shrink` scale (2, 4 or 8), lazily and sequentially.
     static func openJPEG(_ bytes: SourceBytes, shrink: Int) throws(ImagingError) -> VipsImage {
+        try Imaging.startVips()
         guard let image = pressroom_vips_jpegload_buffer_shrunk(bytes.pointer.baseAddress, bytes.length, Int32(shrink)) else {
             throw VipsError.take(.corrupt, "cannot read image header")
         }
@@ -145,6 +149,7 @@ public final class VipsImage: @unchecked Sendable {
         guard pixels.count == width * height * bands else {
             throw ImagingError(.internal, "\(pixels.count) bytes for \(width)×\(height)×\(bands)")
         }
+        try Imaging.startVips()
         let image = pixels.withUnsafeBytes { raw in
             vips_image_new_from_memory_copy(raw.baseAddress, raw.count, Int32(width), Int32(height), Int32(bands), VIPS_FORMAT_UCHAR)
         }
