@@ -7,16 +7,15 @@ import PressroomQueue
 /// data (the recipient) is never printed.
 public enum OrderInspector {
     public static func show(id: String, configuration: PressroomConfiguration, json: Bool) async throws -> String? {
-        let queue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
         let client = RedisClient(topology: try configuration.redisTopology, name: "order-show")
         defer { client.shutdown() }
-        let store = OrderStore(client: client, keys: OrderKeys(partitions: configuration.partitions(ofQueue: queue)), redisPatience: .seconds(5))
+        let store = OrderStore(client: client, keys: configuration.orderKeys, redisPatience: .seconds(5))
         guard let record = try await store.read(id) else { return nil }
         if json { return try renderJSON(record) }
         var text = render(record)
         // Not settled yet: what has been charged so far.
         if record.fields["cost_cpu_seconds"] == nil {
-            let cost = try await UploadLedger(namespace: configuration.redis.namespace, client: client, retention: configuration.retention).orderCost(order: id)
+            let cost = try await OrderCostLedger(client: client, keys: configuration.orderKeys).cost(order: id)
             if let cpu = cost["cpu_seconds"].flatMap(Double.init) {
                 text += String(format: "\ncost so far: %.3f CPU seconds over %@ job runs, %@ bytes written", cpu, cost["runs"] ?? "0", cost["bytes_written"] ?? "0")
             }

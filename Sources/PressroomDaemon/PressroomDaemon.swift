@@ -37,11 +37,15 @@ public struct PressroomDaemon: Sendable {
         public let store: any ObjectStore
         /// Size check, quota, scan and write lease around every source.
         let intake: SourceIntake
+        /// Where a render's stored bytes are charged to its order.
+        let orders: OrderCostLedger
     }
 
     /// Uploads' lifecycle: records, scanning, quotas, erasure and the sweep.
     public struct LifecycleServices: Sendable {
         let ledger: UploadLedger
+        /// Orders' costs, beside their records.
+        let orders: OrderCostLedger
         let store: any ObjectStore
         let scan: ScanGate?
         let quota: QuotaGate?
@@ -84,8 +88,9 @@ public struct PressroomDaemon: Sendable {
         let quota = configuration.quotas.isEmpty ? nil : QuotaGate(settings: configuration.quotas, client: client, namespace: configuration.redis.namespace)
         let eraser = UploadEraser(store: store, ledger: ledger, imaging: configuration.imaging,
                                   quarantinePrefix: configuration.scan.map(\.quarantinePrefix), retention: configuration.retention)
-        return LifecycleServices(ledger: ledger, store: store, scan: scan, quota: quota, eraser: eraser,
-                                 costs: CostRecorder(ledger: ledger, logger: logger))
+        let orders = OrderCostLedger(client: client, keys: configuration.orderKeys)
+        return LifecycleServices(ledger: ledger, orders: orders, store: store, scan: scan, quota: quota, eraser: eraser,
+                                 costs: CostRecorder(ledger: ledger, orders: orders, logger: logger))
     }
 
     func loadCatalog() throws -> PolicyCatalog {
@@ -108,7 +113,7 @@ public struct PressroomDaemon: Sendable {
         guard !configuration.vendors.isEmpty,
               configuration.jobTypeOptions.contains(where: { FulfillmentJobs.types.contains($0.type) }) else { return nil }
         let catalog = try existingCatalog ?? loadCatalog()
-        let queue = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
+        let queue = configuration.fulfilQueue
         let client = try existingClient ?? RedisClient(topology: try configuration.redisTopology, name: "orders")
         // The sandbox vendor's simulated webhooks arrive as delayed vendor-event jobs.
         let eventQueue = configuration.partitions(ofQueue: configuration.jobTypeOptions.first { $0.type == VendorEventJob.type }?.queue ?? queue)
@@ -119,7 +124,7 @@ public struct PressroomDaemon: Sendable {
         var fulfillment: Fulfillment
         do {
             fulfillment = try Fulfillment.make(vendors: configuration.vendors, client: client,
-                                               keys: OrderKeys(partitions: configuration.partitions(ofQueue: queue)), metrics: FulfillmentMetrics(),
+                                               keys: configuration.orderKeys, metrics: FulfillmentMetrics(),
                                                consumer: configuration.consumerName,
                                                eventsMaxLength: configuration.queues[queue]?.eventsMaxLength ?? 100_000,
                                                sandboxUpdates: sandboxUpdates)
@@ -164,7 +169,7 @@ public struct PressroomDaemon: Sendable {
         let stale = Imaging.removeStaleSpoolFiles(in: settings.configuration.spoolDirectory, olderThan: .seconds(3600))
         if stale > 0 { logger.notice("removed master spool files left by an interrupted render", metadata: ["files": "\(stale)"]) }
         let intake = SourceIntake(store: lifecycle.store, settings: settings, ledger: lifecycle.ledger, scan: lifecycle.scan, quota: lifecycle.quota)
-        return ImageServices(imaging: imaging, catalog: catalog, store: lifecycle.store, intake: intake)
+        return ImageServices(imaging: imaging, catalog: catalog, store: lifecycle.store, intake: intake, orders: lifecycle.orders)
     }
 
     /// Registers a handler for every configured job type this build knows.
@@ -200,14 +205,14 @@ public struct PressroomDaemon: Sendable {
         return registry
     }
 
-    /// The order workflow's steps (fan-out, fan-in, failure, cost) over the
+    /// The order workflow's steps (fan-out, fan-in, failure) over the
     /// order records in the fulfil queue's slot; needs no vendors, so render
     /// workers without a vendors file fan in too.
     func makeWorkflow(lifecycle: LifecycleServices?) -> OrderWorkflow? {
         guard let lifecycle else { return nil }
-        let fulfil = configuration.jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
+        let fulfil = configuration.fulfilQueue
         let render = configuration.jobTypeOptions.first { $0.type == RenderJob.type }?.queue ?? "render"
-        let store = OrderStore(client: lifecycle.ledger.client, keys: OrderKeys(partitions: configuration.partitions(ofQueue: fulfil)), machine: .workflow,
+        let store = OrderStore(client: lifecycle.ledger.client, keys: configuration.orderKeys, machine: .workflow,
                                eventsMaxLength: configuration.queues[fulfil]?.eventsMaxLength ?? 100_000)
         return OrderWorkflow(store: store, renderQueue: configuration.partitions(ofQueue: render), ledger: lifecycle.ledger)
     }
@@ -259,7 +264,7 @@ public struct PressroomDaemon: Sendable {
     public func orderCost(_ order: String) async throws -> [String: String] {
         let client = RedisClient(topology: try configuration.redisTopology, name: "order-show")
         defer { client.shutdown() }
-        return try await UploadLedger(namespace: configuration.redis.namespace, client: client, retention: configuration.retention).orderCost(order: order)
+        return try await OrderCostLedger(client: client, keys: configuration.orderKeys).cost(order: order)
     }
 
     /// Refuses an evicting Redis (it silently drops jobs) and warns when
@@ -320,12 +325,7 @@ public struct PressroomDaemon: Sendable {
             deadLetterObserver = { notice in await workflow.deadLettered(notice, logger: logger) }
         }
         if let costs = lifecycle?.costs {
-            let workflow = makeWorkflow(lifecycle: lifecycle)
-            let logger = self.logger
-            observer = { run in
-                await costs.observe(run)
-                await workflow?.afterRun(run, logger: logger)
-            }
+            observer = { run in await costs.observe(run) }
         }
         let notifier = SystemdNotifier()
         let logger = self.logger

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import PressroomDaemon
+import PressroomFulfillment
 import PressroomQueue
 import Testing
 
@@ -34,11 +35,11 @@ import Testing
         #expect((Double(record["intake_cpu_seconds"] ?? "") ?? 0) > 0, "the intake cost was observed once")
         #expect(record["derived_at"] != nil && record["ordered_at"] != nil)
         #expect((Int(record["bytes_written"] ?? "") ?? 0) > 0)
-        let first = try await h.lifecycle.ledger.orderCost(order: "A1001")
+        let first = try await h.lifecycle.orders.cost(order: "A1001")
         #expect((Double(first["cpu_seconds"] ?? "") ?? 0) > 0)
         #expect(first["runs"] == "1")
         #expect((Int(first["bytes_written"] ?? "") ?? 0) > 0, "the master's bytes")
-        let named = try await h.lifecycle.ledger.orderCost(order: "B7")
+        let named = try await h.lifecycle.orders.cost(order: "B7")
         #expect(named["runs"] == "1")
         #expect((Int(named["bytes_written"] ?? "") ?? 0) > 0)
         #expect(CostRecorder.orderTag("{A1001}:fulfill") == "A1001")
@@ -48,5 +49,29 @@ import Testing
         #expect(CostRecorder.mentionsAName(Data(#"{"source":"uploads/a.jpg"}"#.utf8)))
         #expect(CostRecorder.mentionsAName(Data(#"{"\u006frder":"B7"}"#.utf8)), "an escaped key is decoded to find out")
         #expect(!CostRecorder.mentionsAName(Data(#"{"orderId":"B7","items":[]}"#.utf8)))
+    }
+
+    /// One script charges a run and, once the order is settled, copies its cost onto the
+    /// record, once; until then, and for runs that do not settle, it only charges.
+    @Test func anOrdersCostIsSettledOnceWhenItsStateIsFinal() async throws {
+        let h = try LifecycleHarness()
+        let orders = h.lifecycle.orders
+        let store = OrderStore(client: h.redis, keys: orders.keys, redisPatience: .seconds(5))
+        #expect(try await orders.charge(order: "C9", cpuSeconds: 0.25, settle: true) == nil, "no record: nothing to settle")
+        #expect(try await store.apply(OrderTransition(target: .received, expected: .create, set: [("intent_seq", "2")]), to: "C9").status == .created)
+        #expect(try await orders.charge(order: "C9", cpuSeconds: 0.5, settle: true) == nil, "received is not settled")
+        _ = try await store.apply(OrderTransition(target: .accepted), to: "C9")
+        let version = try #require(try await store.read("C9")).version
+        #expect(try await orders.charge(order: "C9", cpuSeconds: 0.125, settle: false) == nil, "a run that does not settle only charges")
+        try await orders.addWritten(order: "C9", bytes: 4096)
+        #expect(try await orders.charge(order: "C9", cpuSeconds: 0.125, settle: true) == 1.0)
+        #expect(try await orders.charge(order: "C9", cpuSeconds: 0.5, settle: true) == nil, "settled once")
+        let record = try #require(try await store.read("C9"))
+        #expect(record.fields["cost_cpu_seconds"] == "1.000000" && record.fields["cost_runs"] == "4")
+        #expect(record.fields["cost_bytes_written"] == "4096" && record.fields["cost_vendor_calls"] == "2")
+        #expect(record.version == version + 1 && record.state == .accepted, "a write of the record, no transition")
+        let cost = try await orders.cost(order: "C9")
+        #expect(cost["runs"] == "5" && cost["vendor_calls"] == "2" && cost["settled_at"] != nil, "later runs still count")
+        #expect(orders.keys.cost("C9").hasPrefix("{\(h.namespace):fulfill}:"), "in the order record's slot")
     }
 }

@@ -365,6 +365,8 @@ struct HashSlotTests {
                 #expect(try await store.apply(OrderTransition(target: .accepted, set: [("vendor_order_id", "v-\(id)")]), to: id).status == .applied)
                 #expect(try await store.apply(OrderTransition(target: .shipped), to: id).status == .applied)
                 #expect(try await store.read(id)?.state == .shipped)
+                // The cost script reads the record beside the cost hash: the order's slot.
+                #expect(try await OrderCostLedger(client: client, keys: OrderKeys(partitions: layout)).charge(order: id, cpuSeconds: 0.5, settle: true) == 0.5)
             }
             #expect(try await store.orderID(vendor: "vendor", vendorOrderID: nil, key: nil) == nil)
             #expect(try await store.counts()[.shipped] == 4)

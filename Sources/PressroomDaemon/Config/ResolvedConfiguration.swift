@@ -1,4 +1,5 @@
 import Foundation
+import PressroomFulfillment
 import PressroomQueue
 
 /// Turns the file's shape into the engine's option types.
@@ -93,4 +94,12 @@ extension PressroomConfiguration {
         let q = queues[queue]
         return QueuePartitions(namespace: redis.namespace, queue: queue, count: q?.partitions ?? 1, drainFrom: q?.drainPartitions)
     }
+
+    /// The queue `fulfill` jobs go to: its slot (per partition) holds the order records.
+    public var fulfilQueue: String {
+        jobTypeOptions.first { $0.type == FulfillJob.type }?.queue ?? FulfillmentJobs.queue
+    }
+
+    /// Where orders' records, timelines and costs live.
+    public var orderKeys: OrderKeys { OrderKeys(partitions: partitions(ofQueue: fulfilQueue)) }
 }

@@ -291,31 +291,4 @@ struct OrderWorkflow: Sendable {
         }
         return failed
     }
-
-    // MARK: cost
-
-    /// States after which an order's cost is settled: accepted counts as
-    /// final (what follows happens at the vendor and costs us nothing).
-    static let settledStates: Set<OrderState> = [.accepted, .inProduction, .shipped, .failed, .cancelled]
-
-    /// After a job run of an order: once the order is settled, copies its cost
-    /// onto the record and observes `pressroom_order_cost_cpu_seconds`, once.
-    func afterRun(_ run: JobRun, logger: Logger) async {
-        guard let ledger, [RenderJob.type, FulfillJob.type, OrderJob.type].contains(run.job.type),
-              run.outcome != .deferred, let id = CostRecorder.orderTag(run.job.id) else { return }
-        do {
-            // Three fields, not the record: this runs after every job of every order.
-            let fields = try await store.fields(["state", "cost_cpu_seconds", "intent_seq"], of: id)
-            guard let state = fields["state"], Self.settledStates.contains(OrderState(state)), fields["cost_cpu_seconds"] == nil,
-                  let cost = try await ledger.settle(order: id, vendorCalls: Int(fields["intent_seq"] ?? "") ?? 0) else { return }
-            let cpu = Double(cost["cpu_seconds"] ?? "0") ?? 0
-            Recorder(label: "pressroom_order_cost_cpu_seconds", aggregate: true).record(cpu)
-            _ = try await store.apply(OrderTransition(target: nil, set: [
-                ("cost_cpu_seconds", String(format: "%.6f", cpu)), ("cost_bytes_written", cost["bytes_written"] ?? "0"),
-                ("cost_vendor_calls", cost["vendor_calls"] ?? "0"), ("cost_runs", cost["runs"] ?? "0"),
-            ]), to: id)
-        } catch {
-            logger.warning("could not settle an order's cost", metadata: ["order_id": "\(id)", "error": "\(error)"])
-        }
-    }
 }

@@ -124,7 +124,7 @@ struct RenderJob: JobHandler {
             admitted, [.init(key: master.key, body: .file(master.file, byteCount: master.byteCount, sha256: master.sha256), contentType: master.contentType)],
             stamp: "ordered_at")[0]
         if outcome == .created, let order = (try? SourceIntake.meta(of: context.job).order) ?? CostRecorder.orderTag(context.job.id) {
-            try? await services.intake.ledger.addWritten(order: order, bytes: Int64(master.byteCount))
+            try? await services.orders.addWritten(order: order, bytes: Int64(master.byteCount))
         }
         context.logger.info("rendered", metadata: ["key": "\(master.key)", "created": "\(outcome == .created)"])
         return Result(

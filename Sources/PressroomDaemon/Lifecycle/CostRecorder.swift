@@ -8,6 +8,7 @@ import PressroomQueue
 /// run counts, failed ones too: they were paid for.
 struct CostRecorder: Sendable {
     let ledger: UploadLedger
+    let orders: OrderCostLedger
     let logger: Logger
 
     private struct Names: Decodable {
@@ -17,6 +18,8 @@ struct CostRecorder: Sendable {
 
     /// Job types whose payload's `source` is an upload.
     static let uploadTypes: Set<String> = [DeriveJob.type, RenderJob.type]
+    /// The order's own jobs (`{<orderId>}:…`), after whose runs its cost may be settled.
+    static let orderTypes: Set<String> = [RenderJob.type, FulfillJob.type, OrderJob.type]
 
     /// Job ids derived for one shop order embed it as `{<orderId>}`
     /// (`{A1001}:render:0`, `{A1001}:fulfill`): the hash-tag rule.
@@ -52,8 +55,13 @@ struct CostRecorder: Sendable {
                     Recorder(label: "pressroom_upload_cost_cpu_seconds", aggregate: true).record(total)
                 }
             }
-            if let order = names.order ?? Self.orderTag(run.job.id), QuotaGate.isValidShop(order) {
-                try await ledger.charge(order: order, cpuSeconds: seconds, bytesWritten: 0, vendorCalls: 0)
+            let tag = Self.orderTag(run.job.id)
+            if let order = names.order ?? tag, QuotaGate.isValidShop(order) {
+                // Settled after a run of the order's own jobs (docs/metrics.md): a deferral is no step of it.
+                let settles = order == tag && Self.orderTypes.contains(run.job.type) && run.outcome != .deferred
+                if let settled = try await orders.charge(order: order, cpuSeconds: seconds, settle: settles) {
+                    Recorder(label: "pressroom_order_cost_cpu_seconds", aggregate: true).record(settled)
+                }
             }
         } catch {
             logger.warning("could not record a job's cost", metadata: ["job_id": "\(run.job.id)", "error": "\(error)"])

@@ -39,6 +39,4 @@ struct LifecycleKeys: Sendable {
     func auditDone(_ jobID: String) -> String { prefix + "audit-done:" + jobID }
     /// Erasure audit stream: what was deleted, counts only.
     var audit: String { prefix + "audit" }
-    /// HASH per order id: cost rolled up from the renders and fulfilment that name it.
-    func orderCost(_ orderID: String) -> String { prefix + "order-cost:" + orderID }
 }

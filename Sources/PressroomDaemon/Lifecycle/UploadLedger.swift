@@ -139,41 +139,4 @@ final class UploadLedger: Sendable {
         if ARGV[2] == '1' and redis.call('HSETNX', KEYS[1], 'intake_cpu_seconds', total) == 1 then return total end
         return false
         """)
-
-    /// Adds one run's cost to an order's cost record.
-    func charge(order: String, cpuSeconds: Double, bytesWritten: Int64, vendorCalls: Int) async throws {
-        let key = keys.orderCost(order)
-        var pipeline = RESPPipeline()
-        pipeline.append(["MULTI"])
-        pipeline.append(["HINCRBYFLOAT", key, "cpu_seconds", String(format: "%.6f", cpuSeconds)])
-        if bytesWritten > 0 { pipeline.append(["HINCRBY", key, "bytes_written", String(bytesWritten)]) }
-        if vendorCalls > 0 { pipeline.append(["HINCRBY", key, "vendor_calls", String(vendorCalls)]) }
-        pipeline.append(["HINCRBY", key, "runs", "1"])
-        pipeline.append(["EXEC"])
-        _ = try await client.send(pipeline)
-    }
-
-    /// Bytes an order's render stored.
-    func addWritten(order: String, bytes: Int64) async throws {
-        try await client.call(["HINCRBY", keys.orderCost(order), "bytes_written", String(bytes)])
-    }
-
-    /// The first call for a settled order: records its vendor calls and
-    /// returns its cost; later calls return nil (the histogram sees each order once).
-    func settle(order: String, vendorCalls: Int) async throws -> [String: String]? {
-        let reply = try await Self.settleOrder.run(on: client, keys: [keys.orderCost(order)], args: [String(Self.nowMs()), String(vendorCalls)])
-        guard reply.array != nil else { return nil }
-        return Dictionary(reply.fieldPairs, uniquingKeysWith: { a, _ in a })
-    }
-
-    /// KEYS: order cost. ARGV: now, vendor calls. Returns the hash, or nil when settled before.
-    static let settleOrder = RedisScript(name: "lifecycle-settle-order", source: """
-        if redis.call('HSETNX', KEYS[1], 'settled_at', ARGV[1]) == 0 then return false end
-        redis.call('HSET', KEYS[1], 'vendor_calls', ARGV[2])
-        return redis.call('HGETALL', KEYS[1])
-        """)
-
-    func orderCost(order: String) async throws -> [String: String] {
-        Dictionary(try await client.call(["HGETALL", keys.orderCost(order)]).fieldPairs, uniquingKeysWith: { a, _ in a })
-    }
 }

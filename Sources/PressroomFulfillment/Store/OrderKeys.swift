@@ -39,6 +39,8 @@ public struct OrderKeys: Sendable, Equatable {
     public func order(_ id: String) -> String { queue.scoped("order:" + id) }
     /// List of JSON entries: every transition and step, oldest first.
     public func timeline(_ id: String) -> String { queue.scoped("order:" + id + ":timeline") }
+    /// Hash: what the order has cost (CPU seconds, runs, bytes written; vendor calls once settled).
+    public func cost(_ id: String) -> String { queue.scoped("order:" + id + ":cost") }
     /// Sorted set per state: member order id, score ms since it entered the state.
     public func index(_ state: OrderState) -> String { queue.scoped("orders:state:" + state.rawValue) }
     /// Hash: `<vendor>|id|<vendor order id>` and `<vendor>|key|<key>` → order id (webhooks).
