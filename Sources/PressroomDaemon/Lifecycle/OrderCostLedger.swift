@@ -12,9 +12,9 @@ struct OrderCostLedger: Sendable {
     /// The fulfil queue's order keys (of every partition).
     let keys: OrderKeys
 
-    /// States after which an order's cost is settled: accepted counts as
-    /// final (what follows happens at the vendor and costs us nothing).
-    static let settledStates: [OrderState] = [.accepted, .inProduction, .shipped, .failed, .cancelled]
+    /// States after which an order's cost is settled, as the script takes them:
+    /// accepted counts as final (what follows happens at the vendor and costs us nothing).
+    private static let settledStates = [OrderState.accepted, .inProduction, .shipped, .failed, .cancelled].map(\.rawValue)
 
     /// Adds one run's cost. With `settle` (a run of the order's own jobs), an
     /// order that has reached a settled state gets `settled_at` and its vendor
@@ -24,7 +24,7 @@ struct OrderCostLedger: Sendable {
         let keys = keys.of(order: order)
         let reply = try await Self.chargeScript.run(
             on: client, keys: [keys.cost(order), keys.order(order)],
-            args: [String(format: "%.6f", cpuSeconds), String(Self.nowMs()), settle ? "1" : "0"] + Self.settledStates.map(\.rawValue))
+            args: [String(format: "%.6f", cpuSeconds), String(UploadLedger.nowMs()), settle ? "1" : "0"] + Self.settledStates)
         return reply.string.flatMap(Double.init)
     }
 
@@ -37,8 +37,6 @@ struct OrderCostLedger: Sendable {
     func cost(order: String) async throws -> [String: String] {
         Dictionary(try await client.call(["HGETALL", keys.of(order: order).cost(order)]).fieldPairs, uniquingKeysWith: { a, _ in a })
     }
-
-    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// KEYS: cost hash, order record. ARGV: cpu seconds, now, settle (1/0),
     /// then the settled states. Returns the CPU seconds when this call settled
