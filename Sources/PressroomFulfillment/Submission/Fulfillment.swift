@@ -276,20 +276,22 @@ public struct Fulfillment: Sendable {
         let intent = SubmissionIntent(seq: seq, vendor: vendor, key: ticket.key, attempt: attempt, operation: resume ? "resume" : "create",
                                       at: now, leaseUntil: now + (timeout * 4 + .seconds(5)).milliseconds, consumer: consumer)
         var set: [(String, String)] = [("intent:\(seq)", OrderStore.json(intent)), ("intent_seq", String(seq)), ("pending_intent", String(seq)), ("vendor", vendor)]
-        if let route {
-            set.append(("route", OrderStore.json(route)))
-            set.append(("route_reason", route.reason))
-        }
         // Each step expects the version the one before it leaves (every applied transition adds one).
         var chain: [OrderTransition] = creating.map { [$0] } ?? []
         var expected = record.version
-        if let route, record.state == .received || record.state == .mastersReady {
-            chain.append(OrderTransition(
-                target: .routed, expected: .states([record.state]), expectedVersion: expected,
-                set: [("route", OrderStore.json(route)), ("route_reason", route.reason), ("vendor", vendor)],
-                eventFields: [("vendor", vendor), ("reason", route.reason)],
-                timeline: ["state": "routed", "vendor": vendor, "detail": route.reason]))
-            expected += 1
+        if let route {
+            let routeFields = [("route", OrderStore.json(route)), ("route_reason", route.reason)]
+            if record.state == .received || record.state == .mastersReady {
+                chain.append(OrderTransition(
+                    target: .routed, expected: .states([record.state]), expectedVersion: expected,
+                    set: routeFields + [("vendor", vendor)],
+                    eventFields: [("vendor", vendor), ("reason", route.reason)],
+                    timeline: ["state": "routed", "vendor": vendor, "detail": route.reason]))
+                expected += 1
+            } else {
+                // Routed again (after a vendor that never received it): the intent records the new decision.
+                set += routeFields
+            }
         }
         var timeline = ["step": "intent", "seq": String(seq), "vendor": vendor, "key": ticket.key, "operation": intent.operation, "attempt": String(attempt)]
         if record.state != .submitting { timeline["state"] = OrderState.submitting.rawValue }
