@@ -7,6 +7,16 @@ import Testing
 /// consumer X" while a job runs and holds its outcome once it finished.
 @Suite("Job state key against a real redis-server")
 struct JobStateTests {
+    /// The hand-written string literal is JSONEncoder's (slashes as they are): markers
+    /// written by earlier versions still match byte for byte.
+    @Test func jsonStringsAreJSONEncodersBytes() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        for text in ["", "1796327869774-1", "host/worker-1", "quote \" backslash \\ newline \n tab \t bell \u{07} unit \u{1F} del \u{7F} ü 🖨 \u{2028}"] {
+            #expect(JobState.jsonString(text) == String(decoding: try encoder.encode(text), as: UTF8.self))
+        }
+    }
+
     @Test func runningMarkerWhileRunningOutcomeAfter() async throws {
         let h = try await Harness(namespace: TestRedis.namespace(), queues: [QueueOptions(name: "q", concurrency: 2)])
         let gate = Gate()

@@ -21,7 +21,7 @@ struct FulfillJob: JobHandler {
             let outcome = try await jobs.fulfillment.fulfil(order, attempt: context.job.attempt, logger: context.logger) {
                 try await Self.resolveAssets(order, jobs: jobs)
             }
-            return try JSONEncoder.fulfillment.encode(outcome)
+            return Data(outcome.json.utf8)
         } catch {
             throw jobs.capped(JobFailure.classify(error, while: "fulfilling order \(order.orderId)"))
         }

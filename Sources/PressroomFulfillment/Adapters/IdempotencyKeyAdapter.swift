@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PressroomSupport
 
 /// A vendor that speaks the IETF httpapi `Idempotency-Key` header: the same
 /// key and body always give the same order, so an unknown outcome is
@@ -10,32 +11,30 @@ public struct IdempotencyKeyAdapter: VendorAdapter {
     public let configuration: VendorConfiguration
     public var createIsIdempotent: Bool { true }
 
-    struct Body: Encodable {
-        struct Address: Encodable { var lines: [String]; var city: String; var state: String?; var postalCode: String; var countryCode: String }
-        struct Recipient: Encodable { var name: String; var email: String?; var phone: String?; var address: Address }
-        struct AssetRef: Encodable { var url: String; var sha256: String?; var md5: String? }
-        struct Item: Encodable { var sku: String; var quantity: Int; var assets: [AssetRef] }
-        var reference: String
-        var shipping: String
-        var recipient: Recipient
-        var items: [Item]
-        var callbackUrl: String?
-    }
-
+    /// The generic ticket document (also what the sandbox vendor stores),
+    /// written by hand: byte for byte what `JSONEncoder` (`.sortedKeys`,
+    /// `.withoutEscapingSlashes`) wrote for it before, since a re-sent create
+    /// must be identical to the first (`WireTextTests` checks it).
     func body(_ ticket: PrintTicket) -> Data { Self.body(ticket, configuration: configuration) }
 
-    /// The generic ticket document (also what the sandbox vendor stores).
     static func body(_ ticket: PrintTicket, configuration: VendorConfiguration) -> Data {
-        let r = ticket.order.recipient
-        return VendorHTTP.encode(Body(
-            reference: ticket.order.reference,
-            shipping: ticket.shippingMethod(configuration.shippingMethods, defaults: [:]),
-            recipient: .init(name: r.name, email: r.email, phone: r.phone,
-                             address: .init(lines: r.address.lines, city: r.address.city, state: r.address.state,
-                                            postalCode: r.address.postalCode, countryCode: r.address.countryCode)),
-            items: ticket.lines.map { .init(sku: $0.item.sku ?? $0.product.sku, quantity: $0.item.quantity,
-                                            assets: [.init(url: $0.asset.url, sha256: $0.asset.sha256, md5: $0.asset.md5)]) },
-            callbackUrl: configuration.callbackURL))
+        var o = JSONText.Object(escapingSlashes: false)
+        o.string("callbackUrl", configuration.callbackURL)
+        o.raw("items", JSONText.array(ticket.lines.map { line in
+            var asset = JSONText.Object(escapingSlashes: false)
+            asset.string("md5", line.asset.md5)
+            asset.string("sha256", line.asset.sha256)
+            asset.string("url", line.asset.url)
+            var item = JSONText.Object(escapingSlashes: false)
+            item.raw("assets", JSONText.array([asset.json]))
+            item.int("quantity", line.item.quantity)
+            item.string("sku", line.item.sku ?? line.product.sku)
+            return item.json
+        }))
+        o.raw("recipient", ticket.order.recipient.json(escapingSlashes: false))
+        o.string("reference", ticket.order.reference)
+        o.string("shipping", ticket.shippingMethod(configuration.shippingMethods, defaults: [:]))
+        return Data(o.json.utf8)
     }
 
     /// A Structured Field string: quotes, with `\` and `"` escaped.

@@ -85,7 +85,7 @@ public struct Fulfillment: Sendable {
 
     /// SHA-256 of the canonical JSON: what `payload_sha256` holds.
     public static func digest(_ order: FulfillmentOrder) -> String {
-        digest(json: OrderStore.json(order))
+        digest(json: order.canonicalJSON)
     }
 
     /// The digest of a payload already in its canonical JSON (what the record stores).
@@ -100,7 +100,7 @@ public struct Fulfillment: Sendable {
     /// call, and its result is stored so every re-send is byte-identical.
     public func fulfil(_ order: FulfillmentOrder, attempt: Int, logger: Logger,
                        assets: @Sendable () async throws -> [Asset]) async throws -> Outcome {
-        let payload = OrderStore.json(order)
+        let payload = order.canonicalJSON
         let digest = Self.digest(json: payload)
         var record = try await store.read(order.orderId, timeline: false)
         // A new order: its record is created in the same script call that routes it and
@@ -112,7 +112,7 @@ public struct Fulfillment: Sendable {
             guard resolved.count == order.items.count else { throw JobError.permanent("asset resolution returned \(resolved.count) assets for \(order.items.count) items") }
             let create = OrderTransition(
                 target: .received, expected: .create,
-                set: [("payload", payload), ("payload_sha256", digest), ("assets", OrderStore.json(resolved)),
+                set: [("payload", payload), ("payload_sha256", digest), ("assets", Asset.json(resolved)),
                       ("reference", order.reference), ("country", order.recipient.address.countryCode), ("items", String(order.items.count))],
                 eventFields: [("reference", order.reference)],
                 timeline: ["state": "received", "detail": "\(order.items.count) item(s) to \(order.recipient.address.countryCode)"])
@@ -181,7 +181,7 @@ public struct Fulfillment: Sendable {
         let resolved = try await assets()
         guard resolved.count == order.items.count else { throw JobError.permanent("asset resolution returned \(resolved.count) assets for \(order.items.count) items") }
         _ = try await store.apply(OrderTransition(target: nil, expected: .states([.mastersReady]), expectedVersion: record.version,
-                                                  set: [("assets", OrderStore.json(resolved))]), to: record.id)
+                                                  set: [("assets", Asset.json(resolved))]), to: record.id)
         guard let fresh = try await store.read(record.id, timeline: false) else { throw JobError.transient("order \(record.id) vanished") }
         return fresh
     }
@@ -275,7 +275,7 @@ public struct Fulfillment: Sendable {
         let timeout = vendors[vendor]?.timeouts.request.duration ?? .seconds(30)
         let intent = SubmissionIntent(seq: seq, vendor: vendor, key: ticket.key, attempt: attempt, operation: resume ? "resume" : "create",
                                       at: now, leaseUntil: now + (timeout * 4 + .seconds(5)).milliseconds, consumer: consumer)
-        var set: [(String, String)] = [("intent:\(seq)", OrderStore.json(intent)), ("intent_seq", String(seq)), ("pending_intent", String(seq)), ("vendor", vendor)]
+        var set: [(String, String)] = [("intent:\(seq)", intent.json), ("intent_seq", String(seq)), ("pending_intent", String(seq)), ("vendor", vendor)]
         // Each step expects the version the one before it leaves (every applied transition adds one).
         var chain: [OrderTransition] = creating.map { [$0] } ?? []
         var expected = record.version
@@ -337,7 +337,7 @@ public struct Fulfillment: Sendable {
         let timeline = ["step": "result", "seq": String(seq), "vendor": vendor, "outcome": error.outcome.rawValue, "detail": error.message]
         switch error.outcome {
         case .notSent:
-            _ = try await store.apply(OrderTransition(target: nil, set: [("result:\(seq)", OrderStore.json(result))], delete: ["pending_intent"],
+            _ = try await store.apply(OrderTransition(target: nil, set: [("result:\(seq)", result.json)], delete: ["pending_intent"],
                                                       timeline: timeline), to: record.id)
             logger.warning("vendor never received the order; routing again", metadata: ["order_id": "\(record.id)", "vendor": "\(vendor)", "error": "\(error.message)"])
             return .reread("never received it (\(error.kind.rawValue))")
@@ -345,18 +345,18 @@ public struct Fulfillment: Sendable {
             // The call is over. A vendor that dedupes may be asked again at once; for one
             // that does not (a create that timed out may still be running there), the
             // lease becomes a settle time of one request timeout before anyone looks it up.
-            var set = [("result:\(seq)", OrderStore.json(result))]
+            var set = [("result:\(seq)", result.json)]
             if var intent = try await store.read(record.id, timeline: false)?.intents.first(where: { $0.seq == seq }) {
                 let unanswered = error.kind == .noAnswer  // an answer (409, 429, 5xx) means the vendor is done with it
                 let settle = unanswered && adapters[vendor]?.createIsIdempotent == false ? (vendors[vendor]?.timeouts.request.duration ?? .zero).milliseconds : 0
                 intent.leaseUntil = result.at + settle
-                set.append(("intent:\(seq)", OrderStore.json(intent)))
+                set.append(("intent:\(seq)", intent.json))
             }
             _ = try await store.apply(OrderTransition(target: nil, set: set, timeline: timeline), to: record.id)
             throw error.jobError
         case .rejected:
             let reason = "\(vendor) rejected the order: \(error.message)"
-            _ = try await store.apply(OrderTransition(target: .failed, set: [("result:\(seq)", OrderStore.json(result)), ("failure_reason", reason)],
+            _ = try await store.apply(OrderTransition(target: .failed, set: [("result:\(seq)", result.json), ("failure_reason", reason)],
                                                       delete: ["pending_intent"], eventFields: [("vendor", vendor), ("reason", reason)],
                                                       timeline: ["state": "failed", "seq": String(seq), "vendor": vendor, "detail": reason]), to: record.id)
             throw error.jobError
@@ -372,7 +372,7 @@ public struct Fulfillment: Sendable {
                                       durationMs: (ContinuousClock.now - started).milliseconds)
         let outcome = try await store.apply(OrderTransition(
             target: .accepted, expected: .states([.received, .routed, .submitting]),
-            set: [("result:\(seq)", OrderStore.json(result)), ("vendor_order_id", order.id), ("vendor", vendor)],
+            set: [("result:\(seq)", result.json), ("vendor_order_id", order.id), ("vendor", vendor)],
             delete: ["pending_intent"],
             refs: [(OrderStore.ref(vendor: vendor, vendorOrderID: order.id), id), (OrderStore.ref(vendor: vendor, key: key), id)],
             eventFields: [("vendor", vendor), ("vendor_order_id", order.id), ("how", order.how)],
