@@ -8,27 +8,29 @@ enum OrderScripts {
     ///
     /// KEYS: order, timeline, events, refs, jobs, then one index key per state
     /// (in the order of the ARGV state table).
-    /// ARGV: the number of transitions, then per transition its argument count
-    /// and its arguments: now, order id, target state ('' = update fields only),
-    /// expected ('-' = create if missing, '' = any, else a comma list of
+    /// ARGV: the number of transitions; the state table, once for the chain:
+    /// N, then N × 'state:rank:terminal'; then per transition its argument
+    /// count and its arguments: now, order id, target state ('' = update fields
+    /// only), expected ('-' = create if missing, '' = any, else a comma list of
     /// states), expected version ('' = any), queue name, events maxlen,
-    /// timeline JSON ('' = none), N, N × 'state:rank:terminal', then counted
-    /// groups: fields to set (pairs), fields to delete, refs to set (pairs),
-    /// extra event fields (pairs), job entry fields to XADD (pairs, 0 = none),
-    /// and last an optional '1' (reopen: the target may be lower than the
-    /// current state or leave a terminal one; only with explicit expected states).
+    /// timeline JSON ('' = none), then counted groups: fields to set (pairs),
+    /// fields to delete, refs to set (pairs), extra event fields (pairs), job
+    /// entry fields to XADD (pairs, 0 = none), and last an optional '1'
+    /// (reopen: the target may be lower than the current state or leave a
+    /// terminal one; only with explicit expected states).
     /// Returns one {status, state, version, created_at, previous state} per
     /// transition run; status is created, exists, applied, same, stale,
     /// conflict or missing, and the chain stops after the first that is
     /// neither created nor applied.
+    ///
+    /// Each step reads the record once and writes it with one HSET: two
+    /// transitions of every ticket run here, and Redis' time went to the
+    /// calls each made, not to what they decided.
     static let transitions = RedisScript(name: "order-transitions", source: #"""
-        local function step(ARGV)
-        local now, id, target, expected, expectedVersion = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-        local queue, maxlen, timeline = ARGV[6], ARGV[7], ARGV[8]
-        local n = tonumber(ARGV[9])
         local rank, terminal, index = {}, {}, {}
+        local n = tonumber(ARGV[2])
         for i = 1, n do
-            local spec = ARGV[9 + i]
+            local spec = ARGV[2 + i]
             local a = string.find(spec, ':', 1, true)
             local b = string.find(spec, ':', a + 1, true)
             local name = string.sub(spec, 1, a - 1)
@@ -36,7 +38,11 @@ enum OrderScripts {
             terminal[name] = string.sub(spec, b + 1) == '1'
             index[name] = KEYS[5 + i]
         end
-        local pos = 10 + n
+
+        local function step(ARGV)
+        local now, id, target, expected, expectedVersion = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+        local queue, maxlen, timeline = ARGV[6], ARGV[7], ARGV[8]
+        local pos = 9
         local function group(pairs)
             local count = tonumber(ARGV[pos])
             local values = {}
@@ -47,67 +53,71 @@ enum OrderScripts {
         end
         local sets, dels, refs, extra, job = group(true), group(false), group(true), group(true), group(true)
         local reopen = ARGV[pos] == '1' and expected ~= '' and expected ~= '-'
+        -- The record's fields, then the caller's: one HSET, in which a later field wins.
+        local function write(fields)
+            for i = 1, #sets do fields[#fields + 1] = sets[i] end
+            redis.call('HSET', KEYS[1], unpack(fields))
+        end
 
-        local current = redis.call('HGET', KEYS[1], 'state')
+        local record = redis.call('HMGET', KEYS[1], 'state', 'version', 'created_at')
+        local current = record[1]
         if not current then
             if expected ~= '-' then return {'missing', '', '0', '0', ''} end
             if not rank[target] then return redis.error_reply('unknown state ' .. target) end
-            redis.call('HSET', KEYS[1], 'id', id, 'state', target, 'version', 1, 'created_at', now, 'updated_at', now, 'state_at:' .. target, now)
-            if #sets > 0 then redis.call('HSET', KEYS[1], unpack(sets)) end
+            write({'id', id, 'state', target, 'version', 1, 'created_at', now, 'updated_at', now, 'state_at:' .. target, now})
             redis.call('ZADD', index[target], now, id)
         else
-            if expected == '-' then
-                local v = redis.call('HMGET', KEYS[1], 'version', 'created_at')
-                return {'exists', current, v[1] or '0', v[2] or '0', current}
-            end
-            local version = redis.call('HGET', KEYS[1], 'version') or '0'
+            local version, createdAt = record[2] or '0', record[3] or '0'
+            if expected == '-' then return {'exists', current, version, createdAt, current} end
             if expectedVersion ~= '' and expectedVersion ~= version then
-                return {'conflict', current, version, redis.call('HGET', KEYS[1], 'created_at') or '0', current}
+                return {'conflict', current, version, createdAt, current}
             end
             if expected ~= '' then
                 local ok = false
                 for s in string.gmatch(expected, '[^,]+') do if s == current then ok = true end end
-                if not ok then return {'conflict', current, version, redis.call('HGET', KEYS[1], 'created_at') or '0', current} end
+                if not ok then return {'conflict', current, version, createdAt, current} end
             end
+            local fields = {'version', (tonumber(version) or 0) + 1, 'updated_at', now}
             if target ~= '' then
                 if not rank[target] then return redis.error_reply('unknown state ' .. target) end
                 if target == current then
-                    return {'same', current, version, redis.call('HGET', KEYS[1], 'created_at') or '0', current}
+                    return {'same', current, version, createdAt, current}
                 end
                 if not reopen and (terminal[current] or (rank[current] or 0) > rank[target]) then
                     redis.call('HINCRBY', KEYS[1], 'ignored_transitions', 1)
                     redis.call('HSET', KEYS[1], 'last_ignored', target .. '@' .. now)
-                    return {'stale', current, version, redis.call('HGET', KEYS[1], 'created_at') or '0', current}
+                    return {'stale', current, version, createdAt, current}
                 end
-                redis.call('HSET', KEYS[1], 'state', target, 'state_at:' .. target, now)
+                fields[#fields + 1] = 'state'
+                fields[#fields + 1] = target
+                fields[#fields + 1] = 'state_at:' .. target
+                fields[#fields + 1] = now
                 if index[current] then redis.call('ZREM', index[current], id) end
                 redis.call('ZADD', index[target], now, id)
             end
-            redis.call('HINCRBY', KEYS[1], 'version', 1)
-            redis.call('HSET', KEYS[1], 'updated_at', now)
-            if #sets > 0 then redis.call('HSET', KEYS[1], unpack(sets)) end
+            write(fields)
             if #dels > 0 then redis.call('HDEL', KEYS[1], unpack(dels)) end
         end
         if #refs > 0 then redis.call('HSET', KEYS[4], unpack(refs)) end
         if timeline ~= '' then redis.call('RPUSH', KEYS[2], timeline) end
-        local state = redis.call('HGET', KEYS[1], 'state')
-        local meta = redis.call('HMGET', KEYS[1], 'version', 'created_at')
+        local meta = redis.call('HMGET', KEYS[1], 'state', 'version', 'created_at')
+        local state = meta[1]
         local previous = current or ''
         if state ~= previous then
             redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxlen, '*', 'event', 'order.' .. state, 'id', id, 'type', 'order',
-                'queue', queue, 'at', now, 'state', state, 'from', previous, 'version', meta[1], 'created_at', meta[2], unpack(extra))
+                'queue', queue, 'at', now, 'state', state, 'from', previous, 'version', meta[2], 'created_at', meta[3], unpack(extra))
         end
         if #job > 0 then redis.call('XADD', KEYS[5], '*', unpack(job)) end
-        return {current and 'applied' or 'created', state, meta[1], meta[2], previous}
+        return {current and 'applied' or 'created', state, meta[2], meta[3], previous}
         end
 
-        local results, pos = {}, 2
+        local results, pos = {}, 3 + n
         for i = 1, tonumber(ARGV[1]) do
-            local n = tonumber(ARGV[pos])
-            local result = step({unpack(ARGV, pos + 1, pos + n)})
+            local count = tonumber(ARGV[pos])
+            local result = step({unpack(ARGV, pos + 1, pos + count)})
             if result.err then return result end
             results[i] = result
-            pos = pos + n + 1
+            pos = pos + count + 1
             if result[1] ~= 'created' and result[1] ~= 'applied' then break end
         end
         return results

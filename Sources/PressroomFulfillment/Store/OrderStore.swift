@@ -57,9 +57,9 @@ public struct OrderStore: Sendable {
         var keyList = [keys.order(id), keys.timeline(id), keys.events, keys.refs, keys.jobs]
         keyList += states.map { keys.index($0.state) }
         let stateTable = states.map { "\($0.state.rawValue):\($0.rank):\($0.terminal ? 1 : 0)" }
-        var args: [String] = [String(chain.count)]
+        var args: [String] = [String(chain.count), String(stateTable.count)] + stateTable
         for t in chain {
-            let mine = Self.arguments(t, id: id, now: now, queue: keys.queue.queue, eventsMaxLength: eventsMaxLength, stateTable: stateTable)
+            let mine = Self.arguments(t, id: id, now: now, queue: keys.queue.queue, eventsMaxLength: eventsMaxLength)
             args.append(String(mine.count))
             args += mine
         }
@@ -81,7 +81,7 @@ public struct OrderStore: Sendable {
     }
 
     /// One transition's script arguments (the layout OrderScripts.transitions documents).
-    static func arguments(_ t: OrderTransition, id: String, now: Int64, queue: String, eventsMaxLength: Int, stateTable: [String]) -> [String] {
+    static func arguments(_ t: OrderTransition, id: String, now: Int64, queue: String, eventsMaxLength: Int) -> [String] {
         var args: [String] = [String(now), id, t.target?.rawValue ?? ""]
         switch t.expected {
         case .create: args.append("-")
@@ -98,8 +98,6 @@ public struct OrderStore: Sendable {
         } else {
             args.append("")
         }
-        args.append(String(stateTable.count))
-        args += stateTable
         func pairs(_ list: [(String, String)]) {
             args.append(String(list.count))
             for (k, v) in list { args.append(k); args.append(v) }
