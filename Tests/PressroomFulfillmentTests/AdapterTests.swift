@@ -49,6 +49,32 @@ struct AdapterTests {
         #expect(!assets.isEmpty && assets.allSatisfy { ($0["downloaded"] as? Bool) == true })
     }
 
+    /// A first attempt skips reading the record; one that exists after all
+    /// (the same order sent twice, or racing) stops the first script call
+    /// before anything is decided, and the order is taken up from what is stored.
+    @Test func aFirstAttemptThatFindsTheOrderRecordedTakesItUpFromTheRecord() async throws {
+        let vendor = try TestVendor.running()
+        let account = try await vendor.account()
+        let h = try await Harness(vendors: ["lab": vendor.vendor(.idempotencyKey, account)])
+        defer { h.client.shutdown() }
+        let order = Fixtures.order("again-\(UUID().uuidString.prefix(6))")
+        let first = try #require(await h.attempt(order, 1, probablyNew: true).value)
+        #expect(first.state == .accepted && first.how != "already accepted")
+        let events = try await h.events().count
+        let version = try await h.record(order.orderId).version
+        let again = try #require(await h.attempt(order, 1, probablyNew: true).value)
+        #expect(again.how == "already accepted" && again.vendorOrderId == first.vendorOrderId)
+        let record = try await h.record(order.orderId)
+        #expect(record.intents.count == 1 && record.version == version)
+        #expect(try await h.events().count == events, "taking it up changed nothing")
+        #expect(try await vendor.ordersCreated(account, key: IdempotencyKey.derive(orderID: order.orderId, vendor: "lab")) == 1)
+        // Another order under the same id is still refused, as after a read.
+        var other = order
+        other.reference = "another order"
+        let refused = try #require(await h.attempt(other, 1, probablyNew: true).error)
+        #expect(refused.errorClass == .permanent && refused.message.contains("different payload"), "\(refused)")
+    }
+
     @Test(arguments: adapters)
     func validationErrorsAreDefiniteWithTheVendorsFieldPathsAndNoPersonalData(adapter: VendorConfiguration.Adapter) async throws {
         let vendor = try TestVendor.running()

@@ -1,6 +1,7 @@
 import Foundation
 @testable import PressroomFulfillment
 import PressroomHTTP
+import PressroomSupport
 import Testing
 
 /// The hand-written encoders and parsers on the fulfil path agree with Foundation's.
@@ -70,6 +71,40 @@ import Testing
                         Fulfillment.Outcome(orderId: "O", state: .accepted, vendor: nil, vendorOrderId: nil, how: "created", key: nil)] {
             #expect(outcome.json == (try Self.encoded(outcome)))
         }
+    }
+
+    /// Runs of plain text between escapes are copied whole: escapes first,
+    /// last, back to back, and next to multi-byte scalars come out as JSONEncoder's.
+    @Test func stringsAreEscapedAtEveryPositionOfARun() throws {
+        for value in ["", "plain", "\"", "\"start", "end\\", "\n\t\u{01}", "ü\"🖨/\u{1F}é", "/", "a/b/c", "\u{301}\"\u{301}", Self.awkward + "\""] {
+            for slashes in [true, false] {
+                var text = ""
+                JSONText.append(value, to: &text, escapingSlashes: slashes)
+                #expect(text == (try Self.encoded(value, escapingSlashes: slashes)), "\(value.debugDescription)")
+            }
+            #expect(JSONText.quoted(value) == (try Self.encoded(value, escapingSlashes: false)))
+        }
+    }
+
+    /// The stored routing decision decodes to the decision (its costs in
+    /// Swift's shortest form, which need not be JSONEncoder's bytes).
+    @Test func theRoutingDecisionRoundTrips() throws {
+        let decision = RoutingDecision(
+            vendor: "lab/\(Self.awkward)", reason: "printlab-eu: open breaker; chose printlab-us, priority 2 \(Self.awkward)",
+            candidates: [.init(vendor: "printlab-eu", priority: 1, cost: 4.35, verdict: "open breaker"),
+                         .init(vendor: "printlab-us", priority: 2, cost: 3, verdict: "chosen"),
+                         .init(vendor: "tiny", priority: nil, cost: 1e-7, verdict: Self.awkward),
+                         .init(vendor: "none", priority: -3, cost: nil, verdict: ""),
+                         .init(vendor: "inf", priority: 0, cost: .infinity, verdict: "left out")],
+            at: 1_796_327_869_774)
+        let decoded = try JSONDecoder().decode(RoutingDecision.self, from: Data(decision.json.utf8))
+        var expected = decision
+        expected.candidates[4].cost = nil
+        #expect(decoded == expected)
+        var finite = decision
+        finite.candidates.removeLast()
+        finite.candidates[1].cost = 3.5
+        #expect(finite.json == (try Self.encoded(finite)), "costs with a fraction are JSONEncoder's bytes too")
     }
 
     /// The create body of the generic adapter as the `Encodable` it replaced wrote it.

@@ -7,7 +7,7 @@ import PressroomSupport
 /// `fulfill`: a paid order whose masters are rendered. Validates it, resolves
 /// the masters (HEAD for existence and checksums, presigned GET URLs), then
 /// hands the ticket to the routed vendor exactly once (see
-/// ``Fulfillment/fulfil(_:attempt:logger:assets:)``).
+/// ``Fulfillment/fulfil(_:attempt:probablyNew:logger:assets:)``).
 struct FulfillJob: JobHandler {
     static let type = "fulfill"
 
@@ -17,8 +17,10 @@ struct FulfillJob: JobHandler {
         let order = try context.job.decodePayload(FulfillmentOrder.self)
         try validate(order)
         let jobs = self.jobs
+        // A shop's first attempt usually finds no record; the workflow's job always does (its `order` job made it).
+        let probablyNew = context.job.attempt == 1 && context.job.id != OrderWorkflow.fulfilJobID(order: order.orderId)
         do {
-            let outcome = try await jobs.fulfillment.fulfil(order, attempt: context.job.attempt, logger: context.logger) {
+            let outcome = try await jobs.fulfillment.fulfil(order, attempt: context.job.attempt, probablyNew: probablyNew, logger: context.logger) {
                 try await Self.resolveAssets(order, jobs: jobs)
             }
             return Data(outcome.json.utf8)

@@ -109,3 +109,25 @@ extension Fulfillment.Outcome {
         return o.json
     }
 }
+
+extension RoutingDecision {
+    /// The decision a record stores (`route`), written once per routed order.
+    /// Nothing digests or re-sends it, so only its value must survive: a
+    /// cost is written in Swift's shortest form, which may differ from
+    /// `JSONEncoder`'s bytes (`2.0` for `2`) but decodes to the same number.
+    public var json: String {
+        var o = JSONText.Object()
+        o.int("at", at)
+        o.raw("candidates", JSONText.array(candidates.map { candidate in
+            var c = JSONText.Object()
+            c.double("cost", candidate.cost)
+            c.int("priority", candidate.priority)
+            c.string("vendor", candidate.vendor)
+            c.string("verdict", candidate.verdict)
+            return c.json
+        }))
+        o.string("reason", reason)
+        o.string("vendor", vendor)
+        return o.json
+    }
+}

@@ -195,10 +195,4 @@ public struct OrderStore: Sendable {
     /// transition writes one (its timeline entry), and JSONSerialization's
     /// generic writer was a tenth of a fulfil job's CPU.
     static func json(_ object: [String: String]) -> String { JSONText.object(object) }
-
-    static func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
-    }
 }

@@ -73,7 +73,7 @@ extension Fulfillment {
             switch try await submit(record, vendor: pending.vendor, resume: true, route: nil, attempt: 0, logger: logger) {
             case .done(let outcome):
                 return .init(orderId: record.id, from: record.state, to: outcome.state, note: "resolved dangling intent at \(pending.vendor): \(outcome.how)")
-            case .reread:
+            case .reread, .existed:  // .existed only follows a create, which reconcile never chains
                 return .init(orderId: record.id, from: record.state, to: nil, note: "changed concurrently; next run looks again")
             }
         }

@@ -98,11 +98,17 @@ public struct Fulfillment: Sendable {
     /// Validates, records and submits one order. `assets` resolves the items'
     /// masters (HEAD and presign); it is called once, before the first vendor
     /// call, and its result is stored so every re-send is byte-identical.
-    public func fulfil(_ order: FulfillmentOrder, attempt: Int, logger: Logger,
+    ///
+    /// `probablyNew` (the caller knows of no record: a shop's first attempt,
+    /// not the order workflow's) skips the first read. The create at the head
+    /// of the first script call is then what finds a record that exists after
+    /// all, and stops the chain before anything is decided; the order is then
+    /// taken up again from what is stored, as if it had been read first.
+    public func fulfil(_ order: FulfillmentOrder, attempt: Int, probablyNew: Bool = false, logger: Logger,
                        assets: @Sendable () async throws -> [Asset]) async throws -> Outcome {
         let payload = order.canonicalJSON
         let digest = Self.digest(json: payload)
-        var record = try await store.read(order.orderId, timeline: false)
+        var record = probablyNew ? nil : try await store.read(order.orderId, timeline: false)
         // A new order: its record is created in the same script call that routes it and
         // writes its first intent (``submit``), so until then `record` is what that create writes.
         var creating: OrderTransition?
@@ -146,6 +152,10 @@ public struct Fulfillment: Sendable {
                                     creating: chainedCreate, logger: logger) {
             case .done(let outcome):
                 return outcome
+            case .existed:
+                // Created meanwhile, or before (`probablyNew` was wrong): start from the stored record,
+                // whose payload digest and workflow marker are checked before anything else.
+                return try await fulfil(order, attempt: attempt, logger: logger, assets: assets)
             case .reread(let reason):
                 if let reason { excluded[step.vendor] = reason }
                 guard let fresh = try await store.read(order.orderId, timeline: false) else { throw JobError.transient("order \(order.orderId) vanished") }
@@ -242,6 +252,8 @@ public struct Fulfillment: Sendable {
 
     enum StepResult {
         case done(Outcome)
+        /// The record the chain was to create exists: take the order up from it.
+        case existed
         /// Read the record again and decide anew; a reason excludes the vendor.
         case reread(String?)
     }
@@ -280,7 +292,7 @@ public struct Fulfillment: Sendable {
         var chain: [OrderTransition] = creating.map { [$0] } ?? []
         var expected = record.version
         if let route {
-            let routeFields = [("route", OrderStore.json(route)), ("route_reason", route.reason)]
+            let routeFields = [("route", route.json), ("route_reason", route.reason)]
             if record.state == .received || record.state == .mastersReady {
                 chain.append(OrderTransition(
                     target: .routed, expected: .states([record.state]), expectedVersion: expected,
@@ -299,8 +311,9 @@ public struct Fulfillment: Sendable {
             target: record.state == .submitting ? nil : .submitting, expected: .any, expectedVersion: expected, set: set,
             eventFields: [("vendor", vendor), ("key", ticket.key)], timeline: timeline))
         let outcomes = try await store.apply(chain: chain, to: record.id, now: now)
-        if creating != nil, outcomes.first?.status == .created {
-            logger.info("order received", metadata: ["order_id": "\(record.id)"])
+        if creating != nil, let first = outcomes.first {
+            if first.status == .exists { return .existed }
+            if first.status == .created { logger.info("order received", metadata: ["order_id": "\(record.id)"]) }
         }
         guard outcomes.count == chain.count, outcomes.allSatisfy({ $0.status == .applied || $0.status == .created }) else { return .reread(nil) }
 
