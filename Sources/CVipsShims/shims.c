@@ -75,14 +75,14 @@ void pressroom_vips_configure(int concurrency, int cache_max_operations, size_t 
     vips_cache_set_max_files(cache_max_files);
 }
 
-VipsImage *pressroom_vips_new_from_buffer(const void *buffer, size_t length, int sequential, int fail_on_error) {
-    return vips_image_new_from_buffer(buffer, length, "",
+VipsImage *pressroom_vips_new_from_source(VipsSource *source, int sequential, int fail_on_error) {
+    return vips_image_new_from_source(source, "",
         "access", sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM,
         "fail_on", fail_on_error ? VIPS_FAIL_ON_TRUNCATED : VIPS_FAIL_ON_NONE,
         NULL);
 }
 
-int pressroom_vips_thumbnail_buffer(const void *buffer, size_t length, VipsImage **out,
+int pressroom_vips_thumbnail_source(VipsSource *source, VipsImage **out,
                                     int width, int height, VipsSize size,
                                     const char *import_profile, const char *export_profile,
                                     VipsIntent intent, int fail_on_truncated) {
@@ -90,21 +90,21 @@ int pressroom_vips_thumbnail_buffer(const void *buffer, size_t length, VipsImage
      * passed argument as set, whatever its value. */
     VipsFailOn fail_on = fail_on_truncated ? VIPS_FAIL_ON_TRUNCATED : VIPS_FAIL_ON_NONE;
     if (import_profile && export_profile)
-        return vips_thumbnail_buffer((void *) buffer, length, out, width, "height", height, "size", size,
+        return vips_thumbnail_source(source, out, width, "height", height, "size", size,
             "import_profile", import_profile, "export_profile", export_profile, "intent", intent, "fail_on", fail_on, NULL);
     if (export_profile)
-        return vips_thumbnail_buffer((void *) buffer, length, out, width, "height", height, "size", size,
+        return vips_thumbnail_source(source, out, width, "height", height, "size", size,
             "export_profile", export_profile, "intent", intent, "fail_on", fail_on, NULL);
     if (import_profile)
-        return vips_thumbnail_buffer((void *) buffer, length, out, width, "height", height, "size", size,
+        return vips_thumbnail_source(source, out, width, "height", height, "size", size,
             "import_profile", import_profile, "intent", intent, "fail_on", fail_on, NULL);
-    return vips_thumbnail_buffer((void *) buffer, length, out, width, "height", height, "size", size,
+    return vips_thumbnail_source(source, out, width, "height", height, "size", size,
         "intent", intent, "fail_on", fail_on, NULL);
 }
 
-VipsImage *pressroom_vips_jpegload_buffer_shrunk(const void *buffer, size_t length, int shrink) {
+VipsImage *pressroom_vips_jpegload_source_shrunk(VipsSource *source, int shrink) {
     VipsImage *out = NULL;
-    if (vips_jpegload_buffer((void *) buffer, length, &out, "shrink", shrink,
+    if (vips_jpegload_source(source, &out, "shrink", shrink,
             "access", VIPS_ACCESS_SEQUENTIAL, "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL))
         return NULL;
     return out;
@@ -112,7 +112,7 @@ VipsImage *pressroom_vips_jpegload_buffer_shrunk(const void *buffer, size_t leng
 
 int pressroom_vips_thumbnail_image(VipsImage *in, VipsImage **out, int width, int height, VipsSize size,
                                    const char *export_profile, VipsIntent intent) {
-    /* As in pressroom_vips_thumbnail_buffer: an unset profile is left out, not passed as NULL. */
+    /* As in pressroom_vips_thumbnail_source: an unset profile is left out, not passed as NULL. */
     if (export_profile)
         return vips_thumbnail_image(in, out, width, "height", height, "size", size,
             "export_profile", export_profile, "intent", intent, NULL);

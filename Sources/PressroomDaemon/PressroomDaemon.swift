@@ -164,10 +164,10 @@ public struct PressroomDaemon: Sendable {
         } catch {
             throw ConfigurationLoader.Invalid(field: "imaging", problem: "\(error)")
         }
-        // Masters a SIGKILLed render left in the spool directory; an hour is
-        // longer than any render's timeout, so a live process's file is safe.
+        // Masters and spooled sources a SIGKILLed render left in the spool directory;
+        // an hour is longer than any render's timeout, so a live process's file is safe.
         let stale = Imaging.removeStaleSpoolFiles(in: settings.configuration.spoolDirectory, olderThan: .seconds(3600))
-        if stale > 0 { logger.notice("removed master spool files left by an interrupted render", metadata: ["files": "\(stale)"]) }
+        if stale > 0 { logger.notice("removed spool files (masters, sources) left by an interrupted render", metadata: ["files": "\(stale)"]) }
         let intake = SourceIntake(store: lifecycle.store, settings: settings, ledger: lifecycle.ledger, scan: lifecycle.scan, quota: lifecycle.quota)
         return ImageServices(imaging: imaging, catalog: catalog, store: lifecycle.store, intake: intake, orders: lifecycle.orders)
     }

@@ -12,13 +12,16 @@ import Synchronization
 /// so the async entry points run it on a `BlockingThreadPool`, never on Swift's
 /// cooperative pool.
 public final class Imaging: Sendable {
-    /// Deletes masters' spool files older than `age` from `directory` (see
-    /// ``ImagingConfiguration/spoolDirectory``): a render killed mid-way leaves
-    /// its file behind. The daemon runs it at start. Returns how many went.
+    /// Deletes masters' spool files and spooled sources (``sourceSpoolPrefix``) older than `age`
+    /// from `directory` (see ``ImagingConfiguration/spoolDirectory``): a render killed mid-way
+    /// leaves its files behind. The daemon runs it at start. Returns how many went.
     @discardableResult
     public static func removeStaleSpoolFiles(in directory: URL, olderThan age: Duration) -> Int {
         SpoolWriter.removeStale(in: directory, olderThan: Double(age.components.seconds))
     }
+
+    /// The name prefix of a render job's spooled source in the spool directory.
+    public static let sourceSpoolPrefix = "pressroom-source-"
 
     /// Bumped when the pipeline's output for the same input and policy changes; part of every key.
     /// 2 since derivatives decode JPEGs at the smallest scale covering the largest derivative,
@@ -99,7 +102,7 @@ public final class Imaging: Sendable {
 
     /// Reads the header: format (by content), size, orientation, pages, profile; enforces the caps.
     public func probe(_ data: Data) async throws -> ImageProbe {
-        try await run { try self.probeSync(data) }
+        try await run { try self.probeSync(.bytes(data)) }
     }
 
     /// Thumbnail, preview(s) and quality report for a new upload.
@@ -116,7 +119,22 @@ public final class Imaging: Sendable {
     /// when given, the master must match it once downscaled (catches wrong orientation or crop).
     /// The master is a file in `configuration.spoolDirectory` that the caller stores and removes.
     public func render(source: Data, policy: ResolvedPolicy, crop: CropRect?, preview: Data?) async throws -> RenderResult {
-        try await run(on: masterPool, background: true) { try self.renderSync(source: source, policy: policy, crop: crop, preview: preview) }
+        try await render(.bytes(source), sourceSHA256: nil, policy: policy, crop: crop, preview: preview)
+    }
+
+    /// The same from a file (a render job's spooled source): libvips reads it where it lies, so
+    /// the encoded source is never in memory whole. The probe's checks (byte and pixel caps,
+    /// shape, format by content, a complete JPEG) read the file before anything decodes it.
+    /// `sourceSHA256` is the file's SHA-256 in hex (the caller hashed it as it wrote it): the
+    /// first part of the master's key.
+    public func render(sourceFile: URL, sourceSHA256: String, policy: ResolvedPolicy, crop: CropRect?, preview: Data?) async throws -> RenderResult {
+        try await render(.file(sourceFile), sourceSHA256: sourceSHA256, policy: policy, crop: crop, preview: preview)
+    }
+
+    private func render(_ source: EncodedSource, sourceSHA256: String?, policy: ResolvedPolicy, crop: CropRect?, preview: Data?) async throws -> RenderResult {
+        try await run(on: masterPool, background: true) {
+            try self.renderSync(source: source, sha256: sourceSHA256, policy: policy, crop: crop, preview: preview)
+        }
     }
 
     /// Verifies a master file rendered elsewhere (or earlier) against its policy and preview.
@@ -170,6 +188,11 @@ public final class Imaging: Sendable {
     /// Hex SHA-256 of the source bytes: the first part of every key.
     public static func sha256(_ data: Data) -> String {
         SHA256Hex.digest(data)
+    }
+
+    /// The same for a file, read a block at a time (never whole).
+    public static func sha256(file: URL) throws(ImagingError) -> String {
+        try SpoolWriter.hash(file: file)
     }
 
     /// The key `derive` writes for a derivative policy (e.g. to fetch the preview a render verifies against).

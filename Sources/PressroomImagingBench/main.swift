@@ -5,6 +5,8 @@
 // `pressroom OPERATION median_ms=… min_ms=… peak_rss_kb=…`.
 // OPERATION preview writes the preview render verification compares with to $PRESSROOM_BENCH_PREVIEW;
 // the render operations read it from there when set, so their peak RSS is the render's alone.
+// The render operations read IMAGE as a render job reads its spooled source: from the file,
+// never loaded into memory (their SHA-256 is taken once, outside the timing).
 // OPERATION shapes: the CPU time the degenerate-shape fixtures (strips under maxPixels) cost each,
 // beside one derive of IMAGE (a normal upload), one line per shape.
 import Foundation
@@ -17,7 +19,9 @@ guard arguments.count == 5, let iterations = Int(arguments[4]), iterations > 0 e
     exit(2)
 }
 let operation = arguments[1]
-let source = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
+let sourceFile = URL(fileURLWithPath: arguments[2])
+// The bytes, for the operations that take them (derive, probe, inspect); a render reads the file.
+let source = operation.hasPrefix("render-") ? Data() : try Data(contentsOf: sourceFile)
 let catalog = try PolicyCatalog.load(directory: URL(fileURLWithPath: arguments[3]))
 let imaging = try Imaging(configuration: ImagingConfiguration(blockingThreads: 1), logger: Logger(label: "bench"))
 // The preview the render verification compares with (made once, outside the timing).
@@ -31,17 +35,19 @@ if operation == "preview" {
     exit(0)
 }
 var preview: Data?
+var sourceSHA256 = ""
 if operation.hasPrefix("render-") {
     if let previewFile {
         preview = try Data(contentsOf: previewFile)
     } else {
-        preview = try await imaging.derive(source: source, catalog: catalog).output(policy: "preview")?.data
+        preview = try await imaging.derive(source: try Data(contentsOf: sourceFile), catalog: catalog).output(policy: "preview")?.data
     }
+    sourceSHA256 = try Imaging.sha256(file: sourceFile)
 }
 
-/// Renders one master and removes its spool file, as the render job does once it is stored.
+/// Renders one master from the file and removes its spool file, as the render job does once it is stored.
 func render(_ policy: String) async throws -> Int {
-    let result = try await imaging.render(source: source, policy: catalog.policy(named: policy), crop: nil, preview: preview)
+    let result = try await imaging.render(sourceFile: sourceFile, sourceSHA256: sourceSHA256, policy: catalog.policy(named: policy), crop: nil, preview: preview)
     try FileManager.default.removeItem(at: result.master.file)
     return result.master.byteCount
 }

@@ -20,9 +20,9 @@ public struct MeteredObjectStore: ObjectStore {
         }
     }
 
-    public func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata {
+    public func get(_ key: String, toFile file: URL, maxBytes: Int64?) async throws -> ObjectMetadata {
         try await measure("get") {
-            let metadata = try await base.get(key, toFile: file)
+            let metadata = try await base.get(key, toFile: file, maxBytes: maxBytes)
             return (metadata, metadata.size)
         }
     }

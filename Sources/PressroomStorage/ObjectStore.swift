@@ -12,9 +12,15 @@ public protocol ObjectStore: Sendable {
     /// The whole object. Throws ``ObjectStoreError`` `.notFound` when absent.
     func get(_ key: String) async throws -> Data
 
-    /// Streams the object into `file` (created or truncated) without holding
-    /// it in memory, for masters of hundreds of megabytes.
-    func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata
+    /// Streams the object into `file` (created or truncated; an existing file
+    /// keeps its mode, so a caller's private spool file stays private) without
+    /// holding it in memory, for sources and masters of hundreds of megabytes.
+    /// An object longer than `maxBytes` throws ``ObjectStoreError`` `.tooLarge`
+    /// as soon as the store knows it: from its size, or once that many bytes
+    /// arrived (the file then holds a part of it, for the caller to remove).
+    /// The metadata's `checksumSHA256` is that of the bytes written, hashed
+    /// as they were written, and `size` their count.
+    func get(_ key: String, toFile file: URL, maxBytes: Int64?) async throws -> ObjectMetadata
 
     /// Metadata, or `nil` when there is no such object.
     func head(_ key: String) async throws -> ObjectMetadata?
@@ -66,6 +72,11 @@ public protocol ObjectStore: Sendable {
 }
 
 extension ObjectStore {
+    /// The whole object into `file`, however long.
+    public func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata {
+        try await get(key, toFile: file, maxBytes: nil)
+    }
+
     /// The store computes the file's SHA-256 itself.
     public func putIfAbsent(_ key: String, file: URL, contentType: String) async throws -> PutOutcome {
         try await putIfAbsent(key, file: file, contentType: contentType, sha256: nil)

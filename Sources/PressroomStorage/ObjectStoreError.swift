@@ -9,7 +9,7 @@ import PressroomHTTP
 public struct ObjectStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     fileprivate enum Base: String, Sendable, Hashable {
         case notFound, conflict, accessDenied, badRequest, invalidKey, invalidConfiguration
-        case checksumMismatch, transient, timeout, unsupported, io
+        case checksumMismatch, transient, timeout, unsupported, io, tooLarge
     }
 
     /// The category of failure, comparable with `==` against the static members.
@@ -33,6 +33,8 @@ public struct ObjectStoreError: Error, Sendable, Hashable, CustomStringConvertib
         public static let unsupported = Code(base: .unsupported)
         /// Local file I/O failed.
         public static let io = Code(base: .io)
+        /// The object is longer than the caller accepts (a download's `maxBytes`).
+        public static let tooLarge = Code(base: .tooLarge)
         public var description: String { base.rawValue }
     }
 
@@ -85,6 +87,7 @@ extension ObjectStoreError {
         case .connection: code = .transient
         case .timeout: code = .timeout
         case .invalidRequest: code = .invalidConfiguration
+        case .responseTooLarge: code = .tooLarge
         default: code = .io
         }
         self.init(code, "\(operation): \(error.message)")

@@ -42,7 +42,7 @@ import Testing
         }
 
         func get(_ key: String) async throws -> Data { try await base.get(key) }
-        func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata { try await base.get(key, toFile: file) }
+        func get(_ key: String, toFile file: URL, maxBytes: Int64?) async throws -> ObjectMetadata { try await base.get(key, toFile: file, maxBytes: maxBytes) }
         func head(_ key: String) async throws -> ObjectMetadata? { try await base.head(key) }
         func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome { try await base.putIfAbsent(key, file: file, contentType: contentType, sha256: sha256) }
         func delete(_ key: String) async throws { try await base.delete(key) }

@@ -96,7 +96,7 @@ import Testing
         var gets = 0
         init(_ base: any ObjectStore) { self.base = base }
         func get(_ key: String) async throws -> Data { lock.withLock { gets += 1 }; return try await base.get(key) }
-        func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata { lock.withLock { gets += 1 }; return try await base.get(key, toFile: file) }
+        func get(_ key: String, toFile file: URL, maxBytes: Int64?) async throws -> ObjectMetadata { lock.withLock { gets += 1 }; return try await base.get(key, toFile: file, maxBytes: maxBytes) }
         func head(_ key: String) async throws -> ObjectMetadata? { try await base.head(key) }
         func putIfAbsent(_ key: String, data: Data, contentType: String) async throws -> PutOutcome { try await base.putIfAbsent(key, data: data, contentType: contentType) }
         func putIfAbsent(_ key: String, file: URL, contentType: String, sha256: String?) async throws -> PutOutcome { try await base.putIfAbsent(key, file: file, contentType: contentType, sha256: sha256) }

@@ -26,7 +26,7 @@ import Testing
     /// Decoded at half scale, the picture is the full decode's: same size, pixels within JPEG noise.
     @Test func shrunkDecodeMatchesTheFullDecode() throws {
         let imaging = try Fixtures.imaging()
-        let bytes = VipsImage.SourceBytes(try Self.largeJPEG())
+        let bytes = EncodedInput(try Self.largeJPEG())
         let shrunk = try imaging.decodeRGB(bytes, width: 1600, height: 1600).materialized()
         let full = try VipsImage.open(bytes, sequential: false).fitting(width: 1600, height: 1600).materialized()
         #expect(shrunk.width == 1600 && shrunk.height == 1067)

@@ -58,8 +58,12 @@ import Testing
         try touch("pressroom-master-old.tif", age: 7200)
         try touch("pressroom-master-live.tif", age: 10)
         try touch("someone-elses.tif", age: 7200)
-        #expect(Imaging.removeStaleSpoolFiles(in: spool, olderThan: .seconds(3600)) == 1)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path).sorted() == ["pressroom-master-live.tif", "someone-elses.tif"])
+        // A render job's spooled source goes the same way.
+        try touch("\(Imaging.sourceSpoolPrefix)old", age: 7200)
+        try touch("\(Imaging.sourceSpoolPrefix)live", age: 10)
+        #expect(Imaging.removeStaleSpoolFiles(in: spool, olderThan: .seconds(3600)) == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path).sorted()
+            == ["pressroom-master-live.tif", "\(Imaging.sourceSpoolPrefix)live", "someone-elses.tif"])
     }
 
     @Test func upsideDownMasterFailsVerification() async throws {

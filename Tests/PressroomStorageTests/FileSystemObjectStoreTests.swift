@@ -108,6 +108,10 @@ final class FileSystemObjectStoreTests: Sendable {
         #expect(try Data(contentsOf: url) == data)
     }
 
+    @Test func streamingGetKeepsTheFileAndCapsTheSize() async throws {
+        try await StreamingGetContract.check(store, prefix: "streamed/", size: 300_000)
+    }
+
     @Test func knownSHA256IsUsedAndChecked() async throws {
         try await KnownSHA256Contract.check(store, prefix: "known/", size: 300_000)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("tmp").path)

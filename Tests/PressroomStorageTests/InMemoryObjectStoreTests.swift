@@ -26,4 +26,8 @@ struct InMemoryObjectStoreTests {
     @Test func knownSHA256IsUsedAndChecked() async throws {
         try await KnownSHA256Contract.check(InMemoryObjectStore(), prefix: "known/", size: 100_000)
     }
+
+    @Test func streamingGetKeepsTheFileAndCapsTheSize() async throws {
+        try await StreamingGetContract.check(InMemoryObjectStore(), prefix: "streamed/", size: 100_000)
+    }
 }

@@ -113,6 +113,11 @@ struct S3PresignTests {
         try await KnownSHA256Contract.check(store, prefix: prefix, size: 300_000)
     }
 
+    /// libcurl stops the body at `maxBytes` and hashes it as it writes the file.
+    @Test func streamingGetKeepsTheFileAndCapsTheSize() async throws {
+        try await StreamingGetContract.check(store, prefix: prefix, size: 300_000)
+    }
+
     /// Virtual-hosted addressing: `bucket.localhost` (libcurl resolves any
     /// `*.localhost` name to loopback, so no DNS setup is needed).
     @Test func virtualHostedAddressing() async throws {

@@ -20,19 +20,20 @@ int pressroom_vips_tile_height(int rows);
 /** Applies process-wide limits: worker threads and operation cache bounds. */
 void pressroom_vips_configure(int concurrency, int cache_max_operations, size_t cache_max_memory, int cache_max_files);
 
-/** Opens an image lazily from memory (header only until pixels are needed).
- *  The buffer is not copied: it must outlive the image. Returns NULL on error. */
-VipsImage *pressroom_vips_new_from_buffer(const void *buffer, size_t length, int sequential, int fail_on_error);
+/** Opens an image lazily from a libvips source (header only until pixels are needed): memory
+ *  (vips_source_new_from_memory, not copied: the bytes must outlive the image) or a file.
+ *  The image holds its own reference to the source. Returns NULL on error. */
+VipsImage *pressroom_vips_new_from_source(VipsSource *source, int sequential, int fail_on_error);
 
-/** Shrink-on-load thumbnail from memory with auto-rotation and colour handling. */
-int pressroom_vips_thumbnail_buffer(const void *buffer, size_t length, VipsImage **out,
+/** Shrink-on-load thumbnail from a source with auto-rotation and colour handling. */
+int pressroom_vips_thumbnail_source(VipsSource *source, VipsImage **out,
                                     int width, int height, VipsSize size,
                                     const char *import_profile, const char *export_profile,
                                     VipsIntent intent, int fail_on_truncated);
 
-/** Opens JPEG bytes decoded at 1/shrink scale (2, 4 or 8: libjpeg's scaled IDCT), sequentially and
- *  failing on truncation. The buffer is not copied: it must outlive the image. Returns NULL on error. */
-VipsImage *pressroom_vips_jpegload_buffer_shrunk(const void *buffer, size_t length, int shrink);
+/** Opens a JPEG source decoded at 1/shrink scale (2, 4 or 8: libjpeg's scaled IDCT), sequentially and
+ *  failing on truncation. Returns NULL on error. */
+VipsImage *pressroom_vips_jpegload_source_shrunk(VipsSource *source, int shrink);
 
 /** vips_thumbnail of an image already open (e.g. shrunk on load): fit, auto-rotation, colour handling.
  *  `export_profile` may be NULL (the output stays in the processing space, sRGB or B_W). */

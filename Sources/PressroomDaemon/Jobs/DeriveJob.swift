@@ -43,7 +43,7 @@ struct DeriveJob: JobHandler {
         let source = admitted.source
         let result: DeriveResult
         do {
-            result = try await imaging.derive(source: admitted.data, catalog: catalog)
+            result = try await imaging.derive(source: admitted.content, catalog: catalog)
         } catch {
             await services.intake.release(admitted)
             throw JobFailure.classify(error, while: "deriving \(source)")

@@ -93,10 +93,17 @@ struct RenderJob: JobHandler {
         } catch {
             throw JobError.permanent("unknown product policy '\(payload.policy)' (known: \(catalog.products.map(\.name).sorted().joined(separator: ", ")))")
         }
-        // Size by HEAD, quota, malware scan, write lease: before anything decodes it.
-        let admitted = try await services.intake.admit(context, source: payload.source)
+        // The source goes to a spool file, never into memory whole, and is removed after the render.
+        return try await SourceSpool.using(directory: imaging.configuration.spoolDirectory) { spool in
+            // Size by HEAD, quota, download into the spool, malware scan of the file, write lease: before anything decodes it.
+            let admitted = try await services.intake.admit(context, source: payload.source, spooledTo: spool)
+            return try await render(context, payload, policy: policy, admitted: admitted)
+        }
+    }
+
+    private func render(_ context: JobContext, _ payload: Payload, policy: ResolvedPolicy,
+                        admitted: SourceIntake.Admitted<SourceSpool.Filled>) async throws -> Result {
         let source = admitted.source
-        let data = admitted.data
         // The preview derive wrote for this upload, if any: verification compares against it.
         var preview: Data?
         if let previewPolicy = try? catalog.policy(named: settings.previewPolicy) {
@@ -105,7 +112,8 @@ struct RenderJob: JobHandler {
         }
         let result: RenderResult
         do {
-            result = try await imaging.render(source: data, policy: policy, crop: payload.crop, preview: preview)
+            result = try await imaging.render(sourceFile: admitted.content.file, sourceSHA256: admitted.sha256,
+                                              policy: policy, crop: payload.crop, preview: preview)
         } catch {
             await services.intake.release(admitted)
             throw JobFailure.classify(error, while: "rendering \(source) as \(policy.name)")

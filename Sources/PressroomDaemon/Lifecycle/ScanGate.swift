@@ -42,6 +42,17 @@ final class ScanGate: Sendable {
 
     /// Scans `data` (the exact bytes about to be decoded) unless its verdict is known.
     func check(source: String, data: Data, sha256: String, context: JobContext) async throws {
+        try await check(source: source, sha256: sha256, byteCount: data.count, context: context) { try await $0.scan(data) }
+    }
+
+    /// Scans `file` (a spooled source, the exact bytes about to be decoded) unless its verdict
+    /// is known: clamd gets it in chunks read from the file, never all of it in memory.
+    func check(source: String, file: URL, byteCount: Int64, sha256: String, context: JobContext) async throws {
+        try await check(source: source, sha256: sha256, byteCount: Int(byteCount), context: context) { try await $0.scan(file: file) }
+    }
+
+    private func check(source: String, sha256: String, byteCount: Int, context: JobContext,
+                       scanning: (ClamdClient) async throws -> ScanVerdict) async throws {
         let verdict: ScanVerdict
         if let stored = try await knownVerdict(sha256) {
             verdict = stored.verdict
@@ -49,7 +60,7 @@ final class ScanGate: Sendable {
         } else {
             let started = ContinuousClock.now
             do {
-                verdict = try await client.scan(data)
+                verdict = try await scanning(client)
             } catch let error as ClamdError {
                 Counter(label: "pressroom_scans_total", dimensions: [("result", "error")]).increment()
                 if error.isTransient {
@@ -59,7 +70,7 @@ final class ScanGate: Sendable {
                 throw JobError.permanent("scanning \(source): \(error.message)")
             }
             Metrics.Timer(label: "pressroom_scan_duration_seconds", preferredDisplayUnit: .seconds).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-            Counter(label: "pressroom_scan_bytes_total").increment(by: data.count)
+            Counter(label: "pressroom_scan_bytes_total").increment(by: byteCount)
             Counter(label: "pressroom_scans_total", dimensions: [("result", verdict.isClean ? "clean" : "infected")]).increment()
             let line = (try? await engineVersion()) ?? "unknown"
             try await ledger.record(.init(verdict: verdict, engine: line, at: UploadLedger.nowMs()), sha256: sha256, ttl: settings.verdictTTL.duration)

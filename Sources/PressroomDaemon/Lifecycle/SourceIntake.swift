@@ -24,10 +24,11 @@ struct SourceIntake: Sendable {
         var order: String?
     }
 
-    /// A source that passed every check, with a write lease on its outputs.
-    struct Admitted: Sendable {
+    /// A source that passed every check, with a write lease on its outputs: its bytes
+    /// (`Data`, for derive) or the file they were spooled to (``SourceSpool/Filled``, for render).
+    struct Admitted<Content: Sendable>: Sendable {
         let source: String
-        let data: Data
+        let content: Content
         let sha256: String
         let writer: UploadLedger.Writer
     }
@@ -43,7 +44,34 @@ struct SourceIntake: Sendable {
         return meta
     }
 
-    func admit(_ context: JobContext, source key: String) async throws -> Admitted {
+    /// Admits `key` read into memory.
+    func admit(_ context: JobContext, source key: String) async throws -> Admitted<Data> {
+        try await admit(context, source: key) { source in
+            let data = try await store.readSource(source)
+            try checkSize(Int64(data.count), source)
+            let sha = Imaging.sha256(data)
+            try await scan?.check(source: source, data: data, sha256: sha, context: context)
+            return (data, sha, Int64(data.count))
+        }
+    }
+
+    /// Admits `key` streamed into `spool` (the size cap enforced as the bytes arrive, hashed as
+    /// they are written): the scan reads the file, and so does the decode after it.
+    func admit(_ context: JobContext, source key: String, spooledTo spool: SourceSpool) async throws -> Admitted<SourceSpool.Filled> {
+        try await admit(context, source: key) { source in
+            let filled = try await spool.fill(from: store, key: source, maxBytes: Int64(settings.maxBytes))
+            try checkSize(filled.byteCount, source)
+            try await scan?.check(source: source, file: filled.file, byteCount: filled.byteCount, sha256: filled.sha256, context: context)
+            return (filled, filled.sha256, filled.byteCount)
+        }
+    }
+
+    /// The checks every source goes through, around `read`, which fetches and scans it and
+    /// returns it with its SHA-256 (hex) and byte count.
+    private func admit<Content: Sendable>(
+        _ context: JobContext, source key: String,
+        read: (String) async throws -> (content: Content, sha256: String, bytes: Int64)
+    ) async throws -> Admitted<Content> {
         let source = try settings.checkSource(key)
         let meta = try Self.meta(of: context.job)
         let shop = try QuotaGate.shop(in: context.job.payload)
@@ -60,14 +88,11 @@ struct SourceIntake: Sendable {
         if let scan, let sha = head.checksumSHA256.flatMap(Self.hex(base64:)) {
             try await scan.refuseKnownInfected(source: source, sha256: sha, context: context)
         }
-        let data = try await store.readSource(source)
-        try checkSize(Int64(data.count), source)
-        let sha = Imaging.sha256(data)
-        try await scan?.check(source: source, data: data, sha256: sha, context: context)
-        let writer = try await ledger.beginWrite(upload: source, sha256: sha, bytes: Int64(data.count), shop: shop,
+        let (content, sha, bytes) = try await read(source)
+        let writer = try await ledger.beginWrite(upload: source, sha256: sha, bytes: bytes, shop: shop,
                                                  customer: shop == nil ? nil : meta.customer,
                                                  queue: UploadEraser.jobRecordQueue(context.job), jobID: context.job.id)
-        return Admitted(source: source, data: data, sha256: sha, writer: writer)
+        return Admitted(source: source, content: content, sha256: sha, writer: writer)
     }
 
     private func checkSize(_ size: Int64, _ source: String) throws {
@@ -109,7 +134,7 @@ struct SourceIntake: Sendable {
     /// Names the outputs in the upload's record, writes them, and ends the
     /// lease. If the upload was erased meanwhile, deletes what it wrote and
     /// fails permanently: an erase never loses a race to a writer.
-    func store(_ admitted: Admitted, _ outputs: [Output], stamp: String? = nil) async throws -> [PutOutcome] {
+    func store<Content>(_ admitted: Admitted<Content>, _ outputs: [Output], stamp: String? = nil) async throws -> [PutOutcome] {
         do {
             try await ledger.register(admitted.writer, outputs: outputs.map(\.key))
         } catch {
@@ -141,11 +166,11 @@ struct SourceIntake: Sendable {
     }
 
     /// Ends a lease without outputs (the job failed before writing anything).
-    func release(_ admitted: Admitted) async {
+    func release<Content>(_ admitted: Admitted<Content>) async {
         await ledger.abandon(admitted.writer)
     }
 
-    private func finish(_ admitted: Admitted, written: Int64, keys: [String], stamp: String?) async throws {
+    private func finish<Content>(_ admitted: Admitted<Content>, written: Int64, keys: [String], stamp: String?) async throws {
         let erased: Bool
         do {
             erased = try await ledger.finish(admitted.writer, bytesWritten: written, stamp: stamp)

@@ -9,8 +9,8 @@ extension Imaging {
     static let gamutSampleSize = 256
 
     func deriveSync(source: Data, catalog: PolicyCatalog) throws(ImagingError) -> DeriveResult {
-        let (probe, base) = try VipsImage.SourceBytes.borrowing(source) { bytes throws(ImagingError) in
-            (try probeImage(source, bytes: bytes).probe, try derivativeBase(bytes, catalog: catalog))
+        let (probe, base) = try EncodedInput.opening(.bytes(source)) { input throws(ImagingError) in
+            (try probeImage(input).probe, try derivativeBase(input, catalog: catalog))
         }
         let sha = Imaging.sha256(source)
         var outputs: [ImageOutput] = []
@@ -35,7 +35,7 @@ extension Imaging {
     /// The one decode every derivative is made from: shrink-on-load to the catalog's largest
     /// derivative (or the analysis size). Derive and `policyOutput` both start here, so a
     /// preview is the same pixels whoever asks for it.
-    func derivativeBase(_ source: VipsImage.SourceBytes, catalog: PolicyCatalog) throws(ImagingError) -> DerivativeBase {
+    func derivativeBase(_ source: EncodedInput, catalog: PolicyCatalog) throws(ImagingError) -> DerivativeBase {
         var boxWidth = Imaging.analysisSize
         var boxHeight = Imaging.analysisSize
         for derivative in catalog.derivatives {
@@ -76,15 +76,15 @@ extension Imaging {
     }
 
     func inspectSync(source: Data, catalog: PolicyCatalog) throws(ImagingError) -> QualityReport {
-        let (probe, base) = try VipsImage.SourceBytes.borrowing(source) { bytes throws(ImagingError) in
-            (try probeImage(source, bytes: bytes).probe,
-             DerivativeBase(try decodeRGB(bytes, width: Imaging.analysisSize, height: Imaging.analysisSize).materialized()))
+        let (probe, base) = try EncodedInput.opening(.bytes(source)) { input throws(ImagingError) in
+            (try probeImage(input).probe,
+             DerivativeBase(try decodeRGB(input, width: Imaging.analysisSize, height: Imaging.analysisSize).materialized()))
         }
         return try assess(base: base, probe: probe, sha: Imaging.sha256(source), catalog: catalog)
     }
 
     func decodeRGB(_ data: Data, width: Int, height: Int) throws(ImagingError) -> VipsImage {
-        try decodeRGB(VipsImage.SourceBytes(data), width: width, height: height)
+        try decodeRGB(EncodedInput(data), width: width, height: height)
     }
 
     /// Shrink-on-load decode fitted into the box, auto-rotated, converted to 8-bit sRGB without alpha.
@@ -96,7 +96,7 @@ extension Imaging {
     /// - Untagged RGB or grey is sRGB by convention, so its pixels are kept and tagged with the
     ///   sRGB profile. Exporting it to "srgb" without an input profile goes through libvips' XYZ
     ///   (D65) into lcms2's PCS (D50) and tints it: white comes out 250, 253, 253 in 8.14.
-    func decodeRGB(_ source: VipsImage.SourceBytes, width: Int, height: Int) throws(ImagingError) -> VipsImage {
+    func decodeRGB(_ source: EncodedInput, width: Int, height: Int) throws(ImagingError) -> VipsImage {
         let header = try VipsImage.open(source, sequential: true)
         let untagged = !header.hasICCProfile && [
             VIPS_INTERPRETATION_sRGB, VIPS_INTERPRETATION_RGB16, VIPS_INTERPRETATION_B_W, VIPS_INTERPRETATION_GREY16,

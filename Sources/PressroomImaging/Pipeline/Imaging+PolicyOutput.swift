@@ -14,13 +14,13 @@ extension Imaging {
         // What the customer saw: the render job verifies against the preview derive stored.
         let previewPolicy = catalog.derivatives.first(where: { $0.policy.kind == .preview })
         // The decode derivatives are made from, if any is (a render opens the source again itself).
-        let base = try VipsImage.SourceBytes.borrowing(source) { bytes throws(ImagingError) -> DerivativeBase? in
-            _ = try probeImage(source, bytes: bytes)
+        let base = try EncodedInput.opening(.bytes(source)) { input throws(ImagingError) -> DerivativeBase? in
+            _ = try probeImage(input)
             if !isProduct, crop != nil {
                 throw ImagingError(.invalidCrop, "\(policy.name) is a \(policy.policy.kind.rawValue) policy: it shows the whole photo, a crop applies to products")
             }
             guard !isProduct || previewPolicy != nil else { return nil }
-            return try derivativeBase(bytes, catalog: catalog)
+            return try derivativeBase(input, catalog: catalog)
         }
         guard isProduct else {
             guard let base else { throw ImagingError(.internal, "no decode for \(policy.name)") }
@@ -31,7 +31,7 @@ extension Imaging {
         if let previewPolicy, let base {
             preview = try makeDerivative(of: base, policy: previewPolicy, sourceSHA256: sha).output.data
         }
-        let result = try renderSync(source: source, policy: policy, crop: crop, preview: preview)
+        let result = try renderSync(source: .bytes(source), sha256: sha, policy: policy, crop: crop, preview: preview)
         return PolicyResult(key: result.master.key, output: nil, width: result.verification.width, height: result.verification.height, render: result)
     }
 }

@@ -5,23 +5,30 @@ extension Imaging {
     /// Renders a master into a spool file and verifies it from there. Nothing here holds the
     /// master whole: the pixels stream from the decode through the encoder into the file (one
     /// libvips pipeline, as the vips CLI would run it), and verification reads the file back
-    /// sequentially. The file is removed again if anything fails.
-    func renderSync(source: Data, policy resolved: ResolvedPolicy, crop: CropRect?, preview: Data?) throws(ImagingError) -> RenderResult {
+    /// sequentially. The file is removed again if anything fails. `sha256` is the source's (hex),
+    /// the first part of the master's key; nil hashes it here.
+    func renderSync(source: EncodedSource, sha256: String?, policy resolved: ResolvedPolicy, crop: CropRect?, preview: Data?) throws(ImagingError) -> RenderResult {
         let policy = resolved.policy
         guard policy.kind == .product else {
             // A master of a preview would be a padded, unwatermarked square no customer sees.
             throw ImagingError(.policyInvalid, "\(policy.name) is a \(policy.kind.rawValue) policy, which derive makes; render takes product policies")
         }
         let format = policy.output.encoder
-        // The source's bytes are libvips' own while the master is encoded, not a copy of them.
-        let (plan, spooled) = try VipsImage.SourceBytes.borrowing(source) { bytes throws(ImagingError) in
-            let probe = try probeImage(source, bytes: bytes).probe
+        let sourceSHA256: String
+        switch (sha256, source) {
+        case (let given?, _): sourceSHA256 = given
+        case (nil, .bytes(let data)): sourceSHA256 = Imaging.sha256(data)
+        case (nil, .file(let file)): sourceSHA256 = try Imaging.sha256(file: file)
+        }
+        // The source's bytes (or its file) are what libvips reads while the master is encoded, not a copy.
+        let (plan, spooled) = try EncodedInput.opening(source) { input throws(ImagingError) in
+            let probe = try probeImage(input).probe
             let plan = try RenderPlan(imageWidth: probe.uprightWidth, imageHeight: probe.uprightHeight, policy: policy, crop: crop)
-            let canvas = try masterPipeline(bytes, probe: probe, plan: plan, policy: resolved)
+            let canvas = try masterPipeline(input, probe: probe, plan: plan, policy: resolved)
             return (plan, try SpoolWriter.write(canvas, as: format, into: configuration.spoolDirectory))
         }
         let cropKey = SHA256Hex.digest(Data((crop.map { $0.description } ?? "auto").utf8)).prefix(8)
-        let key = "masters/\(Imaging.sha256(source))/\(policy.name)-\(resolved.shortDigest)-\(cropKey)-v\(Imaging.masterVersion).\(format.fileExtension)"
+        let key = "masters/\(sourceSHA256)/\(policy.name)-\(resolved.shortDigest)-\(cropKey)-v\(Imaging.masterVersion).\(format.fileExtension)"
         let verification: VerificationResult
         do {
             verification = try verifySync(master: spooled.file, policy: resolved, plan: plan, preview: preview)
@@ -37,7 +44,7 @@ extension Imaging {
 
     /// The master's pixels as one lazy libvips pipeline: decode (shrink-on-load), crop, one
     /// resampling pass to the content size, background, bleed, output colour, resolution.
-    private func masterPipeline(_ source: VipsImage.SourceBytes, probe: ImageProbe, plan: RenderPlan, policy resolved: ResolvedPolicy) throws(ImagingError) -> VipsImage {
+    private func masterPipeline(_ source: EncodedInput, probe: ImageProbe, plan: RenderPlan, policy resolved: ResolvedPolicy) throws(ImagingError) -> VipsImage {
         let policy = resolved.policy
         var canvas = try masterContent(source, probe: probe, plan: plan, policy: policy)
         if plan.bleed > 0 {
@@ -75,7 +82,7 @@ extension Imaging {
     }
 
     /// The trim area's pixels, lazily: shrink-on-load decode, crop, the content size, background.
-    private func masterContent(_ source: VipsImage.SourceBytes, probe: ImageProbe, plan: RenderPlan, policy: ProductPolicy) throws(ImagingError) -> VipsImage {
+    private func masterContent(_ source: EncodedInput, probe: ImageProbe, plan: RenderPlan, policy: ProductPolicy) throws(ImagingError) -> VipsImage {
         let sourceWidth = Double(probe.uprightWidth)
         let sourceHeight = Double(probe.uprightHeight)
         // Shrink on load only as far as the crop still covers the content at full resolution. The

@@ -4,34 +4,35 @@ import Foundation
 import PressroomColor
 
 extension Imaging {
-    func probeSync(_ data: Data) throws(ImagingError) -> ImageProbe {
-        try VipsImage.SourceBytes.borrowing(data) { bytes throws(ImagingError) in try probeImage(data, bytes: bytes).probe }
+    func probeSync(_ source: EncodedSource) throws(ImagingError) -> ImageProbe {
+        try EncodedInput.opening(source) { input throws(ImagingError) in try probeImage(input).probe }
     }
 
-    /// Probes `data` and returns the lazily opened header image too. `bytes` are `data`'s for
-    /// libvips (see `SourceBytes.borrowing`): later decodes of the same source share them.
-    func probeImage(_ data: Data, bytes: VipsImage.SourceBytes) throws(ImagingError) -> (probe: ImageProbe, image: VipsImage) {
-        guard data.count <= configuration.maxBytes else {
-            throw ImagingError(.tooLarge, "\(data.count) bytes exceeds the \(configuration.maxBytes)-byte cap")
+    /// Probes `input` and returns the lazily opened header image too. Everything before that
+    /// open reads the bytes or the file directly, not through a decoder: the byte cap, the
+    /// format by content, the JPEG's end, libvips' own sniffing. Later decodes of the same
+    /// input (see `EncodedInput.opening`) read the same bytes or file.
+    func probeImage(_ input: EncodedInput) throws(ImagingError) -> (probe: ImageProbe, image: VipsImage) {
+        guard input.byteCount <= configuration.maxBytes else {
+            throw ImagingError(.tooLarge, "\(input.byteCount) bytes exceeds the \(configuration.maxBytes)-byte cap")
         }
-        guard let format = ImageFormat.sniff(data) else {
-            let head = data.prefix(16).map { String(format: "%02x", $0) }.joined(separator: " ")
-            throw ImagingError(.unsupportedFormat, "content is not an allowed image format (jpeg, png, webp, tiff, gif, heif, avif); leading bytes: \(head)")
+        let head = try input.prefix(32)
+        guard let format = ImageFormat.sniff(head) else {
+            let hex = head.prefix(16).map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw ImagingError(.unsupportedFormat, "content is not an allowed image format (jpeg, png, webp, tiff, gif, heif, avif); leading bytes: \(hex)")
         }
-        if format == .jpeg, !JPEGStructure.isComplete(data) {
+        if format == .jpeg, try !JPEGStructure.isComplete(input) {
             throw ImagingError(.corrupt, "JPEG data ends before its end-of-image marker (truncated upload?)")
         }
         // libvips must agree with the sniffing, so a polyglot file cannot reach another loader.
-        let loader: String? = data.withUnsafeBytes { raw in
-            vips_foreign_find_load_buffer(raw.baseAddress, raw.count).map { String(cString: $0) }
-        }
-        vips_error_clear()
+        let source = try input.makeVipsSource()
+        let loader = source.loaderName
         guard let loader, loader.lowercased().contains(format.loaderKeyword) else {
             throw ImagingError(.unsupportedFormat, "libvips has no \(format.rawValue) loader for this content (found \(loader ?? "none"))")
         }
         let image: VipsImage
         do {
-            image = try VipsImage.open(bytes, sequential: true)
+            image = try VipsImage.open(input, through: source, sequential: true)
         } catch where error.message.contains("Unsupported") {
             // e.g. lossless JPEG (SOF3): a valid file of a variant libjpeg cannot decode.
             throw ImagingError(.unsupportedFormat, error.message)
@@ -66,7 +67,7 @@ extension Imaging {
         }
         let interpretationName = vips_enum_nick(vips_interpretation_get_type(), Int32(image.interpretation.rawValue)).map { String(cString: $0) } ?? "unknown"
         let probe = ImageProbe(
-            format: format, byteCount: data.count, width: image.width, height: pageHeight,
+            format: format, byteCount: input.byteCount, width: image.width, height: pageHeight,
             orientation: min(8, max(1, image.orientation)), bands: image.bands, bitsPerSample: bits,
             hasAlpha: image.hasAlpha, interpretation: interpretationName,
             pageCount: max(1, image.pageCount), embeddedProfile: embedded)

@@ -14,14 +14,14 @@ enum SpoolWriter {
 
     static let prefix = "pressroom-master-"
 
-    /// Deletes spool files older than `age` in `directory`: what a process
+    /// Deletes spool files (and spooled sources) older than `age` in `directory`: what a process
     /// killed mid-render left behind (a live render's file is younger than its
     /// timeout). Returns how many it removed.
     static func removeStale(in directory: URL, olderThan age: TimeInterval) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         let cutoff = Date().addingTimeInterval(-age)
         var removed = 0
-        for name in names where name.hasPrefix(prefix) {
+        for name in names where name.hasPrefix(prefix) || name.hasPrefix(Imaging.sourceSpoolPrefix) {
             let path = directory.appendingPathComponent(name).path
             guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
                   modified < cutoff, unlink(path) == 0 else { continue }
@@ -60,6 +60,16 @@ enum SpoolWriter {
             : SHA256Hex.hex(digest.takeUnretainedValue().hasher.finalize())
         kept = true
         return (file, byteCount, sha256)
+    }
+
+    /// The SHA-256 of a file, read a block at a time.
+    static func hash(file: URL) throws(ImagingError) -> String {
+        let fd = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ImagingError(.internal, "cannot open \(file.path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        return try hashFile(fd, file: file)
     }
 
     private static func hashFile(_ fd: Int32, file: URL) throws(ImagingError) -> String {

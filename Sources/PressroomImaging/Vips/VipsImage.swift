@@ -8,72 +8,20 @@ import Foundation
 /// every image derived from them keeps `source` alive too.
 public final class VipsImage: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<CVips.VipsImage>
-    /// The encoded bytes the pixels are (lazily) read from.
-    private let source: SourceBytes?
+    /// The encoded source the pixels are (lazily) read from.
+    private let source: EncodedInput?
     /// Other images this one reads from (a join's second input), kept alive with their bytes.
     private let inputs: [VipsImage]
 
-    /// Encoded bytes whose address libvips keeps: images opened from them read them lazily,
-    /// so every image derived from them holds this too.
-    final class SourceBytes: @unchecked Sendable {
-        let pointer: UnsafeRawBufferPointer
-        /// The encoded length (an owned allocation is at least one byte).
-        let length: Int
-        /// Whether `pointer` is this object's allocation rather than a borrowed caller's buffer.
-        private let owned: Bool
-
-        /// A copy of `data`, for images that may outlive the caller's bytes.
-        init(_ data: Data) {
-            length = data.count
-            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
-            _ = data.copyBytes(to: copy.bindMemory(to: UInt8.self))
-            pointer = UnsafeRawBufferPointer(copy)
-            owned = true
-        }
-
-        private init(borrowing bytes: UnsafeRawBufferPointer) {
-            pointer = bytes
-            length = bytes.count
-            owned = false
-        }
-
-        deinit {
-            if owned { pointer.deallocate() }
-        }
-
-        /// Runs `body` over `data`'s own bytes rather than a copy: a master's source is tens of
-        /// megabytes, and a copy of it was part of every render's peak memory. Every image
-        /// opened from the bytes must be gone when `body` returns (pixels it needs later are
-        /// `materialized()`, which holds no reference to the source); debug builds check it.
-        static func borrowing<T>(_ data: Data, _ body: (SourceBytes) throws(ImagingError) -> T) throws(ImagingError) -> T {
-            guard !data.isEmpty else { return try body(SourceBytes(data)) }
-            let result: Result<T, ImagingError> = data.withUnsafeBytes { raw in
-                var bytes = SourceBytes(borrowing: raw)
-                let result: Result<T, ImagingError>
-                do throws(ImagingError) {
-                    result = .success(try body(bytes))
-                } catch {
-                    result = .failure(error)
-                }
-                assert(isKnownUniquelyReferenced(&bytes), "an image outlived the borrowed bytes it reads")
-                return result
-            }
-            return try result.get()
-        }
-    }
-
-    init(_ pointer: UnsafeMutablePointer<CVips.VipsImage>, source: SourceBytes?, inputs: [VipsImage] = []) {
+    init(_ pointer: UnsafeMutablePointer<CVips.VipsImage>, source: EncodedInput?, inputs: [VipsImage] = []) {
         self.pointer = pointer
         self.source = source
         self.inputs = inputs
     }
 
-    /// The encoded bytes this image decodes from, to open the same source again without a copy.
-    var encodedBytes: SourceBytes? { source }
-
     /// A new pipeline root (a decode, pixels in memory): watched by the calling job's
     /// cancellation, so everything computed from it stops when the job is cancelled.
-    static func root(_ pointer: UnsafeMutablePointer<CVips.VipsImage>, source: SourceBytes?) -> VipsImage {
+    static func root(_ pointer: UnsafeMutablePointer<CVips.VipsImage>, source: EncodedInput?) -> VipsImage {
         VipsCancellation.current?.watch(pointer)
         return VipsImage(pointer, source: source)
     }
@@ -84,16 +32,21 @@ public final class VipsImage: @unchecked Sendable {
 
     /// Opens encoded bytes lazily: only the header is read until pixels are needed.
     static func open(_ data: Data, sequential: Bool) throws(ImagingError) -> VipsImage {
-        try open(SourceBytes(data), sequential: sequential)
+        try open(EncodedInput(data), sequential: sequential)
     }
 
-    /// The same over bytes already copied for libvips (shared by several decodes of one source).
-    static func open(_ bytes: SourceBytes, sequential: Bool) throws(ImagingError) -> VipsImage {
-        try Imaging.startVips()
-        guard let image = pressroom_vips_new_from_buffer(bytes.pointer.baseAddress, bytes.length, sequential ? 1 : 0, 1) else {
+    /// The same over a source already opened (shared by several decodes of one input, each
+    /// through a libvips source of its own).
+    static func open(_ input: EncodedInput, sequential: Bool) throws(ImagingError) -> VipsImage {
+        try open(input, through: try input.makeVipsSource(), sequential: sequential)
+    }
+
+    /// Opens through `source` (one the probe has sniffed already).
+    static func open(_ input: EncodedInput, through source: VipsSource, sequential: Bool) throws(ImagingError) -> VipsImage {
+        guard let image = pressroom_vips_new_from_source(source.pointer, sequential ? 1 : 0, 1) else {
             throw VipsError.take(.corrupt, "cannot read image header")
         }
-        return .root(image, source: bytes)
+        return .root(image, source: input)
     }
 
     /// Opens a file lazily; `shrink` > 1 asks the JPEG loader to decode at 1/shrink scale.
@@ -107,24 +60,24 @@ public final class VipsImage: @unchecked Sendable {
 
     /// Shrink-on-load thumbnail fitting a box, auto-rotated; `exportProfile` converts colour.
     static func thumbnail(
-        _ bytes: SourceBytes, width: Int, height: Int, exportProfile: String?, intent: VipsIntent
+        _ input: EncodedInput, width: Int, height: Int, exportProfile: String?, intent: VipsIntent
     ) throws(ImagingError) -> VipsImage {
-        try Imaging.startVips()
+        let source = try input.makeVipsSource()
         var out: UnsafeMutablePointer<CVips.VipsImage>?
-        let result = pressroom_vips_thumbnail_buffer(
-            bytes.pointer.baseAddress, bytes.length, &out, Int32(width), Int32(height), VIPS_SIZE_DOWN,
+        let result = pressroom_vips_thumbnail_source(
+            source.pointer, &out, Int32(width), Int32(height), VIPS_SIZE_DOWN,
             nil, exportProfile, intent, 1)
         guard result == 0, let out else { throw VipsError.take(.corrupt, "cannot decode image") }
-        return .root(out, source: bytes)
+        return .root(out, source: input)
     }
 
-    /// Opens JPEG bytes decoded by libjpeg at 1/`shrink` scale (2, 4 or 8), lazily and sequentially.
-    static func openJPEG(_ bytes: SourceBytes, shrink: Int) throws(ImagingError) -> VipsImage {
-        try Imaging.startVips()
-        guard let image = pressroom_vips_jpegload_buffer_shrunk(bytes.pointer.baseAddress, bytes.length, Int32(shrink)) else {
+    /// Opens a JPEG decoded by libjpeg at 1/`shrink` scale (2, 4 or 8), lazily and sequentially.
+    static func openJPEG(_ input: EncodedInput, shrink: Int) throws(ImagingError) -> VipsImage {
+        let source = try input.makeVipsSource()
+        guard let image = pressroom_vips_jpegload_source_shrunk(source.pointer, Int32(shrink)) else {
             throw VipsError.take(.corrupt, "cannot read image header")
         }
-        return .root(image, source: bytes)
+        return .root(image, source: input)
     }
 
     /// The thumbnail of an image already open (shrunk on load by the caller): fitted into the

@@ -71,19 +71,37 @@ public final class FileSystemObjectStore: ObjectStore {
         }
     }
 
-    public func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata {
+    /// Copied a block at a time and hashed as it is written; the size is
+    /// checked before the first byte and again as the bytes are copied.
+    public func get(_ key: String, toFile file: URL, maxBytes: Int64?) async throws -> ObjectMetadata {
         let path = try objectPath(key)
-        let metadata = try await head(key)
-        guard let metadata else { throw ObjectStoreError(.notFound, "no object \(key)") }
-        try await pool.run {
+        let metaPath = try metadataPath(key)
+        return try await pool.run {
             let fd = try Self.openForReading(path, key: key)
             defer { close(fd) }
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { throw Self.ioError("stat \(path)") }
+            guard (st.st_mode & S_IFMT) == S_IFREG else { throw ObjectStoreError(.notFound, "no object \(key)") }
+            if let maxBytes, Int64(st.st_size) > maxBytes { throw Self.tooLarge(key, maxBytes) }
             let out = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard out >= 0 else { throw Self.ioError("open \(file.path) for writing") }
             defer { close(out) }
-            try Self.readAll(fd: fd, path: path) { chunk in try Self.writeAll(fd: out, chunk, path: file.path) }
+            var hasher = SHA256()
+            var written: Int64 = 0
+            try Self.readAll(fd: fd, path: path) { chunk in
+                written += Int64(chunk.count)
+                if let maxBytes, written > maxBytes { throw Self.tooLarge(key, maxBytes) }
+                hasher.update(data: chunk)
+                try Self.writeAll(fd: out, chunk, path: file.path)
+            }
+            let modified = Date(timeIntervalSince1970: TimeInterval(st.st_mtim.tv_sec) + TimeInterval(st.st_mtim.tv_nsec) / 1e9)
+            return ObjectMetadata(key: key, size: written, contentType: Self.readSidecar(metaPath)?.contentType,
+                                  checksumSHA256: Data(hasher.finalize()).base64EncodedString(), lastModified: modified)
         }
-        return metadata
+    }
+
+    private static func tooLarge(_ key: String, _ maxBytes: Int64) -> ObjectStoreError {
+        ObjectStoreError(.tooLarge, "object \(key) is longer than \(maxBytes) bytes")
     }
 
     public func head(_ key: String) async throws -> ObjectMetadata? {

@@ -22,15 +22,26 @@ public final class InMemoryObjectStore: ObjectStore {
         return object.data
     }
 
-    public func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata {
+    public func get(_ key: String, toFile file: URL, maxBytes: Int64?) async throws -> ObjectMetadata {
         try ObjectKey.validate(key)
         guard let object = objects.withLock({ $0[key] }) else { throw ObjectStoreError(.notFound, "no object \(key)") }
+        if let maxBytes, Int64(object.data.count) > maxBytes {
+            throw ObjectStoreError(.tooLarge, "object \(key) is longer than \(maxBytes) bytes")
+        }
+        // Into the file itself (truncated), so a caller's private file keeps its mode.
+        guard let handle = FileHandle(forWritingAtPath: file.path) ?? {
+            FileManager.default.createFile(atPath: file.path, contents: nil) ? FileHandle(forWritingAtPath: file.path) : nil
+        }() else { throw ObjectStoreError(.io, "cannot open \(file.path) for writing") }
+        defer { try? handle.close() }
         do {
-            try object.data.write(to: file)
+            try handle.truncate(atOffset: 0)
+            try handle.write(contentsOf: object.data)
         } catch {
             throw ObjectStoreError(.io, "write \(file.path): \(error.localizedDescription)")
         }
-        return object.metadata
+        var metadata = object.metadata
+        metadata.checksumSHA256 = Data(SHA256.hash(data: object.data)).base64EncodedString()
+        return metadata
     }
 
     public func head(_ key: String) async throws -> ObjectMetadata? {

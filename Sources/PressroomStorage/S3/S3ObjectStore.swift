@@ -74,13 +74,18 @@ public final class S3ObjectStore: ObjectStore {
         return response.body
     }
 
-    public func get(_ key: String, toFile file: URL) async throws -> ObjectMetadata {
+    /// libcurl writes the body into the file and hashes it as it arrives, and gives up on the
+    /// first chunk past `maxBytes`.
+    public func get(_ key: String, toFile file: URL, maxBytes: Int64?) async throws -> ObjectMetadata {
         try ObjectKey.validate(key)
         let response = try await send(
             "GET", key: key, headers: [("x-amz-checksum-mode", "ENABLED")], sink: .file(path: file.path), hashResponse: true,
-            verify: { try Self.verify($0, key: key) }
+            maxResponseBytes: maxBytes.map { Int(clamping: $0) }, verify: { try Self.verify($0, key: key) }
         )
-        return metadata(key: key, response: response)
+        var metadata = metadata(key: key, response: response)
+        metadata.size = response.bodyLength
+        metadata.checksumSHA256 = response.bodySHA256 ?? metadata.checksumSHA256
+        return metadata
     }
 
     public func head(_ key: String) async throws -> ObjectMetadata? {
@@ -519,7 +524,7 @@ public final class S3ObjectStore: ObjectStore {
         _ method: String, key: String?, query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)] = [], body: HTTPRequest.Body = .none,
         payloadHash: String? = nil, sink: HTTPRequest.Sink = .memory, hashResponse: Bool = false,
-        verify: ((HTTPResponse) throws -> Void)? = nil
+        maxResponseBytes: Int? = nil, verify: ((HTTPResponse) throws -> Void)? = nil
     ) async throws -> HTTPResponse {
         let path = basePath + "/" + (key ?? "")
         let operation = "\(method) \(configuration.bucket)/\(key ?? "")"
@@ -540,7 +545,8 @@ public final class S3ObjectStore: ObjectStore {
             var url = baseURL + signed.encodedPath
             if !signed.query.isEmpty { url += "?" + signed.encodedQuery }
             let curlRequest = HTTPRequest(
-                method: method, url: url, headers: signed.headers, body: body, sink: sink, hashResponse: hashResponse
+                method: method, url: url, headers: signed.headers, body: body, sink: sink, hashResponse: hashResponse,
+                maxResponseBytes: maxResponseBytes
             )
             let failure: ObjectStoreError
             do {
