@@ -118,16 +118,20 @@ extension RoutingDecision {
     public var json: String {
         var o = JSONText.Object()
         o.int("at", at)
-        o.raw("candidates", JSONText.array(candidates.map { candidate in
-            var c = JSONText.Object()
-            c.double("cost", candidate.cost)
-            c.int("priority", candidate.priority)
-            c.string("vendor", candidate.vendor)
-            c.string("verdict", candidate.verdict)
-            return c.json
-        }))
+        o.raw("candidates", JSONText.array(candidates.map(\.json)))
         o.string("reason", reason)
         o.string("vendor", vendor)
+        return o.json
+    }
+}
+
+extension RoutingDecision.Candidate {
+    var json: String {
+        var o = JSONText.Object()
+        o.double("cost", cost)
+        o.int("priority", priority)
+        o.string("vendor", vendor)
+        o.string("verdict", verdict)
         return o.json
     }
 }
