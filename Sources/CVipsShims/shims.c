@@ -202,6 +202,16 @@ int pressroom_vips_set_resolution(VipsImage *in, VipsImage **out, double xres, d
     return vips_copy(in, out, "xres", xres, "yres", yres, NULL);
 }
 
+int pressroom_vips_limit_threads(VipsImage *in, VipsImage **out, int threads) {
+    if (vips_copy(in, out, NULL))
+        return -1;
+    /* A sink reads this from the image it computes (vips_image_get_concurrency, which the
+     * pipeline passes down from its inputs): it caps that pipeline's threads and leaves the
+     * process-wide concurrency, which the derives running beside it use, alone. */
+    vips_image_set_int(*out, VIPS_META_CONCURRENCY, threads);
+    return 0;
+}
+
 int pressroom_vips_strip_metadata(VipsImage *in, VipsImage **out) {
     if (vips_copy(in, out, NULL))
         return -1;

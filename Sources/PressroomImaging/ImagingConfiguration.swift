@@ -21,6 +21,12 @@ public struct ImagingConfiguration: Sendable, Equatable {
     public var minShortSide: Int
     /// Images whose long side exceeds this many times the short side are rejected before decoding.
     public var maxAspectRatio: Double
+    /// Bytes of one canvas row (width × bands × sample size) that a print master's libvips
+    /// threads may span between them; a master with wider rows renders with fewer threads, at
+    /// least one (0: every master gets `vipsConcurrency`). Each thread holds strips of the full
+    /// width in every step of the pipeline, so without this a 20×30 in CMYK canvas (36 KB a row)
+    /// took 4–5 MB more per thread than a 4×6 print; the pixels are the same either way.
+    public var masterRowBudget: Int
     /// Where print masters are encoded to before they are stored (one file per render, removed
     /// by whoever stores it): masters stream to disk instead of memory.
     public var spoolDirectory: URL
@@ -35,6 +41,7 @@ public struct ImagingConfiguration: Sendable, Equatable {
         blockingThreads: Int = 2,
         minShortSide: Int = 8,
         maxAspectRatio: Double = 20,
+        masterRowBudget: Int = 32 << 10,
         spoolDirectory: URL = FileManager.default.temporaryDirectory
     ) {
         self.vipsConcurrency = vipsConcurrency
@@ -46,6 +53,7 @@ public struct ImagingConfiguration: Sendable, Equatable {
         self.blockingThreads = blockingThreads
         self.minShortSide = minShortSide
         self.maxAspectRatio = maxAspectRatio
+        self.masterRowBudget = masterRowBudget
         self.spoolDirectory = spoolDirectory
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 @testable import PressroomImaging
 import Testing
 
@@ -35,6 +36,30 @@ import Testing
         let other = try await imaging.render(source: source, policy: policy, crop: nil, preview: nil)
         try FileManager.default.removeItem(at: other.master.file)
         #expect(other.master.key != first.master.key, "a different crop is a different master")
+    }
+
+    /// A master's threads are capped by its row width (`masterRowBudget`) without changing a
+    /// byte: here the photobook page (CMYK LZW TIFF, mirrored bleed) on one thread and on all.
+    @Test func aMasterRenderedOnOneThreadHasTheSameBytesAsOnAll() async throws {
+        let policy = try Fixtures.catalog().policy(named: "photobook-page")
+        let source = try Fixtures.data("exif/Landscape_3.jpg")
+        let oneThread = try Imaging(configuration: ImagingConfiguration(blockingThreads: 1, masterRowBudget: 1), logger: Logger(label: "test.imaging"))
+        let allThreads = try Imaging(configuration: ImagingConfiguration(blockingThreads: 1, masterRowBudget: 0), logger: Logger(label: "test.imaging"))
+        #expect(oneThread.masterThreads(rowBytes: 2550 * 4) == 1)
+        #expect(allThreads.masterThreads(rowBytes: 2550 * 4) == allThreads.masterThreads(rowBytes: 1), "no budget: libvips' concurrency")
+        let capped = try await oneThread.render(source: source, policy: policy, crop: nil, preview: nil)
+        let uncapped = try await allThreads.render(source: source, policy: policy, crop: nil, preview: nil)
+        #expect(capped.master.sha256 == uncapped.master.sha256)
+        #expect(try Fixtures.take(capped.master) == Fixtures.take(uncapped.master))
+    }
+
+    /// The default budget: a 20×30 in CMYK canvas (9070 px, 36 KB a row) gets one thread; a 4×6
+    /// print (1872 px RGB) as many as libvips has, up to five.
+    @Test func theDefaultBudgetGivesWideMastersOneThread() throws {
+        let imaging = try Fixtures.imaging()
+        let all = try Imaging(configuration: ImagingConfiguration(masterRowBudget: 0), logger: Logger(label: "test.imaging")).masterThreads(rowBytes: 1)
+        #expect(imaging.masterThreads(rowBytes: 9070 * 4) == 1)
+        #expect(imaging.masterThreads(rowBytes: 1872 * 3) == min(all, 5))
     }
 
     /// Editing a policy (here: JPEG quality) changes its digest and so every key it produces,

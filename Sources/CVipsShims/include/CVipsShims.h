@@ -66,6 +66,7 @@ int pressroom_vips_icc_transform(VipsImage *in, VipsImage **out, const char *out
 int pressroom_vips_set_resolution(VipsImage *in, VipsImage **out, double xres, double yres);
 /** Copies the image without any metadata except the ICC profile (EXIF, XMP, IPTC, comments...). */
 int pressroom_vips_strip_metadata(VipsImage *in, VipsImage **out);
+int pressroom_vips_limit_threads(VipsImage *in, VipsImage **out, int threads);
 /** Blends a text watermark (white, given opacity 0..1) into a uchar sRGB image at a gravity position. */
 int pressroom_vips_text_watermark(VipsImage *in, VipsImage **out, const char *text, const char *font,
                                   double width_fraction, double opacity, VipsCompassDirection placement);

@@ -257,6 +257,7 @@ public struct ConfigurationLoader {
         }
         try validateLifecycle(c)
         guard c.imaging.minShortSide >= 1 else { throw Invalid(field: "imaging.minShortSide", problem: "must be at least 1") }
+        guard c.imaging.masterRowBudget >= 0 else { throw Invalid(field: "imaging.masterRowBudget", problem: "must be 0 (no cap) or a number of bytes") }
         guard c.imaging.maxAspectRatio >= 1 else { throw Invalid(field: "imaging.maxAspectRatio", problem: "must be at least 1 (long side over short side)") }
         for (type, job) in c.jobs {
             guard c.queues[job.queue] != nil else {

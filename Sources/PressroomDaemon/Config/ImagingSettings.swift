@@ -18,6 +18,9 @@ public struct ImagingSettings: Codable, Sendable, Equatable {
     public var maxAspectRatio: Double = 20
     /// libvips threads per operation (0: one per core).
     public var vipsConcurrency: Int = 0
+    /// Bytes of one canvas row a print master's libvips threads may span between them: wider
+    /// masters render with fewer threads, so their memory stays flat (0: no cap).
+    public var masterRowBudget: Int = 32 << 10
     /// Threads that run libvips calls (a limit on images processed at once).
     public var threads: Int = 2
     /// The derivative a print master is compared with when verified.
@@ -38,6 +41,7 @@ public struct ImagingSettings: Codable, Sendable, Equatable {
         minShortSide = try c.decodeIfPresent(Int.self, forKey: .minShortSide) ?? d.minShortSide
         maxAspectRatio = try c.decodeIfPresent(Double.self, forKey: .maxAspectRatio) ?? d.maxAspectRatio
         vipsConcurrency = try c.decodeIfPresent(Int.self, forKey: .vipsConcurrency) ?? d.vipsConcurrency
+        masterRowBudget = try c.decodeIfPresent(Int.self, forKey: .masterRowBudget) ?? d.masterRowBudget
         threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
         previewPolicy = try c.decodeIfPresent(String.self, forKey: .previewPolicy) ?? d.previewPolicy
         sourcePrefixes = try c.decodeIfPresent([String].self, forKey: .sourcePrefixes) ?? d.sourcePrefixes
@@ -45,7 +49,7 @@ public struct ImagingSettings: Codable, Sendable, Equatable {
 
     var configuration: ImagingConfiguration {
         ImagingConfiguration(vipsConcurrency: vipsConcurrency, maxBytes: maxBytes, maxPixels: maxPixels, blockingThreads: threads,
-                             minShortSide: minShortSide, maxAspectRatio: maxAspectRatio)
+                             minShortSide: minShortSide, maxAspectRatio: maxAspectRatio, masterRowBudget: masterRowBudget)
     }
 
     /// Refuses keys outside the allowed prefixes, and any with path tricks.

@@ -47,6 +47,8 @@ extension Imaging {
     private func masterPipeline(_ source: EncodedInput, probe: ImageProbe, plan: RenderPlan, policy resolved: ResolvedPolicy) throws(ImagingError) -> VipsImage {
         let policy = resolved.policy
         var canvas = try masterContent(source, probe: probe, plan: plan, policy: policy)
+        let sampleBytes = canvas.bandFormat == VIPS_FORMAT_USHORT ? 2 : 1
+        let threads = masterThreads(rowBytes: plan.canvasWidth * max(canvas.bands, resolved.profile.isCMYK ? 4 : 3) * sampleBytes)
         if plan.bleed > 0 {
             let bleed = plan.bleed
             // A blurred background was rendered to memory (see `background`): it can be read in any order.
@@ -54,7 +56,7 @@ extension Imaging {
                 && (plan.contentWidth != plan.trimWidth || plan.contentHeight != plan.trimHeight)
             switch policy.bleed.fill {
             case .mirror where !inMemory && bleed < canvas.width && bleed < canvas.height:
-                canvas = try mirroredBleed(canvas, bleed: bleed) { () throws(ImagingError) in
+                canvas = try mirroredBleed(canvas, bleed: bleed, threads: threads) { () throws(ImagingError) in
                     try self.masterContent(source, probe: probe, plan: plan, policy: policy)
                 }
             case .mirror, .copy, .background:
@@ -78,7 +80,20 @@ extension Imaging {
         if policy.output.stripMetadata {
             canvas = try canvas.strippingMetadata()
         }
+        if threads < Int(vips_concurrency_get()) {
+            canvas = try canvas.limitingThreads(to: threads)
+        }
         return canvas
+    }
+
+    /// The libvips threads for a master whose rows take `rowBytes` at their widest (see
+    /// ``ImagingConfiguration/masterRowBudget``): every thread holds strips of the full width in
+    /// each step of the pipeline, so a wider master gets fewer, down to one, and its memory stays
+    /// flat as masters grow. Threads beyond the cores' share of a full render lane add no throughput.
+    func masterThreads(rowBytes: Int) -> Int {
+        let all = max(1, Int(vips_concurrency_get()))
+        guard configuration.masterRowBudget > 0 else { return all }
+        return max(1, min(all, configuration.masterRowBudget / max(1, rowBytes)))
     }
 
     /// The trim area's pixels, lazily: shrink-on-load decode, crop, the content size, background.
@@ -125,11 +140,11 @@ extension Imaging {
     /// only top-down: the top comes from a second pass over just the first `bleed` rows (kept in
     /// memory), the bottom from a cache of the last rows read. Memory grows with the bleed and
     /// the width, not with the print's area. Same pixels as `embed` with `VIPS_EXTEND_MIRROR`.
-    private func mirroredBleed(_ content: VipsImage, bleed: Int, firstRows: () throws(ImagingError) -> VipsImage) throws(ImagingError) -> VipsImage {
+    private func mirroredBleed(_ content: VipsImage, bleed: Int, threads: Int, firstRows: () throws(ImagingError) -> VipsImage) throws(ImagingError) -> VipsImage {
         let width = content.width + 2 * bleed
         let height = content.height
         let middle = try content.embed(x: bleed, y: 0, width: width, height: height, extend: VIPS_EXTEND_MIRROR)
-            .cachingRecentRows(bleed)
+            .cachingRecentRows(bleed, threads: threads)
         let top = try firstRows().extractArea(left: 0, top: 0, width: content.width, height: bleed)
             .embed(x: bleed, y: 0, width: width, height: bleed, extend: VIPS_EXTEND_MIRROR)
             // Rendered top-down, then flipped in memory: a flip of the sequential decode would

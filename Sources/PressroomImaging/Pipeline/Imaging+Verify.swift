@@ -76,7 +76,15 @@ extension Imaging {
         if let preview {
             let previewImage: VipsImage
             do {
-                previewImage = try VipsImage.open(preview, sequential: false).normalizedRGB(background: [255, 255, 255])
+                // Only `comparisonSize` pixels of it are compared: a JPEG preview (a 1600 px
+                // derivative, 5.8 MB decoded) is decoded at the smallest scale that keeps four
+                // times that, instead of whole, beside the master's own buffers.
+                let input = EncodedInput(preview)
+                let header = try VipsImage.open(input, sequential: false)
+                var shrink = 8
+                while shrink > 1, max(header.width, header.height) / shrink < 4 * Imaging.comparisonSize { shrink /= 2 }
+                let decoded = header.loader == "jpegload" && shrink > 1 ? try VipsImage.openJPEG(input, shrink: shrink) : header
+                previewImage = try decoded.normalizedRGB(background: [255, 255, 255])
             } catch {
                 throw fail("cannot open the preview: \(error.message)")
             }

@@ -274,6 +274,11 @@ public final class VipsImage: @unchecked Sendable {
         return try derive("copy") { pressroom_vips_set_resolution(pointer, &$0, perMillimetre, perMillimetre) }
     }
 
+    /// Caps the threads a sink computing this image uses (a per-pipeline `vipsConcurrency`).
+    func limitingThreads(to threads: Int) throws(ImagingError) -> VipsImage {
+        try derive("threads") { pressroom_vips_limit_threads(pointer, &$0, Int32(threads)) }
+    }
+
     func strippingMetadata() throws(ImagingError) -> VipsImage {
         try derive("strip") { pressroom_vips_strip_metadata(pointer, &$0) }
     }
@@ -297,14 +302,14 @@ public final class VipsImage: @unchecked Sendable {
 
     /// Keeps the last `rows` rows (plus the strips in flight) computed, so an operation that
     /// reaches back a bounded distance (a mirrored bleed) reads a sequential pipeline without
-    /// rendering it to memory whole.
-    func cachingRecentRows(_ rows: Int) throws(ImagingError) -> VipsImage {
+    /// rendering it to memory whole. `threads` is how many libvips threads compute the pipeline.
+    func cachingRecentRows(_ rows: Int, threads: Int) throws(ImagingError) -> VipsImage {
         let stripHeight = 16
         // A sequential cache recycles its topmost free tile, so the last `rows` rows stay while
         // later ones are computed; beyond them (one more for alignment) only the strips in
         // flight: each worker's request spans at most two tiles, twice that for slack. Each
         // tile spans the whole width, so this, not the image's height, is what it costs.
-        let tiles = (rows + stripHeight - 1) / stripHeight + 1 + 4 * max(2, Int(vips_concurrency_get()))
+        let tiles = (rows + stripHeight - 1) / stripHeight + 1 + 4 * max(2, threads)
         return try derive("tilecache") { pressroom_vips_sequential_cache(pointer, &$0, Int32(stripHeight), Int32(tiles)) }
     }
 
