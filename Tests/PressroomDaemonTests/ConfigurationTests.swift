@@ -170,6 +170,7 @@ struct ConfigurationTests {
             ("queues: { derive: { partitions: 0 } }", [:], "config field 'queues.derive.partitions': must be 1-256"),
             ("queues: { derive: { partitions: 4, drainPartitions: 2 } }", [:], "config field 'queues.derive.drainPartitions': must be between partitions (4) and 256"),
             ("{}", ["PRESSROOM_IMAGING_MAX_ASPECT_RATIO": "0.5"], "config field 'imaging.maxAspectRatio': must be at least 1"),
+            ("queues: { fulfill: { batchWait: 2s } }", [:], "config field 'queues.fulfill.batchWait': must be between 0ms and 1s"),
         ]
         for (yaml, env, expected) in cases {
             let file = try write(yaml)
@@ -190,6 +191,16 @@ struct ConfigurationTests {
         let c = try ConfigurationLoader().load(file: file, environment: ["PRESSROOM_IMAGING_MAX_ASPECT_RATIO": "12.5"]).configuration
         #expect(c.imaging.configuration.minShortSide == 64)
         #expect(c.imaging.configuration.maxAspectRatio == 12.5)
+    }
+
+    /// A lane's batch wait reaches its options, from the file or the environment; 20 ms unset.
+    @Test func batchWaitComesFromTheFileAndTheEnvironment() throws {
+        let file = try write("queues: { fulfill: { concurrency: 64, batchWait: 5ms }, derive: { concurrency: 4 } }")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let options = try ConfigurationLoader().load(file: file, environment: ["PRESSROOM_QUEUES_DERIVE_BATCH_WAIT": "0ms"]).configuration.queueOptions
+        #expect(options.first { $0.name == "fulfill" }?.batchWait == .milliseconds(5))
+        #expect(options.first { $0.name == "derive" }?.batchWait == .zero)
+        #expect(QueueOptions(name: "any").batchWait == .milliseconds(20))
     }
 
     @Test func unknownJobTypesAreRefusedAtStart() throws {

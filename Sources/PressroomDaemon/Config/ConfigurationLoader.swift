@@ -247,6 +247,9 @@ public struct ConfigurationLoader {
             guard queue.claimMinIdle.duration >= .milliseconds(100) else {
                 throw Invalid(field: "queues.\(name).claimMinIdle", problem: "must be at least 100ms")
             }
+            guard queue.batchWait.duration >= .zero, queue.batchWait.duration <= .seconds(1) else {
+                throw Invalid(field: "queues.\(name).batchWait", problem: "must be between 0ms and 1s")
+            }
             guard queue.block.duration >= .milliseconds(1), queue.block.duration <= .seconds(30) else {
                 throw Invalid(field: "queues.\(name).block", problem: "must be between 1ms and 30s")
             }

@@ -66,6 +66,8 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
         public var concurrency: Int = 4
         public var batchSize: Int?
         public var block: DurationText = DurationText(.seconds(1))
+        /// How long a nearly full lane waits for a batch of free slots before it reads.
+        public var batchWait: DurationText = DurationText(.milliseconds(20))
         public var claimMinIdle: DurationText = DurationText(.seconds(60))
         public var maxDeliveries: Int = 5
         public var completedTTL: DurationText = DurationText(.seconds(7 * 86400))
@@ -86,6 +88,7 @@ public struct PressroomConfiguration: Codable, Sendable, Equatable {
             concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? d.concurrency
             batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize)
             block = try c.decodeIfPresent(DurationText.self, forKey: .block) ?? d.block
+            batchWait = try c.decodeIfPresent(DurationText.self, forKey: .batchWait) ?? d.batchWait
             claimMinIdle = try c.decodeIfPresent(DurationText.self, forKey: .claimMinIdle) ?? d.claimMinIdle
             maxDeliveries = try c.decodeIfPresent(Int.self, forKey: .maxDeliveries) ?? d.maxDeliveries
             completedTTL = try c.decodeIfPresent(DurationText.self, forKey: .completedTTL) ?? d.completedTTL

@@ -46,7 +46,7 @@ extension PressroomConfiguration {
             else if let length = q.trim.maxLength { trim = .maxLength(length) }
             else { trim = .none }
             return QueueOptions(name: name, concurrency: q.concurrency, batchSize: q.batchSize, block: q.block.duration,
-                                claimMinIdle: q.claimMinIdle.duration, maxDeliveries: q.maxDeliveries,
+                                batchWait: q.batchWait.duration, claimMinIdle: q.claimMinIdle.duration, maxDeliveries: q.maxDeliveries,
                                 completedTTL: q.completedTTL.duration, eventsMaxLength: q.eventsMaxLength, trim: trim,
                                 partitions: q.partitions, drainPartitions: q.drainPartitions)
         }

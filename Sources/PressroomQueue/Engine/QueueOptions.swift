@@ -7,6 +7,10 @@ public struct QueueOptions: Sendable, Equatable {
     public var batchSize: Int
     /// How long one XREADGROUP blocks; short, so a drain starts promptly.
     public var block: Duration
+    /// How long a lane with fewer than a quarter of its slots free (and at least 8 slots) waits
+    /// for more to free before it reads: one XREADGROUP then starts many jobs, not one or two.
+    /// Freed slots idle up to this long; a lane of fewer than 8 slots reads as soon as one frees.
+    public var batchWait: Duration
     /// Idle time after which another consumer takes over an entry (XAUTOCLAIM).
     /// In-flight jobs refresh their idle time at a third of it, so only dead
     /// consumers' entries are ever taken.
@@ -32,6 +36,7 @@ public struct QueueOptions: Sendable, Equatable {
         concurrency: Int = 4,
         batchSize: Int? = nil,
         block: Duration = .milliseconds(1000),
+        batchWait: Duration = .milliseconds(20),
         claimMinIdle: Duration = .seconds(60),
         maxDeliveries: Int = 5,
         completedTTL: Duration = .seconds(7 * 86400),
@@ -48,6 +53,7 @@ public struct QueueOptions: Sendable, Equatable {
         self.concurrency = concurrency
         self.batchSize = batchSize ?? concurrency
         self.block = block
+        self.batchWait = batchWait
         self.claimMinIdle = claimMinIdle
         self.maxDeliveries = maxDeliveries
         self.completedTTL = completedTTL
