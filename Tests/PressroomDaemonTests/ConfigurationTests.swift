@@ -171,6 +171,7 @@ struct ConfigurationTests {
             ("queues: { derive: { partitions: 4, drainPartitions: 2 } }", [:], "config field 'queues.derive.drainPartitions': must be between partitions (4) and 256"),
             ("{}", ["PRESSROOM_IMAGING_MAX_ASPECT_RATIO": "0.5"], "config field 'imaging.maxAspectRatio': must be at least 1"),
             ("queues: { fulfill: { batchWait: 2s } }", [:], "config field 'queues.fulfill.batchWait': must be between 0ms and 1s"),
+            ("imaging: { masterRowBudget: -1 }", [:], "config field 'imaging.masterRowBudget': must be 0 (no cap) or a number of bytes"),
         ]
         for (yaml, env, expected) in cases {
             let file = try write(yaml)
@@ -191,6 +192,9 @@ struct ConfigurationTests {
         let c = try ConfigurationLoader().load(file: file, environment: ["PRESSROOM_IMAGING_MAX_ASPECT_RATIO": "12.5"]).configuration
         #expect(c.imaging.configuration.minShortSide == 64)
         #expect(c.imaging.configuration.maxAspectRatio == 12.5)
+        #expect(defaults.masterRowBudget == 32 << 10)
+        let budget = try ConfigurationLoader().load(file: nil, environment: ["PRESSROOM_IMAGING_MASTER_ROW_BUDGET": "0"]).configuration
+        #expect(budget.imaging.configuration.masterRowBudget == 0)
     }
 
     /// A lane's batch wait reaches its options, from the file or the environment; 20 ms unset.
